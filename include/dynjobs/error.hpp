@@ -1,0 +1,49 @@
+// dynjobs/error.hpp - the library's error codes and their category.
+//
+// Every dynjobs operation reports failure as a boost::system::error_code whose category is
+// dynjobs::error_category() (or an Asio/SSL/Beast category for raw transport errors). The human
+// detail of a failure (field, value, JSON path, HTTP status, URL, body excerpt, OAuth error) lives
+// in a dynjobs::diagnostics object filled by the same operation; see diagnostics.hpp.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace dynjobs {
+
+/// Error conditions raised by dynjobs itself.
+enum class errc {
+    // --- Bad input from the caller (nothing was sent) ---
+    /// A query, configuration or command-line value is invalid. diagnostics::field names it.
+    invalid_argument = 1,
+
+    // --- Response bodies that cannot be decoded ---
+    /// The body is not well-formed JSON (even allowing comments and trailing commas).
+    json_syntax,
+    /// The body ended before the JSON document was complete.
+    truncated_body,
+    /// A field has the wrong JSON type (for example a string where an integer is expected).
+    unexpected_type,
+    /// A number does not fit the field's type (for example a negative or fractional count).
+    value_out_of_range,
+    /// A field's text is not a valid value (a timestamp or GUID that does not parse).
+    invalid_value,
+    /// A field the API always sends is absent.
+    missing_field,
+    /// The body exceeds a configured limit: total size, string length, nesting depth or jobs.
+    limit_exceeded,
+};
+
+/// The category of dynjobs::errc. Its name is "dynjobs".
+const boost::system::error_category& error_category() noexcept;
+
+/// Makes an error_code of dynjobs' category; found by ADL so `ec = errc::json_syntax;` works.
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+} // namespace dynjobs
+
+template <>
+struct boost::system::is_error_code_enum<dynjobs::errc> : std::true_type {};
