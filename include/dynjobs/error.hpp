@@ -33,6 +33,17 @@ enum class errc {
     missing_field,
     /// The body exceeds a configured limit: total size, string length, nesting depth or jobs.
     limit_exceeded,
+
+    // --- Requests the retry policy gave up on ---
+    /// The server answered a status that is not retried (400, 403, 404, ...). See
+    /// diagnostics::http_status, url and body_excerpt.
+    http_status,
+    /// A request failed with retryable errors on every allowed attempt.
+    retries_exhausted,
+    /// Too many retries across the client recently (the shared retry budget is spent).
+    retry_budget_exhausted,
+    /// The fetch's deadline passed, or a wait the server asked for would end after it.
+    deadline_exceeded,
 };
 
 /// The category of dynjobs::errc. Its name is "dynjobs".

@@ -29,6 +29,14 @@ public:
             return "required field missing from response";
         case errc::limit_exceeded:
             return "response exceeds a decoder limit";
+        case errc::http_status:
+            return "server answered with a status that is not retried";
+        case errc::retries_exhausted:
+            return "request failed on every allowed attempt";
+        case errc::retry_budget_exhausted:
+            return "retry budget exhausted: too many retries across the client";
+        case errc::deadline_exceeded:
+            return "deadline exceeded";
         }
         return "unknown dynjobs error " + std::to_string(value);
     }
