@@ -1,0 +1,156 @@
+// dynjobs/sim/dataset.hpp - the simulator's deterministic set of organizations and jobs.
+#pragma once
+
+#include <dynjobs/job.hpp>
+#include <dynjobs/job_status.hpp>
+#include <dynjobs/job_type.hpp>
+#include <dynjobs/organization_id.hpp>
+#include <dynjobs/timestamp.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dynjobs::sim {
+
+/// A Dynamics 365 organization the simulated tenant backs up.
+struct organization {
+    organization_id id; ///< random version-4 GUID
+    std::string name;   ///< unique, e.g. "contoso-sales"
+
+    friend bool operator==(const organization&, const organization&) = default;
+};
+
+/// How the dataset is generated. The same config always yields the same dataset, on every
+/// platform: the generator uses its own PRNG (xoshiro256**) and integer-only distributions.
+struct dataset_config {
+    /// Seed of every random choice. 42: any fixed value gives reproducible runs.
+    std::uint64_t seed = 42;
+    /// Number of organizations. 20 is a mid-sized tenant; it keeps org-filtered sets large.
+    std::size_t organizations = 20;
+    /// Number of jobs. 100,000 (about 137 a day over two years) makes paging and backfill
+    /// realistic without costing more than ~100 ms to generate.
+    std::size_t jobs = 100'000;
+    /// Start times are spread over [begin, end). Default: the 730 days before `end`.
+    timestamp begin = default_end() - std::chrono::days{730};
+    /// The dataset's "now": jobs still running at `end` are in progress (status 2, no
+    /// finishTime, no durationHours). Default 2026-01-01T00:00:00Z, fixed so runs are reproducible.
+    timestamp end = default_end();
+
+    /// 2026-01-01T00:00:00Z.
+    static constexpr timestamp default_end() {
+        return timestamp{std::chrono::sys_days{std::chrono::year{2026} / 1 / 1}};
+    }
+};
+
+/// Which jobs a time window selects. The API does not document it, so both are playable.
+enum class window_match {
+    /// startTime in [start, finish], both ends inclusive. The default.
+    start_time,
+    /// The job's interval [startTime, finishTime] (finishTime = +infinity while in progress)
+    /// intersects [start, finish], both ends inclusive.
+    overlap,
+};
+
+/// A query over the dataset: what GET /dynamicsbackup/jobs filters on. Every member has a default
+/// initializer, so `filter{job_type::backup, start, finish}` compiles without -Wextra warnings.
+struct filter {
+    /// job_type::all (0) matches every type; any other value matches exactly that value (types
+    /// are NOT combined as bit flags: 3 matches nothing).
+    job_type type = job_type::all;
+    /// The time window, inclusive at both ends; see `window`.
+    timestamp start{};
+    timestamp finish{};
+    /// Exact status, or any status when nullopt.
+    std::optional<job_status> status = std::nullopt;
+    /// Exact organization, or every (visible) organization when nullopt.
+    std::optional<organization_id> organization = std::nullopt;
+    /// Organizations the client may see; nullptr = all. Not owned: must outlive the call.
+    const std::set<organization_id>* visible = nullptr;
+    /// How the window selects jobs.
+    window_match window = window_match::start_time;
+};
+
+/// The brute-force predicate: does `j` match `f`? select() returns exactly the jobs for which
+/// this holds, in the dataset's order. Exposed so tests can compare against it.
+bool matches(const filter& f, const job& j) noexcept;
+
+/// One page of a filtered result, as returned by dataset::page().
+struct page_view {
+    /// Number of jobs matching the filter (the API's totalCount).
+    std::size_t total = 0;
+    /// The jobs of the page, in sort order. They point into the dataset and stay valid until its
+    /// next modification (insert_matching, remove_first_matching).
+    std::vector<const job*> jobs;
+};
+
+/// Organizations and jobs generated from a dataset_config, plus drift operations.
+///
+/// SORT ORDER (the order of jobs(), select() and page(), and so of every simulated response):
+/// startTime descending (newest first), then jobId descending. jobIds are unique, so the order is
+/// total and stable across requests.
+///
+/// Generated values: organizations with v4-like GUIDs and names like "contoso-sales"; module
+/// "Customer Engagement" for most jobs; types weighted towards backup; statuses mostly finished
+/// (3), some failed (4) and finished with exception (7); jobs still running at config.end are in
+/// progress (2) with no finishTime and no durationHours. finishTime = startTime + duration and
+/// durationHours = duration in ms / 3,600,000. For every finished job totalEntity =
+/// successful + failed + skipped + warning entities (same for records); for running jobs the sums
+/// are at most the totals. jobIds are 26 characters: a 4-letter prefix by type (DCIB backup,
+/// DCRS restore, DCDR dry run, DCRT retention, DCAB audit backup, DCEX export), the start time as
+/// yyyyMMddHHmmssfff and 5 digits, unique across the dataset (including drift insertions).
+///
+/// Performance: page() keeps the matching indices of recently used filters (a small LRU cache
+/// keyed by the filter's values, cleared by every modification), so paging through a filter
+/// costs one scan of the window for the first page and O(page size) for the others.
+///
+/// Thread safety: const member functions may be called concurrently (the cache has its own
+/// mutex); insert_matching and remove_first_matching need exclusive access (the simulator
+/// serialises them with requests).
+class dataset {
+public:
+    explicit dataset(const dataset_config& config = {});
+    ~dataset();
+    dataset(dataset&&) noexcept;
+    dataset& operator=(dataset&&) noexcept;
+
+    const dataset_config& config() const noexcept;
+    const std::vector<organization>& organizations() const noexcept;
+    /// The organization with this id, or nullptr.
+    const organization* find_organization(const organization_id& id) const noexcept;
+    /// Every job, in sort order.
+    const std::vector<job>& jobs() const noexcept;
+    /// Incremented by every modification; lets callers detect drift.
+    std::uint64_t version() const noexcept;
+
+    /// Every job matching `f`, in sort order: the ground truth for paging tests.
+    std::vector<job> select(const filter& f) const;
+    /// Number of jobs matching `f`.
+    std::size_t count(const filter& f) const;
+    /// Up to `limit` matching jobs starting at match number `offset` (0-based), and the total.
+    /// An offset at or past the end gives an empty page with the right total.
+    page_view page(const filter& f, std::size_t offset, std::size_t limit) const;
+
+    /// Drift: adds a new job that matches `f` and sorts first among its matches (its startTime is
+    /// 1 ms after the newest match, or `f.finish` when there is none or that would leave the
+    /// window). Type, status and organization follow the filter where it fixes them (else backup,
+    /// finished, the first visible organization). Returns the stored job.
+    /// Edge case: if the newest match already starts at `f.finish` with a larger jobId than any
+    /// the new job can take, the new job sorts right after it.
+    /// Precondition: f.start <= f.finish, and f.organization (if set) is visible.
+    const job& insert_matching(const filter& f);
+
+    /// Drift: removes the first job (in sort order) matching `f` and returns it, or nullopt when
+    /// nothing matches.
+    std::optional<job> remove_first_matching(const filter& f);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace dynjobs::sim

@@ -1,0 +1,57 @@
+// dynjobs/sim/rate_limiter.hpp - per-client token buckets for the simulator's real rate limit.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace dynjobs::sim {
+
+/// The rate limit each client gets. Default: off.
+struct rate_limit_config {
+    /// Sustained requests per second per client; 0 turns the limiter off (every request admitted).
+    double requests_per_second = 0;
+    /// Bucket capacity: how many requests a client may send at once after being idle. 10 lets a
+    /// client open a handful of concurrent pages before being throttled. Values below 1 count as 1.
+    double burst = 10;
+};
+
+/// A token bucket per client id. Time is passed in, so tests need no sleeps.
+///
+/// A new client starts with a full bucket. Each admitted request takes one token; tokens refill
+/// continuously at requests_per_second up to burst. A refused request takes nothing.
+///
+/// Thread safety: try_acquire() may be called concurrently (internal mutex).
+class rate_limiter {
+public:
+    using clock = std::chrono::steady_clock;
+
+    explicit rate_limiter(rate_limit_config config = {});
+
+    /// Admits the request (nullopt) or says how long until the client's bucket holds a token
+    /// (exact, rounded up to the next millisecond, at least 1 ms). Rounding up to whole seconds
+    /// for a Retry-After header is the caller's job. `now` must not go backwards per client
+    /// (a smaller value is treated as no time passing).
+    std::optional<std::chrono::milliseconds> try_acquire(std::string_view client,
+                                                         clock::time_point now);
+
+    /// Forgets every client (all buckets full again).
+    void reset();
+
+    const rate_limit_config& config() const noexcept { return config_; }
+
+private:
+    struct bucket {
+        double tokens = 0;
+        clock::time_point last{};
+    };
+    rate_limit_config config_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, bucket> buckets_;
+};
+
+} // namespace dynjobs::sim
