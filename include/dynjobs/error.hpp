@@ -44,7 +44,44 @@ enum class errc {
     retry_budget_exhausted,
     /// The fetch's deadline passed, or a wait the server asked for would end after it.
     deadline_exceeded,
+
+    // --- Transport: each phase's timeout has its own code ---
+    resolve_timeout,
+    connect_timeout,
+    tls_handshake_timeout,
+    write_timeout,
+    /// The request was sent but no response byte came in time.
+    first_byte_timeout,
+    /// The response started but did not complete in time.
+    body_timeout,
+    /// No pooled connection became free in time.
+    pool_acquire_timeout,
+    /// The server closed the connection before a complete response.
+    connection_closed,
+    /// A plain http:// URL to a host that is not loopback, without the explicit opt-in.
+    insecure_scheme,
+
+    // --- Authentication ---
+    /// The token endpoint refused the credentials or the request (invalid_client, invalid_scope,
+    /// unauthorized_client, ...). See diagnostics::oauth_error and oauth_error_description.
+    oauth_error,
+    /// The token endpoint answered something that is not a valid token response.
+    invalid_token_response,
+    /// The API refused a fresh token too (401 after the replay).
+    unauthorized,
+    /// A certificate or private key could not be loaded (bad file, format or password).
+    credential_error,
+
+    // --- Fetch ---
+    /// totalCount kept changing while a window was paged, more times than allowed.
+    drift_unresolved,
+    /// One or more pages failed and the fetch went on (failure policy "continue"); the stream's
+    /// failures() lists them.
+    pages_failed,
 };
+
+/// True for the transport timeouts (resolve ... pool acquire).
+bool is_timeout(const boost::system::error_code& ec) noexcept;
 
 /// The category of dynjobs::errc. Its name is "dynjobs".
 const boost::system::error_category& error_category() noexcept;

@@ -37,6 +37,36 @@ public:
             return "retry budget exhausted: too many retries across the client";
         case errc::deadline_exceeded:
             return "deadline exceeded";
+        case errc::resolve_timeout:
+            return "timed out resolving the host name";
+        case errc::connect_timeout:
+            return "timed out connecting";
+        case errc::tls_handshake_timeout:
+            return "timed out in the TLS handshake";
+        case errc::write_timeout:
+            return "timed out sending the request";
+        case errc::first_byte_timeout:
+            return "timed out waiting for the response";
+        case errc::body_timeout:
+            return "timed out reading the response body";
+        case errc::pool_acquire_timeout:
+            return "timed out waiting for a free connection";
+        case errc::connection_closed:
+            return "server closed the connection before a complete response";
+        case errc::insecure_scheme:
+            return "plain http is only allowed to loopback hosts unless explicitly enabled";
+        case errc::oauth_error:
+            return "token endpoint refused the request";
+        case errc::invalid_token_response:
+            return "token endpoint sent an invalid response";
+        case errc::unauthorized:
+            return "API refused the access token";
+        case errc::credential_error:
+            return "certificate or private key could not be loaded";
+        case errc::drift_unresolved:
+            return "result set kept changing while paging";
+        case errc::pages_failed:
+            return "some pages could not be fetched";
         }
         return "unknown dynjobs error " + std::to_string(value);
     }
@@ -47,6 +77,13 @@ public:
 const boost::system::error_category& error_category() noexcept {
     static const category instance;
     return instance;
+}
+
+bool is_timeout(const boost::system::error_code& ec) noexcept {
+    if (ec.category() != error_category())
+        return false;
+    const auto e = static_cast<errc>(ec.value());
+    return e >= errc::resolve_timeout && e <= errc::pool_acquire_timeout;
 }
 
 } // namespace dynjobs

@@ -4,6 +4,8 @@
 
 #include "unit_random.hpp"
 
+#include <boost/asio/ssl/error.hpp>
+
 #include <algorithm>
 
 namespace dynjobs::policy {
@@ -30,13 +32,20 @@ std::string_view to_string(retry_cause cause) noexcept {
         return "503";
     case retry_cause::http_504:
         return "504";
+    case retry_cause::http_401:
+        return "401";
     }
     return "unknown";
 }
 
 retry_cause classify(const attempt_result& result) noexcept {
-    if (result.http_status == 0)
+    if (result.http_status == 0) {
+        // OpenSSL's own errors are verdicts (certificate refused, no common protocol), not
+        // accidents of the network: retrying cannot change them.
+        if (result.transport_error.category() == boost::asio::error::get_ssl_category())
+            return retry_cause::none;
         return result.timed_out ? retry_cause::timeout : retry_cause::transport;
+    }
     switch (result.http_status) {
     case 408:
         return retry_cause::http_408;
@@ -50,6 +59,8 @@ retry_cause classify(const attempt_result& result) noexcept {
         return retry_cause::http_503;
     case 504:
         return retry_cause::http_504;
+    case 401:
+        return result.unauthorized_retryable ? retry_cause::http_401 : retry_cause::none;
     default:
         return retry_cause::none;
     }
@@ -74,11 +85,12 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
     retry_decision decision;
     decision.cause = classify(result);
     if (decision.cause == retry_cause::none) {
-        decision.error = errc::http_status;
+        decision.error = result.http_status == 401 ? errc::unauthorized : errc::http_status;
         return decision;
     }
     if (attempt >= config_.max_attempts) {
-        decision.error = errc::retries_exhausted;
+        decision.error =
+            decision.cause == retry_cause::http_401 ? errc::unauthorized : errc::retries_exhausted;
         return decision;
     }
     if (budget_ < 1.0) {

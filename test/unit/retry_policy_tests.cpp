@@ -2,7 +2,10 @@
 #include <dynjobs/policy/retry_policy.hpp>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+
 #include <boost/test/unit_test.hpp>
+#include <openssl/ssl.h>
 
 using namespace std::chrono;
 using namespace dynjobs::policy;
@@ -29,8 +32,31 @@ BOOST_AUTO_TEST_CASE(classifies_what_is_safe_to_retry) {
     BOOST_TEST((classify(status(502)) == retry_cause::http_502));
     BOOST_TEST((classify(status(503)) == retry_cause::http_503));
     BOOST_TEST((classify(status(504)) == retry_cause::http_504));
+    // A certificate the client refuses is not a network accident.
+    const boost::system::error_code verify_failed(
+        static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, SSL_R_CERTIFICATE_VERIFY_FAILED)),
+        boost::asio::error::get_ssl_category());
+    BOOST_TEST((classify({0, verify_failed, false, {}}) == retry_cause::none));
+    BOOST_TEST((classify({0, boost::asio::ssl::error::stream_truncated, false, {}}) ==
+                retry_cause::transport));
     for (unsigned code : {400u, 401u, 403u, 404u, 405u, 409u, 501u, 505u})
         BOOST_TEST((classify(status(code)) == retry_cause::none), code);
+}
+
+BOOST_AUTO_TEST_CASE(a_401_is_retried_only_after_the_replay_with_a_fresh_token) {
+    retry_policy policy;
+    auto first = status(401);
+    auto d = policy.on_failure(first, 1, t0, {});
+    BOOST_TEST(!d.retry);
+    BOOST_TEST((d.error == errc::unauthorized));
+    auto again = status(401);
+    again.unauthorized_retryable = true;
+    d = policy.on_failure(again, 1, t0, {});
+    BOOST_TEST(d.retry);
+    BOOST_TEST((d.cause == retry_cause::http_401));
+    d = policy.on_failure(again, policy.config().max_attempts, t0, {});
+    BOOST_TEST(!d.retry);
+    BOOST_TEST((d.error == errc::unauthorized));
 }
 
 BOOST_AUTO_TEST_CASE(does_not_retry_client_errors) {

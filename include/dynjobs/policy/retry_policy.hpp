@@ -43,6 +43,8 @@ enum class retry_cause {
     http_502,
     http_503,
     http_504,
+    /// A fresh token refused too: identity systems can take a moment to accept a new token.
+    http_401,
 };
 std::string_view to_string(retry_cause cause) noexcept;
 
@@ -56,11 +58,14 @@ struct attempt_result {
     bool timed_out = false;
     /// The response's Retry-After, already parsed (see parse_retry_after).
     std::optional<std::chrono::milliseconds> retry_after;
+    /// A 401 may be retried: the request was already replayed once with a renewed token (the
+    /// first 401 is replayed at once by the engine, without consuming an attempt).
+    bool unauthorized_retryable = false;
 };
 
 /// Classifies a failure: transport errors before a complete response, 408, 429, 500, 502, 503
 /// and 504 are retryable (GET is idempotent); everything else (400, 401 after its replay, 403,
-/// 404, ...) is not.
+/// 404, ...) is not, and neither are TLS errors (a refused certificate stays refused).
 retry_cause classify(const attempt_result& result) noexcept;
 
 /// The policy's answer.
@@ -69,8 +74,9 @@ struct retry_decision {
     bool retry = false;
     std::chrono::milliseconds wait{0};
     retry_cause cause = retry_cause::none;
-    /// When giving up: errc::http_status (not retryable), errc::retries_exhausted,
-    /// errc::retry_budget_exhausted or errc::deadline_exceeded.
+    /// When giving up: errc::http_status (not retryable), errc::unauthorized (a 401 that may not
+    /// or may no longer be retried), errc::retries_exhausted, errc::retry_budget_exhausted or
+    /// errc::deadline_exceeded.
     boost::system::error_code error;
     /// True when the server set the wait (429/503 with Retry-After): the engine then holds every
     /// request to the host for `wait`, not just this one.
