@@ -1,0 +1,105 @@
+// src/net/connection.hpp - one HTTP/1.1 connection (TLS or plain) of an http_pool.
+#pragma once
+
+#include "net/http_pool.hpp"
+#include "net/origin.hpp"
+
+#include <dynjobs/pool_config.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <variant>
+
+namespace dynjobs::net {
+
+/// What an exchange learnt beyond its error code; the pool decides reuse and retries from it.
+struct exchange_outcome {
+    /// A response byte arrived: the request reached the server, so it is never resent.
+    bool got_response_byte = false;
+    /// The response completed and allows another request on the connection.
+    bool keep_alive = false;
+};
+
+/// A socket, its TLS state and its read buffers. Owned by shared_ptr so that timer and
+/// cancellation handlers can keep it alive past the coroutine that started them.
+///
+/// Not thread-safe: used from the pool's executor only. close() may be called at any time; the
+/// operation in progress then completes with operation_aborted.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    using tls_stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
+
+    /// `tls` null makes a plain TCP connection.
+    connection(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls);
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Resolves, connects (TCP_NODELAY) and, for TLS, sets SNI and host name verification,
+    /// offers `resume` (may be null) and handshakes. `resumed` tells whether the server accepted
+    /// the session. Errors: the phase's errc timeout, a transport or TLS error.
+    boost::asio::awaitable<boost::system::error_code> async_open(const origin& where,
+                                                                 const timeout_config& timeouts,
+                                                                 SSL_SESSION* resume,
+                                                                 bool& resumed);
+
+    /// Writes `request` and reads the response (see http_pool::async_exchange).
+    boost::asio::awaitable<boost::system::error_code>
+    async_exchange(const http_request& request, std::string_view host_header,
+                   http_response& response, const body_sink* sink, const timeout_config& timeouts,
+                   exchange_outcome& outcome);
+
+    /// Closes the socket (no TLS close_notify: the peer copes, and it would cost a round trip)
+    /// and cancels a resolve in progress. Idempotent.
+    void close() noexcept;
+    bool is_open() const noexcept;
+
+    /// True when the idle socket shows the peer is gone (FIN, reset, or unsolicited bytes such as
+    /// a TLS close_notify): reusing it would only fail. Cheap non-blocking peek.
+    bool peer_closed() noexcept;
+
+    /// A new reference to the connection's current TLS session when it can be resumed, else
+    /// null. The caller frees it.
+    SSL_SESSION* get1_session() const noexcept;
+
+    /// Exchanges completed on this connection.
+    std::size_t requests = 0;
+    /// When the connection last became idle.
+    std::chrono::steady_clock::time_point idle_since{};
+
+private:
+    boost::beast::tcp_stream& tcp() noexcept;
+
+    template <class Stream>
+    boost::asio::awaitable<boost::system::error_code>
+    exchange_on(Stream& stream, const http_request& request, std::string_view host_header,
+                http_response& response, const body_sink* sink, const timeout_config& timeouts,
+                exchange_outcome& outcome);
+
+    boost::asio::awaitable<boost::system::error_code>
+    resolve(const origin& where, std::chrono::milliseconds timeout,
+            boost::asio::ip::tcp::resolver::results_type& out);
+
+    std::variant<boost::beast::tcp_stream, tls_stream> stream_;
+    boost::asio::ip::tcp::resolver resolver_;
+    bool resolve_timed_out_ = false;
+    /// Bytes read past the header; kept across keep-alive exchanges (its capacity is reused).
+    boost::beast::flat_buffer buffer_;
+    /// Body bytes land here before going to the sink: one fixed buffer per connection, allocated
+    /// on the first body, so a page of any size costs no allocation per chunk.
+    std::unique_ptr<char[]> body_chunk_;
+};
+
+} // namespace dynjobs::net
