@@ -1,0 +1,59 @@
+// dynjobs/client.hpp - the entry point: a client of GET /dynamicsbackup/jobs.
+#pragma once
+
+#include <dynjobs/client_config.hpp>
+#include <dynjobs/diagnostics.hpp>
+#include <dynjobs/fetch_request.hpp>
+#include <dynjobs/job_stream.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <memory>
+
+namespace dynjobs {
+
+namespace detail {
+struct client_state;
+}
+
+/// A client of the AvePoint Graph API's job reports.
+///
+/// Owns the connection pools (API and token endpoint), the token manager, the retry budget and
+/// the host gate, shared by all its fetches. Runs everything on a strand of the executor given,
+/// so it is correct on a single-threaded io_context and on one run by several threads.
+///
+/// Usage:
+/// \code
+///   dynjobs::client c(io.get_executor(), config);
+///   auto stream = c.fetch(request);
+///   while (auto batch = co_await stream.next())
+///       for (auto& job : batch->jobs) ...
+/// \endcode
+///
+/// Thread safety: every member function may be called from any thread. Destroying the client
+/// cancels its fetches; their streams then end with operation_aborted.
+class client {
+public:
+    client(boost::asio::any_io_executor executor, client_config config);
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    /// Checks the configuration and a request without sending anything: region or base URL,
+    /// token URL, https (or loopback http), credentials present and loadable, request fields.
+    /// errc::invalid_argument, insecure_scheme or credential_error with diag naming the field.
+    boost::system::error_code validate(const fetch_request& request, diagnostics& diag) const;
+
+    /// Starts fetching. Never fails here: a refused request or configuration ends the stream's
+    /// first async_next with the error, before any request is sent.
+    job_stream fetch(fetch_request request);
+
+    /// Cancels every fetch of this client.
+    void cancel();
+
+private:
+    std::shared_ptr<detail::client_state> state_;
+};
+
+} // namespace dynjobs

@@ -1,0 +1,53 @@
+// dynjobs/client_config.hpp - everything a client needs to know, with its defaults.
+#pragma once
+
+#include <dynjobs/credentials.hpp>
+#include <dynjobs/policy/host_gate.hpp>
+#include <dynjobs/policy/retry_policy.hpp>
+#include <dynjobs/policy/token_lifetime.hpp>
+#include <dynjobs/pool_config.hpp>
+#include <dynjobs/request_event.hpp>
+#include <dynjobs/tls_config.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace dynjobs {
+
+struct client_config {
+    /// The API: a region name from region.hpp ("us", "we", ...) ...
+    std::string region;
+    /// ... or any base URL (the simulator's, a proxy's). Exactly one of the two must be set.
+    /// A path prefix is kept ("https://proxy/avepoint" ->
+    /// "https://proxy/avepoint/dynamicsbackup/jobs").
+    std::string base_url;
+    /// The OAuth token endpoint. Empty: the region's (or, for a base URL of a known region host,
+    /// that region's); for any other base URL, base_url + "/connect/token", which is where the
+    /// simulator serves it.
+    std::string token_url;
+    /// How to authenticate. Default: an empty client secret, which validate() refuses.
+    credentials creds = client_secret_credentials{};
+    /// The scope for this endpoint, requested on its own (a documented server bug failed requests
+    /// that combined it with other scopes).
+    std::string scope = "dynamics.readwrite.all";
+    tls_config tls;
+    /// Connections per origin; the API and the token endpoint each get a pool.
+    pool_config pool;
+    policy::retry_config retry;
+    /// Admission to the API host: in-flight limit (the global limit of pages in flight), AIMD on
+    /// 429, optional fixed requests-per-second ceiling.
+    policy::rate_config rate;
+    policy::token_refresh_config token_refresh;
+    /// Most pages of one organization in flight at once, so that one large organization does not
+    /// take every slot while others wait. 8 keeps a single organization at ~8x the serial speed.
+    std::size_t max_in_flight_per_organization = 8;
+    /// Decoded pages buffered between the engine and a slow consumer (backpressure point).
+    std::size_t channel_capacity = 8;
+    std::string user_agent = "dynjobs/0.1";
+    /// Called once per request attempt (see request_event.hpp). Empty: none.
+    request_hook on_request;
+    /// Seed of the jitter in backoff and token renewal; 0 = from the clock. Tests fix it.
+    std::uint64_t seed = 0;
+};
+
+} // namespace dynjobs

@@ -1,0 +1,25 @@
+// dynjobs/error_with_diagnostics.hpp - the exception the throwing coroutine faces use.
+#pragma once
+
+#include <dynjobs/diagnostics.hpp>
+
+#include <boost/system/system_error.hpp>
+
+#include <utility>
+
+namespace dynjobs {
+
+/// A system_error that also carries the diagnostics. what() includes diagnostics::message.
+class error_with_diagnostics : public boost::system::system_error {
+public:
+    error_with_diagnostics(const boost::system::error_code& ec, diagnostics diag)
+        : boost::system::system_error(ec, diag.message)
+        , diag_(std::move(diag)) {}
+
+    const diagnostics& get_diagnostics() const noexcept { return diag_; }
+
+private:
+    diagnostics diag_;
+};
+
+} // namespace dynjobs

@@ -1,0 +1,55 @@
+// dynjobs/fetch_stats.hpp - what a fetch has done so far.
+#pragma once
+
+#include <dynjobs/policy/retry_policy.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+namespace dynjobs {
+
+/// Request latency percentiles (time from sending to the end of the body), from a histogram with
+/// about 4% resolution.
+struct latency_summary {
+    std::uint64_t count = 0;
+    std::chrono::microseconds p50{0};
+    std::chrono::microseconds p90{0};
+    std::chrono::microseconds p99{0};
+    std::chrono::microseconds max{0};
+};
+
+/// Counters of one fetch. Connection and token counters are the client's (shared by its
+/// fetches), sampled when stats() is called.
+struct fetch_stats {
+    std::uint64_t pages_planned = 0;  ///< pages handed to requests, refetches included
+    std::uint64_t pages_done = 0;     ///< pages received and decoded
+    std::uint64_t pages_failed = 0;   ///< pages given up after their retries
+    std::uint64_t jobs_delivered = 0; ///< jobs put into the stream (after dedupe)
+    /// Jobs dropped because the fetch had already delivered them (repeats across pages, a
+    /// refetched window, or the server's own duplicates).
+    std::uint64_t duplicates_dropped = 0;
+    /// Jobs a window returned that belong to another window of the fetch (a job on a boundary, or
+    /// a server that filters by overlap): delivered by their own window instead.
+    std::uint64_t jobs_owned_elsewhere = 0;
+    std::uint64_t bytes_received = 0; ///< response body bytes of job pages
+    std::uint64_t requests = 0;       ///< page request attempts sent
+    std::uint64_t retries = 0;
+    /// Retries by cause, indexed by policy::retry_cause.
+    std::array<std::uint64_t, 10> retries_by_cause{};
+    std::uint64_t throttled = 0;       ///< 429 answers
+    std::uint64_t unauthorized = 0;    ///< 401 answers (each replayed once with a fresh token)
+    std::uint64_t drift_refetches = 0; ///< windows fetched again because totalCount moved
+    std::uint64_t token_requests = 0;
+    std::uint64_t connections_opened = 0;
+    std::uint64_t connections_reused = 0;
+    std::uint64_t tls_sessions_resumed = 0;
+    latency_summary latency;
+    std::chrono::milliseconds elapsed{0};
+
+    std::uint64_t retries_for(policy::retry_cause cause) const {
+        return retries_by_cause[static_cast<std::size_t>(cause)];
+    }
+};
+
+} // namespace dynjobs

@@ -1,0 +1,61 @@
+#include <dynjobs/client.hpp>
+
+#include "engine/fetch_state.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+
+namespace dynjobs {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+client::client(asio::any_io_executor executor, client_config config)
+    : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(config))) {}
+
+client::~client() {
+    cancel();
+}
+
+error_code client::validate(const fetch_request& request, diagnostics& diag) const {
+    detail::endpoints where;
+    if (auto ec = detail::resolve_endpoints(state_->config, where, diag))
+        return ec;
+    // Check the credentials with a throwaway token manager: nothing is sent by validate().
+    std::shared_ptr<asio::ssl::context> tls;
+    if (where.api.tls || where.token.tls)
+        if (auto ec = net::make_tls_context(state_->config.tls, tls, diag))
+            return ec;
+    net::http_pool pool(state_->strand, where.token, where.token.tls ? tls : nullptr,
+                        state_->config.pool);
+    auth::token_manager_config token_config;
+    token_config.creds = state_->config.creds;
+    token_config.token_url = where.token_url;
+    token_config.token_path = where.token_path;
+    token_config.scope = state_->config.scope;
+    auth::token_manager tokens(state_->strand, pool, std::move(token_config));
+    if (auto ec = tokens.validate(diag))
+        return ec;
+    return request.validate(diag);
+}
+
+job_stream client::fetch(fetch_request request) {
+    auto fetch = std::make_shared<detail::fetch_state>(state_, std::move(request));
+    asio::dispatch(state_->strand, [state = state_, fetch] {
+        std::erase_if(state->fetches, [](const auto& weak) { return weak.expired(); });
+        state->fetches.push_back(fetch);
+        asio::co_spawn(state->strand, detail::run_fetch(fetch), asio::detached);
+    });
+    return job_stream(std::move(fetch));
+}
+
+void client::cancel() {
+    asio::dispatch(state_->strand, [state = state_] {
+        for (const auto& weak : state->fetches)
+            if (auto fetch = weak.lock())
+                detail::cancel_fetch(fetch);
+    });
+}
+
+} // namespace dynjobs

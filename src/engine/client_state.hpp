@@ -1,0 +1,69 @@
+// src/engine/client_state.hpp - what a client's fetches share: pools, tokens, retry budget, gate.
+#pragma once
+
+#include "auth/token_manager.hpp"
+#include "net/http_pool.hpp"
+
+#include <dynjobs/client_config.hpp>
+#include <dynjobs/diagnostics.hpp>
+#include <dynjobs/policy/host_gate.hpp>
+#include <dynjobs/policy/retry_policy.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace dynjobs::detail {
+
+struct fetch_state;
+
+/// Where requests go, resolved from client_config.
+struct endpoints {
+    net::origin api;
+    std::string jobs_path; ///< api.base_path + "/dynamicsbackup/jobs"
+    net::origin token;
+    std::string token_url;
+    std::string token_path;
+};
+
+/// Resolves region / base URL / token URL into origins, checking schemes (field names as in
+/// client_config: "region", "base_url", "token_url").
+boost::system::error_code resolve_endpoints(const client_config& config, endpoints& out,
+                                            diagnostics& diag);
+
+/// Shared by every fetch of a client; touched only on `strand`.
+struct client_state {
+    client_state(boost::asio::any_io_executor executor, client_config cfg);
+
+    boost::asio::strand<boost::asio::any_io_executor> strand;
+    client_config config;
+
+    /// Builds pools and the token manager on first use; the outcome is kept for later fetches.
+    boost::system::error_code prepare(diagnostics& diag);
+
+    /// Waits until the host gate admits one more request (pause, rate ceiling, in-flight limit).
+    /// Completes with operation_aborted when the awaiting coroutine is cancelled.
+    boost::asio::awaitable<boost::system::error_code> admit();
+    /// Pairs with a successful admit().
+    void release(policy::host_gate::outcome outcome);
+
+    bool prepared = false;
+    boost::system::error_code prepare_error;
+    diagnostics prepare_diag;
+    endpoints where;
+    std::unique_ptr<net::http_pool> api_pool;
+    std::unique_ptr<net::http_pool> token_pool; // null when the token endpoint shares api_pool
+    std::unique_ptr<auth::token_manager> tokens;
+    policy::retry_policy retry;
+    policy::host_gate gate;
+    /// Requests waiting for an in-flight slot; release() wakes the oldest.
+    std::deque<boost::asio::steady_timer*> gate_waiters;
+    std::vector<std::weak_ptr<fetch_state>> fetches;
+};
+
+} // namespace dynjobs::detail

@@ -1,0 +1,446 @@
+// The fetch scheduler and the page task. Both run on the client's strand: they only do I/O and
+// call into the policy classes (page_plan, retry_policy, host_gate, dedupe_set) for decisions.
+#include "engine/fetch_state.hpp"
+
+#include <dynjobs/error.hpp>
+#include <dynjobs/jobs_query.hpp>
+#include <dynjobs/page_decoder.hpp>
+#include <dynjobs/policy/retry_after.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace dynjobs::detail {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+using policy::host_gate;
+
+namespace {
+
+constexpr std::size_t body_excerpt_bytes = 512;
+
+// The request target of a page: built from the query, or from a nextLink's query string.
+std::string page_target(const fetch_state& f, const policy::page_ref& ref) {
+    const auto& where = f.client->where;
+    if (ref.next_link_query)
+        return where.jobs_path + "?" + *ref.next_link_query;
+    const auto key = f.plan->key(ref.segment);
+    jobs_query query;
+    query.type = f.request.type;
+    query.status = f.request.status;
+    query.start_time = f.windows[key.window].first;
+    query.finish_time = f.windows[key.window].second;
+    if (!f.request.organizations.empty())
+        query.organization = f.request.organizations[key.org_slot];
+    query.page_index = ref.page_index;
+    query.page_size = ref.page_size;
+    return query.target(where.jobs_path);
+}
+
+void refresh_shared_counters(fetch_state& f) {
+    const auto pool = f.client->api_pool->stats();
+    const auto tokens = f.client->tokens->stats();
+    std::lock_guard lock(f.mutex);
+    f.stats.connections_opened = pool.connections_opened;
+    f.stats.connections_reused = pool.connections_reused;
+    f.stats.tls_sessions_resumed = pool.tls_sessions_resumed;
+    f.stats.token_requests = tokens.token_requests;
+}
+
+void record_failure(fetch_state& f, const policy::page_ref& ref, error_code ec,
+                    const diagnostics& diag) {
+    const auto key = f.plan->key(ref.segment);
+    page_failure failure;
+    failure.organization_slot = key.org_slot;
+    if (!f.request.organizations.empty())
+        failure.organization = f.request.organizations[key.org_slot];
+    failure.window = key.window;
+    failure.window_start = f.windows[key.window].first;
+    failure.window_finish = f.windows[key.window].second;
+    failure.page_index = ref.page_index;
+    failure.error = ec;
+    failure.diag = diag;
+    std::lock_guard lock(f.mutex);
+    ++f.stats.pages_failed;
+    f.failures.push_back(std::move(failure));
+}
+
+// Describes a page that failed for good, in one line a person can act on.
+diagnostics page_diagnostics(const fetch_state& f, const policy::page_ref& ref, error_code final_ec,
+                             error_code last_ec, unsigned attempts, const std::string& url,
+                             const net::http_response& response, const diagnostics& detail) {
+    diagnostics diag = detail;
+    const auto key = f.plan->key(ref.segment);
+    std::string where = "window " + format_iso8601(f.windows[key.window].first) + ".." +
+                        format_iso8601(f.windows[key.window].second);
+    if (!f.request.organizations.empty())
+        where = "organization " + f.request.organizations[key.org_slot].to_string() + ", " + where;
+    where += ", page " + std::to_string(ref.page_index);
+    diag.url = url;
+    if (response.status != 0) {
+        diag.http_status = static_cast<int>(response.status);
+        diag.body_excerpt = response.body.substr(0, body_excerpt_bytes);
+    }
+    std::string what = last_ec ? last_ec.message() : "HTTP " + std::to_string(response.status);
+    if (!detail.message.empty())
+        what += ": " + detail.message;
+    if (final_ec != errc::http_status && final_ec != errc::unauthorized)
+        what = final_ec.message() + " after " + std::to_string(attempts) +
+               " attempt(s); last: " + what;
+    diag.message = where + ": " + what + " (GET " + url + ")";
+    if (!diag.body_excerpt.empty())
+        diag.message += " body: " + diag.body_excerpt;
+    return diag;
+}
+
+// Puts a page's new jobs into the stream. Returns false when the fetch ended meanwhile.
+asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::page_ref& ref,
+                              jobs_page& page) {
+    fetch_state& f = *self;
+    const auto verdict = f.plan->on_page(ref, page);
+    const auto key = f.plan->key(ref.segment);
+
+    job_batch batch;
+    batch.organization_slot = key.org_slot;
+    batch.window = key.window;
+    batch.page_index = ref.page_index;
+    batch.jobs.reserve(page.jobs.size());
+    std::uint64_t duplicates = 0;
+    std::uint64_t elsewhere = 0;
+    auto& seen = f.seen[ref.segment];
+    for (auto& j : page.jobs) {
+        if (f.window_of(j.start_time) != key.window) {
+            ++elsewhere;
+            continue;
+        }
+        if (!seen.insert(j.job_id)) {
+            ++duplicates;
+            continue;
+        }
+        batch.jobs.push_back(std::move(j));
+    }
+    if (f.plan->settled(ref.segment)) {
+        batch.segment_complete = f.plan->complete(ref.segment);
+        f.seen.erase(ref.segment);
+    }
+    {
+        std::lock_guard lock(f.mutex);
+        ++f.stats.pages_done;
+        f.stats.pages_planned = f.plan->pages_planned();
+        f.stats.drift_refetches = f.plan->drift_refetches();
+        f.stats.duplicates_dropped += duplicates;
+        f.stats.jobs_owned_elsewhere += elsewhere;
+        f.stats.jobs_delivered += batch.jobs.size();
+    }
+    if (verdict == policy::page_verdict::drift_unresolved) {
+        diagnostics diag;
+        diag.message = "totalCount kept changing while paging; gave up after " +
+                       std::to_string(f.request.max_drift_refetches) + " refetches";
+        record_failure(f, ref, errc::drift_unresolved, diag);
+        if (f.request.on_failure == failure_policy::stop)
+            finish(self, errc::drift_unresolved, diag, true);
+    }
+    if (batch.jobs.empty() && !batch.segment_complete)
+        co_return;
+    // Backpressure: this waits while the channel is full, holding the page's slot.
+    co_await f.channel.async_send(error_code{}, std::move(batch),
+                                  asio::as_tuple(asio::use_awaitable));
+}
+
+// Fetches one page: admission, token, exchange, decode, retries; then delivers it.
+asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_ref ref) {
+    // Cancellation is an expected outcome here: see it as operation_aborted, not an exception.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    fetch_state& f = *self;
+    client_state& c = *f.client;
+    const std::string target = page_target(f, ref);
+    const std::string url = c.where.api.to_string() + target;
+    const auto key = f.plan->key(ref.segment);
+
+    unsigned attempt = 1;
+    bool replayed_401 = false;
+    jobs_page page;
+    page_decoder decoder;
+    for (;;) {
+        if (auto ec = co_await c.admit())
+            co_return; // cancelled
+        if (!f.plan->is_current(ref)) {
+            // Its window is being fetched again (or ended) since: sending it would only cost.
+            c.release(host_gate::outcome::failed);
+            f.plan->abandon(ref);
+            co_return;
+        }
+        std::string token;
+        diagnostics token_diag;
+        if (auto ec = co_await c.tokens->async_get(token, token_diag)) {
+            c.release(host_gate::outcome::failed);
+            if (ec != asio::error::operation_aborted)
+                finish(self, ec, token_diag, false); // no token, no page: the fetch cannot go on
+            co_return;
+        }
+
+        net::http_request request;
+        request.target = target;
+        request.authorization = "Bearer " + token;
+        request.user_agent = c.config.user_agent;
+        net::http_response response;
+        diagnostics decode_diag;
+        error_code decode_error;
+        decoder.reset(page);
+        std::uint64_t body_bytes = 0;
+        const net::body_sink sink = [&](std::string_view chunk) {
+            body_bytes += chunk.size();
+            decode_error = decoder.write(chunk, decode_diag);
+            return decode_error;
+        };
+        const auto sent = clock_type::now();
+        error_code ec = co_await c.api_pool->async_exchange(request, response, &sink);
+        const auto now = clock_type::now();
+        if (!ec && response.status == 200 && !decode_error)
+            decode_error = decoder.finish(decode_diag);
+        if (decode_error && (ec == decode_error || !ec))
+            ec = decode_error;
+
+        const bool cancelled = ec == asio::error::operation_aborted;
+        const bool throttled =
+            response.status == 429 || (response.status == 503 && !response.retry_after.empty());
+        c.release(cancelled || ec || response.status != 200
+                      ? (throttled ? host_gate::outcome::throttled : host_gate::outcome::failed)
+                      : host_gate::outcome::success);
+        if (cancelled || f.finishing)
+            co_return;
+
+        request_event event;
+        event.url = url;
+        event.status = response.status;
+        event.error = ec;
+        event.duration = std::chrono::duration_cast<std::chrono::microseconds>(now - sent);
+        event.attempt = attempt;
+        event.organization_slot = key.org_slot;
+        event.window = key.window;
+        event.page_index = ref.page_index;
+        {
+            std::lock_guard lock(f.mutex);
+            ++f.stats.requests;
+            f.stats.bytes_received += body_bytes;
+            if (response.status != 0)
+                f.latency.record(event.duration);
+            f.stats.throttled += response.status == 429;
+            f.stats.unauthorized += response.status == 401;
+        }
+        refresh_shared_counters(f);
+
+        if (!ec && response.status == 200) {
+            c.retry.on_success();
+            if (c.config.on_request)
+                c.config.on_request(event);
+            co_await deliver(self, ref, page);
+            co_return;
+        }
+        if (!ec && response.status == 401) {
+            // The token was refused (revoked or expired early): renew it and replay at once;
+            // a refusal after that waits and retries like any other failure.
+            c.tokens->invalidate(token);
+            if (!replayed_401) {
+                replayed_401 = true;
+                if (c.config.on_request)
+                    c.config.on_request(event);
+                continue;
+            }
+        }
+
+        policy::attempt_result result;
+        result.http_status = ec ? 0 : response.status;
+        result.transport_error = ec;
+        result.timed_out = is_timeout(ec);
+        if (!response.retry_after.empty())
+            result.retry_after =
+                policy::parse_retry_after(response.retry_after, std::chrono::system_clock::now());
+        result.unauthorized_retryable = replayed_401;
+        const auto decision = c.retry.on_failure(result, attempt, now, f.deadline);
+        event.retry = decision.retry ? decision.cause : policy::retry_cause::none;
+        event.retry_wait = decision.wait;
+        if (c.config.on_request)
+            c.config.on_request(event);
+
+        if (!decision.retry) {
+            const error_code final_ec = decision.error;
+            const auto diag =
+                page_diagnostics(f, ref, final_ec, ec, attempt, url, response, decode_diag);
+            f.plan->on_failure(ref);
+            record_failure(f, ref, final_ec, diag);
+            if (f.request.on_failure == failure_policy::stop)
+                finish(self, final_ec, diag, true);
+            co_return;
+        }
+        {
+            std::lock_guard lock(f.mutex);
+            ++f.stats.retries;
+            ++f.stats.retries_by_cause[static_cast<std::size_t>(decision.cause)];
+        }
+        if (decision.pause_host)
+            c.gate.pause_until(now + decision.wait);
+        asio::steady_timer backoff(c.strand, decision.wait);
+        co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+        const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none || f.finishing)
+            co_return;
+        ++attempt;
+    }
+}
+
+void launch(const std::shared_ptr<fetch_state>& self, policy::page_ref ref) {
+    fetch_state& f = *self;
+    const auto org = f.plan->key(ref.segment).org_slot;
+    ++f.pages_in_flight;
+    ++f.org_in_flight[org];
+    const auto id = f.next_task_id++;
+    auto& signal = f.tasks[id];
+    asio::co_spawn(
+        f.client->strand, page_task(self, ref),
+        asio::bind_cancellation_slot(signal.slot(), [self, id, org, ref](std::exception_ptr error) {
+            fetch_state& f = *self;
+            f.tasks.erase(id);
+            --f.pages_in_flight;
+            --f.org_in_flight[org];
+            if (error && !f.finishing) {
+                // Only a bug or exhausted memory gets here; never lose it quietly.
+                diagnostics diag;
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    diag.message = e.what();
+                }
+                f.plan->on_failure(ref);
+                finish(self, make_error_code(std::errc::state_not_recoverable), diag, false);
+            }
+            f.wake.cancel(); // let the scheduler look again
+        }));
+}
+
+} // namespace
+
+std::size_t fetch_state::window_of(timestamp t) const noexcept {
+    if (windows.size() <= 1 || t <= request.start)
+        return 0;
+    const auto index = static_cast<std::size_t>((t - request.start) / *request.window);
+    return std::min(index, windows.size() - 1);
+}
+
+void finish(const std::shared_ptr<fetch_state>& self, error_code ec, diagnostics diag,
+            bool through_channel) {
+    fetch_state& f = *self;
+    if (f.finishing)
+        return;
+    f.finishing = true;
+    {
+        std::lock_guard lock(f.mutex);
+        f.final_error = ec;
+        f.final_diag = std::move(diag);
+        f.stats.elapsed =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - f.started);
+        f.stats.latency = f.latency.summary();
+    }
+    for (auto& [id, signal] : f.tasks)
+        signal.emit(asio::cancellation_type::terminal);
+    f.wake.cancel();
+    f.deadline_timer.cancel();
+    if (through_channel) {
+        asio::co_spawn(
+            f.client->strand,
+            [self]() -> asio::awaitable<void> {
+                co_await self->channel.async_send(self->final_error, std::nullopt,
+                                                  asio::as_tuple(asio::use_awaitable));
+            },
+            asio::detached);
+    } else {
+        f.final_delivered = true;
+        f.channel.cancel(); // a pending async_next completes now, with final_error
+    }
+}
+
+void cancel_fetch(const std::shared_ptr<fetch_state>& self) {
+    fetch_state& f = *self;
+    if (!f.finishing) {
+        diagnostics diag;
+        diag.message = "the fetch was cancelled";
+        finish(self, asio::error::operation_aborted, std::move(diag), false);
+        return;
+    }
+    // Already ending: the end may be queued behind batches nobody will read now. Deliver it
+    // directly, which also frees the queued sender.
+    f.final_delivered = true;
+    f.channel.cancel();
+}
+
+asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    fetch_state& f = *self;
+    diagnostics diag;
+    if (auto ec = f.client->prepare(diag)) {
+        finish(self, ec, diag, true);
+        co_return;
+    }
+    if (auto ec = f.request.validate(diag)) {
+        finish(self, ec, diag, true);
+        co_return;
+    }
+    f.windows = f.request.windows();
+    const std::size_t org_slots = std::max<std::size_t>(1, f.request.organizations.size());
+    f.plan.emplace(org_slots, f.windows.size(), f.request.page_size, f.request.max_drift_refetches);
+    for (const auto& key : f.request.skip)
+        f.plan->skip(f.plan->segment_of(key));
+    f.org_in_flight.assign(org_slots, 0);
+    if (f.request.deadline) {
+        f.deadline = f.started + *f.request.deadline;
+        f.deadline_timer.expires_at(*f.deadline);
+        f.deadline_timer.async_wait([weak = std::weak_ptr(self)](error_code ec) {
+            auto s = weak.lock();
+            if (ec || !s)
+                return;
+            diagnostics diag;
+            diag.message = "the fetch's deadline passed before every page was fetched";
+            finish(s, errc::deadline_exceeded, diag, false);
+        });
+    }
+
+    const bool per_org_limit = !f.request.organizations.empty();
+    const auto org_has_room = [&](std::size_t org) {
+        return !per_org_limit ||
+               f.org_in_flight[org] < f.client->config.max_in_flight_per_organization;
+    };
+    const std::size_t global_limit = std::max<std::size_t>(1, f.client->config.rate.max_in_flight);
+    for (;;) {
+        if (f.finishing)
+            co_return;
+        while (f.pages_in_flight < global_limit) {
+            auto ref = f.plan->next(org_has_room);
+            if (!ref)
+                break;
+            launch(self, std::move(*ref));
+        }
+        if (f.plan->done() && f.pages_in_flight == 0) {
+            std::size_t failed;
+            {
+                std::lock_guard lock(f.mutex);
+                failed = f.failures.size();
+            }
+            diagnostics end;
+            if (failed != 0)
+                end.message =
+                    std::to_string(failed) + " page(s) could not be fetched; see failures()";
+            finish(self, failed ? error_code(errc::pages_failed) : error_code{}, end, true);
+            co_return;
+        }
+        f.wake.expires_at(asio::steady_timer::time_point::max());
+        co_await f.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+} // namespace dynjobs::detail

@@ -1,0 +1,139 @@
+#include <dynjobs/job_stream.hpp>
+
+#include "engine/fetch_state.hpp"
+
+#include <dynjobs/error_with_diagnostics.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace dynjobs {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace detail {
+namespace {
+
+// Completes the consumer's handler: never inline, and on the handler's own executor (post
+// hands it over through the handler's associated executor, tracking work on it meanwhile).
+template <class Executor>
+void complete(next_handler handler, const Executor& via, error_code ec,
+              std::optional<job_batch> batch) {
+    asio::post(via, asio::append(std::move(handler), ec, std::move(batch)));
+}
+
+} // namespace
+
+fetch_state::fetch_state(std::shared_ptr<client_state> owner, fetch_request req)
+    : client(std::move(owner))
+    , request(std::move(req))
+    , started(std::chrono::steady_clock::now())
+    , channel(client->strand, std::max<std::size_t>(1, client->config.channel_capacity))
+    , wake(client->strand)
+    , deadline_timer(client->strand) {}
+
+void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler) {
+    if (!state) { // a default-constructed or moved-from stream
+        complete(std::move(handler), asio::system_executor(), asio::error::bad_descriptor,
+                 std::nullopt);
+        return;
+    }
+    const asio::any_io_executor strand = state->client->strand;
+    asio::dispatch(strand, [state = std::move(state), handler = std::move(handler),
+                            strand]() mutable {
+        // Terminal cancellation of this wait cancels the whole fetch.
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected())
+            slot.assign([weak = std::weak_ptr(state), strand](asio::cancellation_type type) {
+                if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none)
+                    return;
+                asio::dispatch(strand, [weak] {
+                    if (auto s = weak.lock())
+                        cancel_fetch(s);
+                });
+            });
+        if (state->final_delivered) {
+            if (slot.is_connected())
+                slot.clear();
+            complete(std::move(handler), strand, state->final_error, std::nullopt);
+            return;
+        }
+        state->channel.async_receive([state, handler = std::move(handler), strand,
+                                      slot](error_code ec, std::optional<job_batch> batch) mutable {
+            if (slot.is_connected())
+                slot.clear();
+            if (ec || !batch) {
+                // The end: queued by the scheduler, or delivered directly by a cancel.
+                state->final_delivered = true;
+                ec = state->final_error;
+                batch.reset();
+            }
+            complete(std::move(handler), strand, ec, std::move(batch));
+        });
+    });
+}
+
+} // namespace detail
+
+job_stream& job_stream::operator=(job_stream&& other) noexcept {
+    if (this != &other) {
+        cancel();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+job_stream::~job_stream() {
+    cancel();
+}
+
+asio::awaitable<std::optional<job_batch>> job_stream::next() {
+    auto [ec, batch] = co_await async_next(asio::as_tuple(asio::use_awaitable));
+    if (ec)
+        throw error_with_diagnostics(ec, error_diagnostics());
+    co_return std::move(batch);
+}
+
+diagnostics job_stream::error_diagnostics() const {
+    if (!state_)
+        return {};
+    std::lock_guard lock(state_->mutex);
+    return state_->final_diag;
+}
+
+fetch_stats job_stream::stats() const {
+    if (!state_)
+        return {};
+    std::lock_guard lock(state_->mutex);
+    fetch_stats copy = state_->stats;
+    copy.latency = state_->latency.summary();
+    if (!state_->finishing || copy.elapsed.count() == 0)
+        copy.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - state_->started);
+    return copy;
+}
+
+std::vector<page_failure> job_stream::failures() const {
+    if (!state_)
+        return {};
+    std::lock_guard lock(state_->mutex);
+    return state_->failures;
+}
+
+std::vector<std::pair<timestamp, timestamp>> job_stream::windows() const {
+    return state_ ? state_->request.windows() : std::vector<std::pair<timestamp, timestamp>>{};
+}
+
+void job_stream::cancel() {
+    if (!state_)
+        return;
+    asio::dispatch(state_->client->strand, [state = state_] { detail::cancel_fetch(state); });
+}
+
+} // namespace dynjobs

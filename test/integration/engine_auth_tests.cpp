@@ -1,0 +1,76 @@
+// Tokens as the engine meets them: refused credentials end the fetch at once with the server's
+// own description; tokens that expire or are revoked mid-fetch are renewed without losing a page.
+#include "engine_fixture.hpp"
+
+#include <dynjobs/error.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+using namespace dynjobs;
+using namespace dynjobs::testkit;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(engine_auth)
+
+BOOST_AUTO_TEST_CASE(a_wrong_secret_ends_the_fetch_with_the_oauth_description) {
+    sim_fixture fx;
+    auto config = engine_config(fx);
+    config.creds = client_secret_credentials{std::string(sim::default_client_id), "wrong"};
+    const auto out = run_fetch(config, whole_dataset(fx));
+    BOOST_TEST((out.ec == errc::oauth_error));
+    BOOST_TEST(out.diag.oauth_error == "invalid_client");
+    BOOST_TEST(!out.diag.oauth_error_description.empty());
+    BOOST_TEST(out.diag.message.find(out.diag.oauth_error_description) != std::string::npos,
+               out.diag.message);
+    BOOST_TEST(out.diag.message.find("wrong") == std::string::npos); // the secret stays secret
+    // Permanent: asked once, and no page was requested.
+    BOOST_TEST(fx.sim().counters().token_requests == 1u);
+    BOOST_TEST(fx.sim().counters().jobs_requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_scope_ends_the_fetch_too) {
+    sim_fixture fx;
+    auto config = engine_config(fx);
+    config.scope = "dynamics.read.all";
+    const auto out = run_fetch(config, whole_dataset(fx));
+    BOOST_TEST((out.ec == errc::oauth_error));
+    BOOST_TEST(out.diag.oauth_error == "invalid_scope");
+}
+
+BOOST_AUTO_TEST_CASE(tokens_expiring_during_the_fetch_are_renewed) {
+    auto sim_config = small_sim_config();
+    sim_config.token_lifetime = 2s;
+    sim_config.latency = 20ms; // the fetch outlives several tokens
+    sim_fixture fx(sim_config);
+    auto config = engine_config(fx);
+    config.rate.max_in_flight = 2;
+    config.token_refresh.expiry_safety = 0s;
+    auto request = whole_dataset(fx);
+    request.page_size = 10; // 200 pages x 20 ms / 2 in flight = about 2 s per token... twice
+    const auto out = run_fetch(config, request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    BOOST_TEST(out.stats.token_requests >= 2u);
+    BOOST_TEST(fx.sim().counters().tokens_issued == out.stats.token_requests);
+}
+
+BOOST_AUTO_TEST_CASE(revoking_every_token_mid_fetch_costs_one_renewal_not_a_page) {
+    sim_fixture fx;
+    auto config = engine_config(fx);
+    auto request = whole_dataset(fx);
+    request.page_size = 10;
+    bool revoked = false;
+    const auto out = run_fetch(config, request, 1, [&](const job_batch&, job_stream&) {
+        if (!revoked) {
+            fx.sim().revoke_all_tokens();
+            revoked = true;
+        }
+    });
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    BOOST_TEST(out.stats.unauthorized >= 1u);
+    // Pages that got 401 together share one renewal (the token is dropped only if current).
+    BOOST_TEST(out.stats.token_requests == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,253 @@
+// The engine's control surfaces: failures reported with their detail, the host-wide pause on a
+// 429, backpressure, cancellation and the deadline.
+#include "engine_fixture.hpp"
+
+#include <dynjobs/error.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+
+using namespace dynjobs;
+using namespace dynjobs::testkit;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+BOOST_AUTO_TEST_SUITE(engine_control)
+
+BOOST_AUTO_TEST_CASE(a_forbidden_organization_is_reported_not_retried) {
+    auto config = small_sim_config();
+    sim_fixture probe; // the same seed gives the same organizations
+    const auto orgs = probe.sim().organizations();
+    sim::registered_client limited;
+    limited.client_id = "limited";
+    limited.client_secret = "limited-secret";
+    limited.visible_organizations = {orgs[0].id};
+    config.clients = {limited};
+    sim_fixture fx(config);
+    auto client_cfg = engine_config(fx);
+    client_cfg.creds = client_secret_credentials{"limited", "limited-secret"};
+    auto request = whole_dataset(fx);
+    request.organizations = {orgs[0].id, orgs[1].id};
+    request.on_failure = failure_policy::go_on;
+    const auto out = run_fetch(client_cfg, request);
+    BOOST_TEST((out.ec == errc::pages_failed));
+    BOOST_TEST_REQUIRE(out.failures.size() == 1u);
+    const auto& failure = out.failures[0];
+    BOOST_TEST(failure.organization_slot == 1u);
+    BOOST_TEST((failure.organization == orgs[1].id));
+    BOOST_TEST(failure.page_index == 1);
+    BOOST_TEST((failure.error == errc::http_status));
+    BOOST_TEST(failure.diag.http_status == 403);
+    BOOST_TEST(failure.diag.url.find("organizationId=" + orgs[1].id.to_string()) !=
+               std::string::npos);
+    BOOST_TEST(!failure.diag.body_excerpt.empty());
+    BOOST_TEST(failure.diag.message.find("HTTP 403") != std::string::npos);
+    // Not retried: one request for that organization.
+    std::size_t forbidden_requests = 0;
+    for (const auto& entry : fx.sim().request_log())
+        forbidden_requests += entry.status == 403;
+    BOOST_TEST(forbidden_requests == 1u);
+    // The visible organization was fetched completely all the same.
+    require_exactly(out.jobs, fx.sim().select(filter_of(request, orgs[0].id)));
+
+    // With failure_policy::stop the same fetch ends with the page's own error.
+    request.on_failure = failure_policy::stop;
+    const auto stopped = run_fetch(client_cfg, request);
+    BOOST_TEST((stopped.ec == errc::http_status));
+    BOOST_TEST(stopped.diag.http_status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_whole_host) {
+    auto config = small_sim_config();
+    config.faults.retry_after_seconds = 1;
+    config.faults.schedule.push_back(
+        {sim::fault_kind::throttle_429, 3, 1, 1, std::string("/dynamicsbackup/jobs"), {}});
+    sim_fixture fx(config);
+    auto request = whole_dataset(fx);
+    request.page_size = 20; // 100 pages: many in flight when the 429 comes
+    const auto out = run_fetch(engine_config(fx), request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    BOOST_TEST(out.stats.throttled == 1u);
+    const auto log = fx.sim().request_log();
+    const auto throttled =
+        std::find_if(log.begin(), log.end(), [](const auto& e) { return e.status == 429; });
+    BOOST_TEST_REQUIRE((throttled != log.end()));
+    // Requests already on the wire may land just after the 429; none is *sent* in the pause.
+    // Allow for the in-flight ones: everything after them waits the full second.
+    std::size_t during_pause = 0;
+    for (const auto& e : log)
+        if (e.path == "/dynamicsbackup/jobs" && e.time > throttled->time + 100ms &&
+            e.time < throttled->time + 900ms)
+            ++during_pause;
+    BOOST_TEST(during_pause == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_consumer_that_stops_reading_stops_the_requests) {
+    sim_fixture fx;
+    auto config = engine_config(fx);
+    config.channel_capacity = 2;
+    config.rate.max_in_flight = 4;
+    auto request = whole_dataset(fx);
+    request.page_size = 10; // 200 pages
+    asio::io_context ioc;
+    client c(ioc.get_executor(), config);
+    auto stream = c.fetch(request);
+    bool got_one = false;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            auto [ec, batch] = co_await stream.async_next(asio::as_tuple(asio::use_awaitable));
+            got_one = !ec && batch && !batch->jobs.empty();
+            // ...and then read nothing more.
+        },
+        asio::detached);
+    ioc.run_for(1500ms);
+    BOOST_TEST(got_one);
+    const auto sent = fx.sim().counters().jobs_requests;
+    // One read page, the channel's pages and the pages blocked on it: nowhere near 200.
+    BOOST_TEST(sent <= 1u + config.channel_capacity + config.rate.max_in_flight + 1u);
+    ioc.run_for(500ms);
+    BOOST_TEST(fx.sim().counters().jobs_requests == sent); // nothing more while nobody reads
+    stream.cancel();
+    ioc.run_for(200ms);
+}
+
+// A TCP server that accepts and reads but never answers: a hung API.
+struct silent_server {
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+    std::vector<std::shared_ptr<asio::ip::tcp::socket>> sockets;
+    std::atomic<int> accepted{0};
+    std::atomic<int> closed{0};
+    std::thread thread;
+
+    silent_server() {
+        accept();
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~silent_server() {
+        ioc.stop();
+        thread.join();
+    }
+    void accept() {
+        acceptor.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket s) {
+            if (ec)
+                return;
+            ++accepted;
+            auto socket = std::make_shared<asio::ip::tcp::socket>(std::move(s));
+            sockets.push_back(socket);
+            read(socket);
+            accept();
+        });
+    }
+    void read(std::shared_ptr<asio::ip::tcp::socket> socket) {
+        auto buffer = std::make_shared<std::array<char, 4096>>();
+        socket->async_read_some(asio::buffer(*buffer),
+                                [this, socket, buffer](boost::system::error_code ec, std::size_t) {
+                                    if (ec) {
+                                        ++closed; // the client closed its end
+                                        return;
+                                    }
+                                    read(socket);
+                                });
+    }
+    std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+};
+
+BOOST_AUTO_TEST_CASE(cancel_stops_every_request_to_a_server_that_never_answers) {
+    silent_server server;
+    client_config config;
+    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
+    config.creds = bearer_token_credentials{"a-fixed-token"};
+    fetch_request request;
+    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
+    request.finish = *parse_iso8601("2024-12-31T00:00:00Z");
+    request.window = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::days{30});
+
+    asio::io_context ioc;
+    client c(ioc.get_executor(), config);
+    auto stream = c.fetch(request);
+    boost::system::error_code result;
+    bool completed = false;
+    stream.async_next([&](boost::system::error_code ec, std::optional<job_batch>) {
+        result = ec;
+        completed = true;
+    });
+    // Let every window's first page reach the server, then cancel.
+    for (int i = 0; i < 500 && server.accepted < 12; ++i)
+        ioc.run_for(10ms);
+    BOOST_TEST_REQUIRE(server.accepted >= 12);
+    stream.cancel();
+    ioc.run(); // returns only once nothing of the fetch is left: no timer, no socket
+    BOOST_TEST(completed);
+    BOOST_TEST((result == asio::error::operation_aborted));
+    // Every connection was closed from our side (the server saw EOF).
+    for (int i = 0; i < 200 && server.closed < server.accepted; ++i)
+        std::this_thread::sleep_for(5ms);
+    BOOST_TEST(server.closed == server.accepted);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_the_awaiting_coroutine_cancels_the_fetch) {
+    silent_server server;
+    client_config config;
+    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
+    config.creds = bearer_token_credentials{"a-fixed-token"};
+    fetch_request request;
+    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
+    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    asio::io_context ioc;
+    client c(ioc.get_executor(), config);
+    auto stream = c.fetch(request);
+    asio::cancellation_signal signal;
+    boost::system::error_code result;
+    stream.async_next(asio::bind_cancellation_slot(
+        signal.slot(),
+        [&](boost::system::error_code ec, std::optional<job_batch>) { result = ec; }));
+    for (int i = 0; i < 500 && server.accepted < 1; ++i)
+        ioc.run_for(10ms);
+    signal.emit(asio::cancellation_type::terminal);
+    ioc.run();
+    BOOST_TEST((result == asio::error::operation_aborted));
+}
+
+BOOST_AUTO_TEST_CASE(the_deadline_ends_a_fetch_that_cannot_finish) {
+    silent_server server;
+    client_config config;
+    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
+    config.creds = bearer_token_credentials{"a-fixed-token"};
+    fetch_request request;
+    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
+    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    request.deadline = 300ms;
+    const auto out = run_fetch(config, request);
+    BOOST_TEST((out.ec == errc::deadline_exceeded));
+    BOOST_TEST(!out.diag.message.empty());
+}
+
+BOOST_AUTO_TEST_CASE(destroying_the_stream_cancels_the_fetch) {
+    silent_server server;
+    client_config config;
+    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
+    config.creds = bearer_token_credentials{"a-fixed-token"};
+    fetch_request request;
+    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
+    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    asio::io_context ioc;
+    client c(ioc.get_executor(), config);
+    {
+        auto stream = c.fetch(request);
+        for (int i = 0; i < 500 && server.accepted < 1; ++i)
+            ioc.run_for(10ms);
+    }
+    ioc.run(); // returns: the fetch is gone
+    for (int i = 0; i < 200 && server.closed < server.accepted; ++i)
+        std::this_thread::sleep_for(5ms);
+    BOOST_TEST(server.closed == server.accepted);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
