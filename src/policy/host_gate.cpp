@@ -26,8 +26,16 @@ std::size_t host_gate::limit() const noexcept {
     return std::max(config_.min_in_flight, static_cast<std::size_t>(limit_));
 }
 
+double host_gate::rate() const noexcept {
+    const double fixed = config_.max_requests_per_second;
+    if (adaptive_rate_ <= 0)
+        return fixed > 0 ? fixed : 0;
+    return fixed > 0 ? std::min(fixed, adaptive_rate_) : adaptive_rate_;
+}
+
 void host_gate::refill(time_point now) const {
-    if (config_.max_requests_per_second <= 0)
+    const double r = rate();
+    if (r <= 0)
         return;
     if (!bucket_started_) {
         bucket_started_ = true;
@@ -37,8 +45,7 @@ void host_gate::refill(time_point now) const {
     if (now <= refilled_)
         return;
     const double elapsed = duration<double>(now - refilled_).count();
-    tokens_ = std::min(bucket_capacity(config_.max_requests_per_second),
-                       tokens_ + elapsed * config_.max_requests_per_second);
+    tokens_ = std::min(bucket_capacity(r), tokens_ + elapsed * r);
     refilled_ = now;
 }
 
@@ -46,10 +53,10 @@ std::optional<host_gate::time_point> host_gate::next_start(time_point now) const
     if (in_flight_ >= limit())
         return std::nullopt;
     time_point start = std::max(now, pause_until_);
-    if (config_.max_requests_per_second > 0) {
+    if (const double r = rate(); r > 0) {
         refill(now);
         if (tokens_ < 1.0) {
-            const double missing = (1.0 - tokens_) / config_.max_requests_per_second;
+            const double missing = (1.0 - tokens_) / r;
             start = std::max(start, now + ceil<nanoseconds>(duration<double>(missing)));
         }
     }
@@ -58,7 +65,11 @@ std::optional<host_gate::time_point> host_gate::next_start(time_point now) const
 
 void host_gate::on_start(time_point now) {
     ++in_flight_;
-    if (config_.max_requests_per_second > 0) {
+    if (!started_) {
+        started_ = true;
+        calm_since_ = now;
+    }
+    if (rate() > 0) {
         refill(now);
         tokens_ -= 1.0; // may go slightly negative if started early; the next wait pays it back
     }
@@ -72,10 +83,15 @@ void host_gate::on_finish(outcome result, time_point now) {
     switch (result) {
     case outcome::success:
         limit_ = std::min(max, limit_ + 1.0 / limit_);
+        ++calm_successes_;
+        if (adaptive_rate_ > 0)
+            adaptive_rate_ += config_.rate_increase_per_success;
         break;
     case outcome::throttled:
         if (!decreased_ || now - last_decrease_ >= config_.decrease_interval) {
             limit_ = std::max(min, limit_ * config_.decrease_factor);
+            if (config_.adaptive_rate)
+                learn_rate(now);
             last_decrease_ = now;
             decreased_ = true;
         }
@@ -85,8 +101,25 @@ void host_gate::on_finish(outcome result, time_point now) {
     }
 }
 
+void host_gate::learn_rate(time_point now) {
+    // What the server accepted since the last signal is what it allows, plus its burst.
+    const auto span = std::max(duration<double>(now - calm_since_), duration<double>(0.05));
+    const double accepted = static_cast<double>(calm_successes_) / span.count();
+    const bool calm = now - calm_since_ >= config_.calm_period;
+    double base = accepted;
+    if (!calm && adaptive_rate_ > 0)
+        base = std::min(base, adaptive_rate_);
+    adaptive_rate_ = std::max(
+        1.0, base * (calm ? config_.rate_decrease_factor : config_.overshoot_decrease_factor));
+    calm_since_ = std::max(now, pause_until_);
+    calm_successes_ = 0;
+}
+
 void host_gate::pause_until(time_point until) {
     pause_until_ = std::max(pause_until_, until);
+    // Time spent paused is not time the server accepted requests in.
+    if (calm_since_ < pause_until_)
+        calm_since_ = pause_until_;
 }
 
 std::optional<host_gate::time_point> host_gate::paused_until(time_point now) const {

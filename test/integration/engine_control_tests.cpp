@@ -87,6 +87,24 @@ BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_whole_host) {
     BOOST_TEST(during_pause == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(the_simulators_rate_limit_is_met_with_few_429s) {
+    auto config = small_sim_config();
+    config.rate_limit.requests_per_second = 200;
+    config.rate_limit.burst = 10;
+    sim_fixture fx(config);
+    auto request = whole_dataset(fx);
+    // 1,000 pages: five seconds at the limit. The pages in flight when the limit is first met
+    // are refused together (about 20 at 32 in flight); the rate learnt then holds.
+    request.page_size = 2;
+    const auto out = run_fetch(engine_config(fx), request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    const auto limited = fx.sim().counters().rate_limited;
+    BOOST_TEST_MESSAGE(limited << " of " << out.stats.requests << " requests answered 429");
+    BOOST_TEST(limited >= 1u);                      // the limit was met...
+    BOOST_TEST(limited * 20 <= out.stats.requests); // ...and learnt: at most 5% were refused
+}
+
 BOOST_AUTO_TEST_CASE(a_consumer_that_stops_reading_stops_the_requests) {
     sim_fixture fx;
     auto config = engine_config(fx);

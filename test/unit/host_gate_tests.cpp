@@ -88,4 +88,58 @@ BOOST_AUTO_TEST_CASE(the_limit_never_drops_below_the_minimum) {
     BOOST_TEST(gate.limit() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
+    // A server allowing 100 requests/s with a burst of 10, answering 429 with Retry-After in
+    // whole seconds (as real servers do), against a client that would go far faster.
+    const double server_rate = 100;
+    const double server_burst = 10;
+    double server_tokens = server_burst;
+    auto server_refilled = t0;
+    rate_config config;
+    config.max_in_flight = 64;
+    host_gate gate(config);
+    auto now = t0;
+    const auto end = t0 + seconds{120};
+    int accepted = 0;
+    int throttled = 0;
+    while (now < end) {
+        const auto start = gate.next_start(now);
+        BOOST_TEST_REQUIRE(start.has_value());
+        // Each request takes 1 ms on the wire; the client never waits otherwise.
+        now = std::max(now, *start);
+        gate.on_start(now);
+        server_tokens =
+            std::min(server_burst,
+                     server_tokens + duration<double>(now - server_refilled).count() * server_rate);
+        server_refilled = now;
+        now += milliseconds{1};
+        if (server_tokens >= 1) {
+            server_tokens -= 1;
+            ++accepted;
+            gate.on_finish(outcome::success, now);
+        } else {
+            ++throttled;
+            gate.on_finish(outcome::throttled, now);
+            gate.pause_until(now + seconds{1});
+        }
+    }
+    const double goodput = accepted / 120.0 / server_rate;
+    const double share_429 = static_cast<double>(throttled) / (accepted + throttled);
+    BOOST_TEST_MESSAGE("goodput " << goodput << " of the limit, " << share_429 * 100
+                                  << "% answered 429, learnt rate " << gate.rate());
+    BOOST_TEST(goodput >= 0.9);
+    BOOST_TEST(share_429 <= 0.01);
+    BOOST_TEST(gate.rate() <= server_rate * 1.05);
+}
+
+BOOST_AUTO_TEST_CASE(without_429s_the_rate_is_not_limited) {
+    host_gate gate;
+    for (int i = 0; i < 1000; ++i) {
+        gate.on_start(t0);
+        gate.on_finish(outcome::success, t0);
+    }
+    BOOST_TEST(gate.rate() == 0.0);
+    BOOST_TEST((gate.next_start(t0) == t0));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

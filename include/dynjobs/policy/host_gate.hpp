@@ -21,12 +21,23 @@ struct rate_config {
     /// ... at most once per interval, so that one burst of 429s (all sent before the first came
     /// back) counts as one signal. Each success then adds 1/limit: +1 per round trip.
     std::chrono::milliseconds decrease_interval{1000};
+    /// Adaptive rate: on a fast link the in-flight limit cannot keep the request rate under a
+    /// server's rate limit, so a 429 also sets a rate: the rate the server accepted since the
+    /// previous signal, times `rate_decrease_factor` after a long calm stretch (at least
+    /// `calm_period`), or times `overshoot_decrease_factor` after a short one (we were far over).
+    bool adaptive_rate = true;
+    double rate_decrease_factor = 0.97;
+    double overshoot_decrease_factor = 0.7;
+    std::chrono::milliseconds calm_period{2'000};
+    /// Then the rate climbs additively by this much per success: +0.1% per second at any rate,
+    /// so that probing above the server's limit (which costs a 429 and its pause) stays rare.
+    double rate_increase_per_success = 0.001;
 };
 
 /// Decides when a new request may start: not while the host is paused (a 429 or 503 with
 /// Retry-After holds every new request, not just the one that got it), not faster than the rate
-/// ceiling, and not beyond the adaptive in-flight limit (AIMD: multiplicative decrease on 429,
-/// additive increase on success).
+/// ceiling (fixed, and adaptive: learnt from 429s), and not beyond the adaptive in-flight limit
+/// (AIMD: multiplicative decrease on 429, additive increase on success).
 ///
 /// Time is passed in. Not thread-safe: the engine uses it from one strand.
 class host_gate {
@@ -53,9 +64,13 @@ public:
     std::size_t in_flight() const noexcept { return in_flight_; }
     /// The current adaptive limit (between min_in_flight and max_in_flight).
     std::size_t limit() const noexcept;
+    /// The requests per second new requests are held to (the lower of the fixed ceiling and the
+    /// adaptive rate), or 0 when unlimited.
+    double rate() const noexcept;
 
 private:
     void refill(time_point now) const;
+    void learn_rate(time_point now);
 
     rate_config config_;
     std::size_t in_flight_ = 0;
@@ -63,6 +78,11 @@ private:
     time_point pause_until_{};
     time_point last_decrease_{};
     bool decreased_ = false;
+    // Adaptive rate: 0 until the first 429. Successes are counted since `calm_since_`.
+    double adaptive_rate_ = 0;
+    time_point calm_since_{};
+    std::uint64_t calm_successes_ = 0;
+    bool started_ = false;
     // Rate ceiling bucket; mutable because admission queries refill it lazily.
     mutable double tokens_;
     mutable time_point refilled_{};
