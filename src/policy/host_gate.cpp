@@ -68,6 +68,7 @@ void host_gate::on_start(time_point now) {
     if (!started_) {
         started_ = true;
         calm_since_ = now;
+        first_start_ = now;
     }
     if (rate() > 0) {
         refill(now);
@@ -84,6 +85,7 @@ void host_gate::on_finish(outcome result, time_point now) {
     case outcome::success:
         limit_ = std::min(max, limit_ + 1.0 / limit_);
         ++calm_successes_;
+        ++total_successes_;
         if (adaptive_rate_ > 0)
             adaptive_rate_ += config_.rate_increase_per_success;
         break;
@@ -109,8 +111,12 @@ void host_gate::learn_rate(time_point now) {
     double base = accepted;
     if (!calm && adaptive_rate_ > 0)
         base = std::min(base, adaptive_rate_);
+    const auto lifetime = std::max(duration<double>(now - first_start_), duration<double>(0.05));
+    const double floor =
+        config_.rate_floor_fraction * static_cast<double>(total_successes_) / lifetime.count();
     adaptive_rate_ = std::max(
-        1.0, base * (calm ? config_.rate_decrease_factor : config_.overshoot_decrease_factor));
+        {1.0, floor,
+         base * (calm ? config_.rate_decrease_factor : config_.overshoot_decrease_factor)});
     calm_since_ = std::max(now, pause_until_);
     calm_successes_ = 0;
 }

@@ -96,7 +96,9 @@ BOOST_AUTO_TEST_CASE(the_simulators_rate_limit_is_met_with_few_429s) {
     // 1,000 pages: five seconds at the limit. The pages in flight when the limit is first met
     // are refused together (about 20 at 32 in flight); the rate learnt then holds.
     request.page_size = 2;
-    const auto out = run_fetch(engine_config(fx), request);
+    auto client_cfg = engine_config(fx);
+    client_cfg.rate.adaptive_rate = true;
+    const auto out = run_fetch(client_cfg, request);
     BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
     require_exactly(out.jobs, fx.sim().select(filter_of(request)));
     const auto limited = fx.sim().counters().rate_limited;
@@ -177,13 +179,37 @@ struct silent_server {
     std::uint16_t port() const { return acceptor.local_endpoint().port(); }
 };
 
-BOOST_AUTO_TEST_CASE(cancel_stops_every_request_to_a_server_that_never_answers) {
-    silent_server server;
+// A client of the silent server (plain http on loopback, a fixed token: nothing else to talk to).
+client_config silent_config(const silent_server& server) {
     client_config config;
     config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
     config.creds = bearer_token_credentials{"a-fixed-token"};
+    return config;
+}
+
+fetch_request january_2024() {
     fetch_request request;
     request.start = *parse_iso8601("2024-01-01T00:00:00Z");
+    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    return request;
+}
+
+// Runs `ioc` until the server has accepted `n` connections (or 5 s passed).
+void run_until_accepted(asio::io_context& ioc, const silent_server& server, int n) {
+    for (int i = 0; i < 500 && server.accepted < n; ++i)
+        ioc.run_for(10ms);
+}
+
+// Waits until the server saw every accepted connection closed (or 1 s passed).
+void wait_all_closed(const silent_server& server) {
+    for (int i = 0; i < 200 && server.closed < server.accepted; ++i)
+        std::this_thread::sleep_for(5ms);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_stops_every_request_to_a_server_that_never_answers) {
+    silent_server server;
+    const auto config = silent_config(server);
+    auto request = january_2024();
     request.finish = *parse_iso8601("2024-12-31T00:00:00Z");
     request.window = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::days{30});
 
@@ -197,27 +223,21 @@ BOOST_AUTO_TEST_CASE(cancel_stops_every_request_to_a_server_that_never_answers) 
         completed = true;
     });
     // Let every window's first page reach the server, then cancel.
-    for (int i = 0; i < 500 && server.accepted < 12; ++i)
-        ioc.run_for(10ms);
+    run_until_accepted(ioc, server, 12);
     BOOST_TEST_REQUIRE(server.accepted >= 12);
     stream.cancel();
     ioc.run(); // returns only once nothing of the fetch is left: no timer, no socket
     BOOST_TEST(completed);
     BOOST_TEST((result == asio::error::operation_aborted));
     // Every connection was closed from our side (the server saw EOF).
-    for (int i = 0; i < 200 && server.closed < server.accepted; ++i)
-        std::this_thread::sleep_for(5ms);
+    wait_all_closed(server);
     BOOST_TEST(server.closed == server.accepted);
 }
 
 BOOST_AUTO_TEST_CASE(cancelling_the_awaiting_coroutine_cancels_the_fetch) {
     silent_server server;
-    client_config config;
-    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
-    config.creds = bearer_token_credentials{"a-fixed-token"};
-    fetch_request request;
-    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
-    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    const auto config = silent_config(server);
+    auto request = january_2024();
     asio::io_context ioc;
     client c(ioc.get_executor(), config);
     auto stream = c.fetch(request);
@@ -226,8 +246,7 @@ BOOST_AUTO_TEST_CASE(cancelling_the_awaiting_coroutine_cancels_the_fetch) {
     stream.async_next(asio::bind_cancellation_slot(
         signal.slot(),
         [&](boost::system::error_code ec, std::optional<job_batch>) { result = ec; }));
-    for (int i = 0; i < 500 && server.accepted < 1; ++i)
-        ioc.run_for(10ms);
+    run_until_accepted(ioc, server, 1);
     signal.emit(asio::cancellation_type::terminal);
     ioc.run();
     BOOST_TEST((result == asio::error::operation_aborted));
@@ -235,12 +254,8 @@ BOOST_AUTO_TEST_CASE(cancelling_the_awaiting_coroutine_cancels_the_fetch) {
 
 BOOST_AUTO_TEST_CASE(the_deadline_ends_a_fetch_that_cannot_finish) {
     silent_server server;
-    client_config config;
-    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
-    config.creds = bearer_token_credentials{"a-fixed-token"};
-    fetch_request request;
-    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
-    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    const auto config = silent_config(server);
+    auto request = january_2024();
     request.deadline = 300ms;
     const auto out = run_fetch(config, request);
     BOOST_TEST((out.ec == errc::deadline_exceeded));
@@ -249,22 +264,16 @@ BOOST_AUTO_TEST_CASE(the_deadline_ends_a_fetch_that_cannot_finish) {
 
 BOOST_AUTO_TEST_CASE(destroying_the_stream_cancels_the_fetch) {
     silent_server server;
-    client_config config;
-    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
-    config.creds = bearer_token_credentials{"a-fixed-token"};
-    fetch_request request;
-    request.start = *parse_iso8601("2024-01-01T00:00:00Z");
-    request.finish = *parse_iso8601("2024-02-01T00:00:00Z");
+    const auto config = silent_config(server);
+    auto request = january_2024();
     asio::io_context ioc;
     client c(ioc.get_executor(), config);
     {
         auto stream = c.fetch(request);
-        for (int i = 0; i < 500 && server.accepted < 1; ++i)
-            ioc.run_for(10ms);
+        run_until_accepted(ioc, server, 1);
     }
     ioc.run(); // returns: the fetch is gone
-    for (int i = 0; i < 200 && server.closed < server.accepted; ++i)
-        std::this_thread::sleep_for(5ms);
+    wait_all_closed(server);
     BOOST_TEST(server.closed == server.accepted);
 }
 

@@ -97,6 +97,7 @@ BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
     auto server_refilled = t0;
     rate_config config;
     config.max_in_flight = 64;
+    config.adaptive_rate = true;
     host_gate gate(config);
     auto now = t0;
     const auto end = t0 + seconds{120};

@@ -25,13 +25,21 @@ struct rate_config {
     /// server's rate limit, so a 429 also sets a rate: the rate the server accepted since the
     /// previous signal, times `rate_decrease_factor` after a long calm stretch (at least
     /// `calm_period`), or times `overshoot_decrease_factor` after a short one (we were far over).
-    bool adaptive_rate = true;
+    ///
+    /// Off by default for now: 429s that come at random (a flaky gateway, the simulator's fault
+    /// injection) still walk the learnt rate down over many seconds. Turn it on against an API
+    /// known to rate-limit with a token bucket.
+    bool adaptive_rate = false;
     double rate_decrease_factor = 0.97;
     double overshoot_decrease_factor = 0.7;
     std::chrono::milliseconds calm_period{2'000};
     /// Then the rate climbs additively by this much per success: +0.1% per second at any rate,
     /// so that probing above the server's limit (which costs a 429 and its pause) stays rare.
     double rate_increase_per_success = 0.001;
+    /// A learnt rate never drops below this fraction of the rate the server accepted since the
+    /// first request: 429s that come at random (a flaky gateway) rather than from a rate limit
+    /// must not walk the rate down to nothing.
+    double rate_floor_fraction = 0.5;
 };
 
 /// Decides when a new request may start: not while the host is paused (a 429 or 503 with
@@ -82,6 +90,8 @@ private:
     double adaptive_rate_ = 0;
     time_point calm_since_{};
     std::uint64_t calm_successes_ = 0;
+    time_point first_start_{};
+    std::uint64_t total_successes_ = 0;
     bool started_ = false;
     // Rate ceiling bucket; mutable because admission queries refill it lazily.
     mutable double tokens_;
