@@ -1,0 +1,89 @@
+// dynjobs/sim/sim_config.hpp - everything a simulator instance can be told.
+#pragma once
+
+#include <dynjobs/organization_id.hpp>
+#include <dynjobs/sim/dataset.hpp>
+#include <dynjobs/sim/fault_plan.hpp>
+#include <dynjobs/sim/jobs_endpoint.hpp>
+#include <dynjobs/sim/rate_limiter.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dynjobs::sim {
+
+/// The client registered when sim_config::clients is empty, so that a demo needs no set-up.
+inline constexpr std::string_view default_client_id = "dynjobs-sim-client";
+inline constexpr std::string_view default_client_secret = "dynjobs-sim-secret";
+
+/// An app registration: who may ask for tokens, how it proves itself, and what it may see.
+struct registered_client {
+    /// The `client_id` (also the JWT's iss and sub).
+    std::string client_id;
+    /// Accepted `client_secret`; nullopt = the client cannot use the secret grant.
+    std::optional<std::string> client_secret;
+    /// PEM certificate whose public key verifies the client's JWT assertions; nullopt = the
+    /// client cannot use the certificate grant.
+    std::optional<std::string> certificate_pem;
+    /// Organizations the client may see; empty = all. Asking for another one is a 403, and
+    /// queries without organizationId only return jobs of these.
+    std::set<organization_id> visible_organizations;
+};
+
+/// Configuration of one simulator. Every member has a working default: `sim_config{}` serves
+/// HTTPS on 127.0.0.1 on a free port with the default client.
+struct sim_config {
+    /// Address to bind, as an IP literal. Loopback: the simulator is a test tool, never a server
+    /// for other machines.
+    std::string host = "127.0.0.1";
+    /// HTTPS port; 0 = any free port (read it back with simulator::https_port()).
+    std::uint16_t https_port = 0;
+    /// Plain HTTP port, for tools that cannot do TLS; nullopt = no plain listener, 0 = any port.
+    std::optional<std::uint16_t> http_port;
+
+    /// Where generated certificates are written (ca.pem, server.pem, server-key.pem; created if
+    /// missing). Empty = not written: the CA is still available as simulator::ca_pem().
+    std::filesystem::path cert_dir;
+    /// Serve this certificate (chain) and key instead of generating them; both or neither.
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+    /// Validity of generated certificates, in days. 30 outlives any run.
+    int cert_validity_days = 30;
+
+    /// The data served; see dataset_config for its defaults (100,000 jobs, 20 organizations).
+    dataset_config dataset;
+    /// Behaviour the published API leaves open (page size cap, nextLink style, window match).
+    jobs_endpoint_config jobs;
+    /// Fault injection; default none.
+    fault_config faults;
+    /// Per-client rate limit; default off.
+    rate_limit_config rate_limit;
+
+    /// Added before every response, to make loopback behave a little like a real network.
+    /// 0 = none (the default, for fast tests).
+    std::chrono::milliseconds latency{0};
+    /// Lifetime of issued access tokens (expires_in). 3600 s as the real identity service; 0
+    /// issues tokens that are already expired (lets tests see a 401 "expired" without waiting).
+    std::chrono::seconds token_lifetime{3600};
+    /// App registrations; empty = one client `dynjobs-sim-client` / `dynjobs-sim-secret` that sees
+    /// every organization.
+    std::vector<registered_client> clients;
+
+    /// A connection idle this long between requests is closed (as gateways do); 60 s lets a
+    /// client keep connections in a pool between bursts.
+    std::chrono::seconds idle_timeout{60};
+    /// Longest a TLS handshake, a request read or one write may take before the connection is
+    /// dropped; bounds what a stuck client can hold. 30 s.
+    std::chrono::seconds io_timeout{30};
+    /// Most entries kept in the request log; older ones are dropped first. 100,000 is a few
+    /// tens of MB at most, enough for any test.
+    std::size_t request_log_capacity = 100'000;
+};
+
+} // namespace dynjobs::sim

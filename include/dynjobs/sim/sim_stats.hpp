@@ -1,0 +1,41 @@
+// dynjobs/sim/sim_stats.hpp - what the simulator counts and logs, for tests to read.
+#pragma once
+
+#include <dynjobs/sim/fault_plan.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace dynjobs::sim {
+
+/// One request as the simulator saw and answered it.
+struct request_log_entry {
+    std::chrono::steady_clock::time_point time; ///< when the request was fully read
+    std::string method;                         ///< "GET", "POST", ...
+    std::string path;                           ///< target before '?', as sent
+    std::string query;                          ///< target after '?', as sent (may be empty)
+    /// Status answered, or 0 when no response was sent (close_before_response).
+    unsigned status = 0;
+    /// The injected fault, fault_kind::none when none. A real rate-limit 429 is `none` here
+    /// (it is no injected fault), and counted in sim_counters::rate_limited.
+    fault_kind fault = fault_kind::none;
+    std::string client_id;           ///< client of the bearer token / token request, "" unknown
+    std::uint64_t connection_id = 0; ///< 1-based, in accept order, shared by HTTPS and HTTP
+};
+
+/// Running totals since start().
+struct sim_counters {
+    std::uint64_t requests = 0;                   ///< requests read (every path)
+    std::uint64_t token_requests = 0;             ///< of which to /connect/token
+    std::uint64_t jobs_requests = 0;              ///< of which to /dynamicsbackup/jobs
+    std::map<unsigned, std::uint64_t> by_status;  ///< answered statuses (0 = closed unanswered)
+    std::map<fault_kind, std::uint64_t> by_fault; ///< injected faults (none excluded)
+    std::uint64_t tokens_issued = 0;              ///< access tokens handed out
+    std::uint64_t rate_limited = 0;               ///< 429s from the real rate limiter
+    std::uint64_t connections_accepted = 0;       ///< TCP connections accepted (both ports)
+    std::uint64_t tls_handshake_failures = 0;     ///< e.g. a client offering only TLS 1.1
+};
+
+} // namespace dynjobs::sim

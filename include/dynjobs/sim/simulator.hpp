@@ -1,0 +1,110 @@
+// dynjobs/sim/simulator.hpp - the AvePoint Graph API simulator: HTTPS server, OAuth, jobs, faults.
+#pragma once
+
+#include <dynjobs/diagnostics.hpp>
+#include <dynjobs/sim/dataset.hpp>
+#include <dynjobs/sim/fault_plan.hpp>
+#include <dynjobs/sim/sim_config.hpp>
+#include <dynjobs/sim/sim_stats.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dynjobs::sim {
+
+/// A running simulator of the AvePoint Graph API endpoints the library uses:
+///
+/// - `POST /connect/token`: OAuth 2.0 client credentials with a client secret or a private_key_jwt
+///   assertion (RS256, verified against the registered certificate); opaque bearer tokens.
+/// - `GET /dynamicsbackup/jobs`: bearer token check (401 with WWW-Authenticate), the per-client
+///   rate limit (429 with Retry-After from the token bucket), fault injection (fault_plan), then
+///   the jobs_endpoint over the dataset.
+/// - anything else: 404 with a JSON body.
+///
+/// It serves HTTPS (TLS 1.2 and 1.3 only) and optionally plain HTTP, HTTP/1.1 with keep-alive,
+/// every connection a coroutine on its own strand of the given executor; it runs on an
+/// io_context driven by one thread or several.
+///
+/// Lifetime: the handle owns a shared implementation that every connection also holds, so the
+/// handle may be destroyed while connections are open (the destructor calls stop()). Work still
+/// queued on the executor then finishes against the implementation, which dies with its last
+/// connection.
+///
+/// Thread safety: every member function may be called from any thread, concurrently with the
+/// server running (shared state is behind mutexes held briefly), except that start() must not
+/// run concurrently with itself.
+class simulator {
+public:
+    /// Does not bind or generate anything yet: see start().
+    simulator(boost::asio::any_io_executor executor, sim_config config = {});
+    ~simulator();
+    simulator(simulator&&) noexcept;
+    simulator& operator=(simulator&&) noexcept;
+
+    /// Generates the dataset and the certificates (or loads them), writes the CA to cert_dir,
+    /// binds the listeners and starts accepting on the executor. Errors: address in use, bad
+    /// host, certificate files, an invalid config (errc::invalid_argument with diag.field).
+    /// Calling it twice, or after stop(), is an error (errc::invalid_argument).
+    boost::system::error_code start(diagnostics& diag);
+    boost::system::error_code start();
+
+    /// Closes the listeners and every connection, cancelling their pending operations; returns
+    /// at once (the closing itself runs on the executor). Idempotent. cancel() is the same.
+    void stop();
+    void cancel() { stop(); }
+
+    /// Bound ports, valid after a successful start(); http_port() is 0 without a plain listener.
+    std::uint16_t https_port() const;
+    std::uint16_t http_port() const;
+    /// "https://127.0.0.1:<port>" (the configured host); "" before start().
+    std::string base_url() const;
+    /// "http://127.0.0.1:<port>", or "" without a plain listener.
+    std::string http_base_url() const;
+    /// base_url() + "/connect/token": also the `aud` JWT assertions must carry (the same URL with
+    /// host `localhost` is accepted too, as it names the same server).
+    std::string token_url() const;
+    /// Path of ca.pem when it was written (cert_dir set), else empty.
+    std::filesystem::path ca_file() const;
+    /// The CA certificate clients should trust, PEM; with loaded certificates, the loaded chain.
+    std::string ca_pem() const;
+    /// The configuration as completed by start() (the default client filled in). Run-time
+    /// changes made with set_fault_config()/add_fault_rule() are not reflected in `faults`.
+    const sim_config& config() const;
+
+    /// Runs `f` with the dataset while no request can modify it (drift), for ground truth.
+    /// Do not call simulator members from `f`. Precondition: start() succeeded.
+    void with_dataset(const std::function<void(const dataset&)>& f) const;
+    /// Convenience: dataset().select(f) under the lock.
+    std::vector<job> select(const filter& f) const;
+    /// Convenience: the dataset's organizations (a copy).
+    std::vector<organization> organizations() const;
+
+    /// Snapshot of the counters and of the request log (oldest first).
+    sim_counters counters() const;
+    std::vector<request_log_entry> request_log() const;
+    /// Empties the request log (counters are kept).
+    void clear_request_log();
+
+    /// Replaces the fault configuration; rule counters restart from zero.
+    void set_fault_config(fault_config config);
+    /// Appends a scheduled rule. The plan is rebuilt, so every rule's count restarts from zero
+    /// (fault_plan has no way to add a rule in place): "nth=2" means the 2nd matching request
+    /// from now.
+    void add_fault_rule(fault_rule rule);
+    /// Makes every issued token invalid (401 "token has been revoked").
+    void revoke_all_tokens();
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace dynjobs::sim

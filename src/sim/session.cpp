@@ -1,0 +1,237 @@
+// src/sim/session.cpp - one connection: TLS handshake, keep-alive request loop, faults on the wire.
+//
+// Each connection is a coroutine on its own strand; stop() posts abort() to that strand, so the
+// socket is only ever touched from one place at a time even on a multi-threaded io_context.
+// Responses are serialised by hand (not with http::async_write) because several faults need
+// byte-level control: stop half-way through the body, lie in Content-Length, trickle.
+#include "simulator_impl.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+
+namespace dynjobs::sim::detail {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+inline auto with_ec(error_code& ec) {
+    return asio::redirect_error(asio::use_awaitable, ec);
+}
+
+/// Status line and headers; the body follows separately.
+std::string serialize_head(const http_reply& reply, std::size_t content_length, bool keep_alive) {
+    std::string head = "HTTP/1.1 " + std::to_string(reply.status) + ' ';
+    head += std::string_view(http::obsolete_reason(http::int_to_status(reply.status)));
+    head += "\r\nDate: " + format_http_date(std::chrono::system_clock::now());
+    head += "\r\nServer: dynjobs-sim\r\n";
+    for (const auto& [name, value] : reply.headers)
+        head += name + ": " + value + "\r\n";
+    head += "Content-Length: " + std::to_string(content_length) + "\r\n";
+    head += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    return head;
+}
+
+template <class Stream>
+class connection final : public connection_base,
+                         public std::enable_shared_from_this<connection<Stream>> {
+public:
+    static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+    template <class... Args>
+    connection(std::shared_ptr<simulator::impl> sim, Args&&... stream_args)
+        : sim_(std::move(sim))
+        , stream_(std::forward<Args>(stream_args)...)
+        , timer_(beast::get_lowest_layer(stream_).get_executor()) {}
+
+    void abort() override {
+        aborted_ = true;
+        beast::get_lowest_layer(stream_).close();
+        timer_.cancel();
+    }
+    asio::any_io_executor executor() override { return timer_.get_executor(); }
+
+    void set_id(std::uint64_t id) { id_ = id; }
+
+    /// The connection's coroutine. Static with `self` by value: the frame owns the connection
+    /// from creation, before the coroutine first runs.
+    static asio::awaitable<void> run(std::shared_ptr<connection> self) { co_await self->serve(); }
+
+private:
+    asio::awaitable<void> serve() {
+        error_code ec;
+        auto& tcp = beast::get_lowest_layer(stream_);
+        if constexpr (is_tls) {
+            tcp.expires_after(sim_->config.io_timeout);
+            co_await stream_.async_handshake(asio::ssl::stream_base::server, with_ec(ec));
+            if (ec) {
+                std::lock_guard lock(sim_->mutex);
+                ++sim_->counters.tls_handshake_failures;
+            }
+        }
+        bool graceful = !ec;
+        beast::flat_buffer buffer;
+        while (!ec && !aborted_) {
+            http::request_parser<http::string_body> parser;
+            parser.header_limit(16 * 1024);
+            parser.body_limit(1024 * 1024); // a token request is < 10 KB; nothing needs more
+            // The idle timeout covers the wait for the next request and reading it.
+            tcp.expires_after(sim_->config.idle_timeout);
+            co_await http::async_read(stream_, buffer, parser, with_ec(ec));
+            if (ec) {
+                graceful = false; // peer gone, timed out or sent garbage: nothing to say to it
+                break;
+            }
+            const auto& req = parser.get();
+            request_view view{req.method_string(),
+                              req.target(),
+                              req[http::field::authorization],
+                              req[http::field::content_type],
+                              req.body(),
+                              id_,
+                              is_tls};
+            wire_plan plan = route(*sim_, view);
+            const bool keep_alive = req.keep_alive() && !plan.close;
+            graceful = co_await play(plan, keep_alive, ec);
+            if (!keep_alive)
+                break;
+        }
+        co_await finish(graceful && !aborted_);
+        sim_->remove_connection(id_);
+    }
+
+    /// Waits `d` on the connection's timer; false when aborted meanwhile.
+    asio::awaitable<bool> sleep(std::chrono::milliseconds d) {
+        if (d.count() <= 0)
+            co_return !aborted_;
+        error_code ec;
+        timer_.expires_after(d);
+        co_await timer_.async_wait(with_ec(ec));
+        co_return !aborted_;
+    }
+
+    asio::awaitable<void> write(std::string_view bytes, error_code& ec) {
+        beast::get_lowest_layer(stream_).expires_after(sim_->config.io_timeout);
+        co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()), with_ec(ec));
+    }
+
+    /// Sends one planned response. Returns whether the connection may still be closed
+    /// gracefully; sets ec when it can no longer be used.
+    asio::awaitable<bool> play(const wire_plan& plan, bool keep_alive, error_code& ec) {
+        if (!co_await sleep(plan.delay)) {
+            ec = asio::error::operation_aborted;
+            co_return false;
+        }
+        const std::string& body = plan.reply.body;
+        switch (plan.transport_fault) {
+        case fault_kind::close_before_response:
+            hard_close(false);
+            ec = asio::error::connection_aborted;
+            co_return false;
+        case fault_kind::reset_mid_body:
+        case fault_kind::truncated_body: {
+            // Content-Length promises the whole body; only the first half is sent.
+            std::string bytes = serialize_head(plan.reply, body.size(), keep_alive);
+            bytes.append(body, 0, body.size() / 2);
+            co_await write(bytes, ec);
+            hard_close(plan.transport_fault == fault_kind::reset_mid_body);
+            ec = asio::error::connection_aborted;
+            co_return false;
+        }
+        case fault_kind::trickle_body: {
+            co_await write(serialize_head(plan.reply, body.size(), keep_alive), ec);
+            for (std::size_t at = 0; !ec && at < body.size(); at += plan.trickle_chunk_bytes) {
+                if (at > 0 && !co_await sleep(plan.trickle_interval)) {
+                    ec = asio::error::operation_aborted;
+                    break;
+                }
+                co_await write(std::string_view(body).substr(at, plan.trickle_chunk_bytes), ec);
+            }
+            co_return !ec;
+        }
+        default: {
+            std::string bytes = serialize_head(plan.reply, body.size(), keep_alive);
+            bytes += body; // one write: one TLS record batch, no Nagle interplay
+            co_await write(bytes, ec);
+            co_return !ec;
+        }
+        }
+    }
+
+    /// Closes without any TLS close_notify. With `reset`, SO_LINGER 0 makes the kernel send RST
+    /// instead of FIN, as a crashing proxy does.
+    void hard_close(bool reset) {
+        auto& socket = beast::get_lowest_layer(stream_).socket();
+        error_code ignored;
+        if (reset)
+            socket.set_option(asio::socket_base::linger(true, 0), ignored);
+        else
+            socket.shutdown(asio::socket_base::shutdown_both, ignored);
+        socket.close(ignored);
+    }
+
+    /// Ends the connection: a TLS close_notify when the conversation ended normally (bounded by
+    /// a short timeout: a client that never answers it must not hold the coroutine), then close.
+    asio::awaitable<void> finish(bool graceful) {
+        error_code ec;
+        auto& tcp = beast::get_lowest_layer(stream_);
+        if constexpr (is_tls) {
+            if (graceful && tcp.socket().is_open()) {
+                tcp.expires_after(std::chrono::seconds(2));
+                co_await stream_.async_shutdown(with_ec(ec));
+            }
+        } else if (graceful && tcp.socket().is_open()) {
+            tcp.socket().shutdown(asio::socket_base::shutdown_send, ec);
+        }
+        tcp.close();
+    }
+
+    std::shared_ptr<simulator::impl> sim_;
+    Stream stream_;
+    asio::steady_timer timer_;
+    std::uint64_t id_ = 0;
+    bool aborted_ = false;
+};
+
+using tls_stream = asio::ssl::stream<beast::tcp_stream>;
+
+template <class Stream, class... Args>
+void start_session(std::shared_ptr<simulator::impl> sim, Args&&... stream_args) {
+    auto conn = std::make_shared<connection<Stream>>(sim, std::forward<Args>(stream_args)...);
+    const std::uint64_t id = sim->add_connection(conn);
+    if (id == 0) { // stopped meanwhile
+        conn->abort();
+        return;
+    }
+    conn->set_id(id);
+    // Every await uses redirect_error, so the only exceptions are allocation failures: the
+    // connection is then simply dropped (the library never prints).
+    asio::co_spawn(conn->executor(), connection<Stream>::run(conn), [](std::exception_ptr) {});
+}
+
+} // namespace
+
+void start_https_session(std::shared_ptr<simulator::impl> sim, asio::ip::tcp::socket s) {
+    auto& ctx = *sim->tls;
+    start_session<tls_stream>(sim, beast::tcp_stream(std::move(s)), ctx);
+}
+
+void start_http_session(std::shared_ptr<simulator::impl> sim, asio::ip::tcp::socket s) {
+    start_session<beast::tcp_stream>(sim, std::move(s));
+}
+
+} // namespace dynjobs::sim::detail
