@@ -1,5 +1,7 @@
 #include "engine/client_state.hpp"
 
+#include "common/bad_input.hpp"
+
 #include <dynjobs/error.hpp>
 #include <dynjobs/region.hpp>
 
@@ -17,13 +19,6 @@ using boost::system::error_code;
 
 namespace {
 
-error_code refuse(diagnostics& diag, std::string field, std::string value, std::string problem) {
-    diag.message = field + ": " + (value.empty() ? "" : "'" + value + "' ") + problem;
-    diag.field = std::move(field);
-    diag.value = std::move(value);
-    return errc::invalid_argument;
-}
-
 std::uint64_t seed_of(const client_config& config) {
     return config.seed != 0 ? config.seed
                             : static_cast<std::uint64_t>(
@@ -38,21 +33,22 @@ error_code resolve_endpoints(const client_config& config, endpoints& out, diagno
     std::string token_url = config.token_url;
     if (!config.region.empty()) {
         if (!base_url.empty())
-            return refuse(diag, "region", config.region,
-                          "and base_url '" + base_url + "' are both set; give one");
+            return bad_input(diag, "region", config.region,
+                             "and base_url '" + base_url + "' are both set; give one");
         const auto r = find_region(config.region);
         if (!r) {
             std::string names;
             for (const auto& known : regions())
                 names += (names.empty() ? "" : ", ") + std::string(known.name);
-            return refuse(diag, "region", config.region, "is not a known region (" + names + ")");
+            return bad_input(diag, "region", config.region,
+                             "is not a known region (" + names + ")");
         }
         base_url = r->api_base_url;
         if (token_url.empty())
             token_url = r->token_url;
     }
     if (base_url.empty())
-        return refuse(diag, "base_url", "", "is required (or a region)");
+        return bad_input(diag, "base_url", "", "is required (or a region)");
     while (base_url.size() > 1 && base_url.back() == '/')
         base_url.pop_back();
     if (auto ec = net::parse_origin(base_url, config.tls, "base_url", out.api, diag))

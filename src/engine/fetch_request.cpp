@@ -1,23 +1,13 @@
 #include <dynjobs/fetch_request.hpp>
 
+#include "common/bad_input.hpp"
+
 #include <dynjobs/error.hpp>
 #include <dynjobs/jobs_query.hpp>
 
 #include <set>
 
 namespace dynjobs {
-namespace {
-
-boost::system::error_code refuse(diagnostics& diag, std::string field, std::string value,
-                                 const std::string& problem) {
-    diag.message = field + ": " + (value.empty() ? "" : "'" + value + "' ") + problem;
-    diag.field = std::move(field);
-    diag.value = std::move(value);
-    return errc::invalid_argument;
-}
-
-} // namespace
-
 boost::system::error_code fetch_request::validate(diagnostics& diag) const {
     diag.clear();
     // The per-page query rules are jobs_query's; check them on a representative query.
@@ -34,22 +24,23 @@ boost::system::error_code fetch_request::validate(diagnostics& diag) const {
         const auto& org = organizations[i];
         const std::string field = "organizations[" + std::to_string(i) + "]";
         if (!org.is_guid())
-            return refuse(diag, field, org.to_string(), "is not a GUID");
+            return detail::bad_input(diag, field, org.to_string(), "is not a GUID");
         if (!seen.insert(org).second)
-            return refuse(diag, field, org.to_string(), "is listed twice");
+            return detail::bad_input(diag, field, org.to_string(), "is listed twice");
     }
     if (window && window->count() <= 0)
-        return refuse(diag, "window", std::to_string(window->count()) + "ms", "must be positive");
+        return detail::bad_input(diag, "window", std::to_string(window->count()) + "ms",
+                                 "must be positive");
     if (window && (finish - start) / *window > 1'000'000)
-        return refuse(diag, "window", std::to_string(window->count()) + "ms",
-                      "splits the range into more than 1,000,000 windows");
+        return detail::bad_input(diag, "window", std::to_string(window->count()) + "ms",
+                                 "splits the range into more than 1,000,000 windows");
     const std::size_t slots = organizations.empty() ? 1 : organizations.size();
     const std::size_t window_count = windows().size();
     for (const auto& key : skip)
         if (key.org_slot >= slots || key.window >= window_count)
-            return refuse(diag, "skip",
-                          std::to_string(key.org_slot) + "/" + std::to_string(key.window),
-                          "names a segment outside the request");
+            return detail::bad_input(
+                diag, "skip", std::to_string(key.org_slot) + "/" + std::to_string(key.window),
+                "names a segment outside the request");
     return {};
 }
 

@@ -2,52 +2,42 @@
 // by parameter name and value, instead of as a 400 from the server for every page.
 #include <dynjobs/jobs_query.hpp>
 
-#include <dynjobs/error.hpp>
+#include "common/bad_input.hpp"
 
 #include <boost/url/url.hpp>
 
 #include <string>
 
 namespace dynjobs {
-namespace {
-
-boost::system::error_code invalid(diagnostics& diag, std::string_view field, std::string value,
-                                  std::string_view problem) {
-    diag.field = field;
-    diag.message = std::string(field) + ": " + (value.empty() ? "" : "'" + value + "' ") +
-                   std::string(problem);
-    diag.value = std::move(value);
-    return errc::invalid_argument;
-}
-
-} // namespace
-
 boost::system::error_code jobs_query::validate(diagnostics& diag) const {
     diag.clear();
     if (!type)
-        return invalid(diag, "type", "",
-                       "is required (all, backup, restore, dry_run, retention, audit_backup, "
-                       "export or 0, 1, 2, 4, 8, 16, 32)");
+        return detail::bad_input(
+            diag, "type", "",
+            "is required (all, backup, restore, dry_run, retention, audit_backup, "
+            "export or 0, 1, 2, 4, 8, 16, 32)");
     if (!is_documented(*type))
-        return invalid(diag, "type", std::to_string(static_cast<std::int32_t>(*type)),
-                       "is not a documented job type (0, 1, 2, 4, 8, 16, 32)");
+        return detail::bad_input(diag, "type", std::to_string(static_cast<std::int32_t>(*type)),
+                                 "is not a documented job type (0, 1, 2, 4, 8, 16, 32)");
     if (!start_time)
-        return invalid(diag, "startTime", "", "is required");
+        return detail::bad_input(diag, "startTime", "", "is required");
     if (!finish_time)
-        return invalid(diag, "finishTime", "", "is required");
+        return detail::bad_input(diag, "finishTime", "", "is required");
     if (*start_time >= *finish_time)
-        return invalid(diag, "startTime", format_iso8601(*start_time),
-                       "must be before finishTime " + format_iso8601(*finish_time));
+        return detail::bad_input(diag, "startTime", format_iso8601(*start_time),
+                                 "must be before finishTime " + format_iso8601(*finish_time));
     if (status && !is_documented(*status))
-        return invalid(diag, "status", std::to_string(static_cast<std::int32_t>(*status)),
-                       "is not a documented job status (2, 3, 4, 7)");
+        return detail::bad_input(diag, "status", std::to_string(static_cast<std::int32_t>(*status)),
+                                 "is not a documented job status (2, 3, 4, 7)");
     if (organization && !organization->is_guid())
-        return invalid(diag, "organizationId", organization->to_string(), "is not a GUID");
+        return detail::bad_input(diag, "organizationId", organization->to_string(),
+                                 "is not a GUID");
     if (page_index < 1)
-        return invalid(diag, "pageIndex", std::to_string(page_index), "must be 1 or more");
+        return detail::bad_input(diag, "pageIndex", std::to_string(page_index),
+                                 "must be 1 or more");
     if (page_size < 1 || page_size > max_page_size)
-        return invalid(diag, "pageSize", std::to_string(page_size),
-                       "must be between 1 and " + std::to_string(max_page_size));
+        return detail::bad_input(diag, "pageSize", std::to_string(page_size),
+                                 "must be between 1 and " + std::to_string(max_page_size));
     return {};
 }
 

@@ -122,11 +122,7 @@ BOOST_DATA_TEST_CASE(a_mix_of_every_fault_over_organizations_and_windows,
     request.page_size = 20;
     const auto out = run_fetch(patient_enough(fx), request);
     BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
-    std::vector<job> expected;
-    for (const auto& org : request.organizations)
-        for (auto& j : fx.sim().select(filter_of(request, org)))
-            expected.push_back(std::move(j));
-    require_exactly(out.jobs, expected);
+    require_exactly(out.jobs, expected_jobs(fx, request));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

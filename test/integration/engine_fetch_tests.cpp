@@ -53,11 +53,7 @@ BOOST_AUTO_TEST_CASE(filters_organizations_and_windows) {
     request.page_size = 25;
     const auto out = run_fetch(engine_config(fx), request);
     BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
-    std::vector<job> expected;
-    for (const auto& org : request.organizations)
-        for (auto& j : fx.sim().select(filter_of(request, org)))
-            expected.push_back(std::move(j));
-    require_exactly(out.jobs, expected);
+    require_exactly(out.jobs, expected_jobs(fx, request));
     // Every (organization, window) segment reports its completion exactly once.
     std::map<std::pair<std::size_t, std::size_t>, int> completed;
     for (const auto& b : out.batches)

@@ -76,6 +76,17 @@ inline sim::filter filter_of(const fetch_request& request,
     return f;
 }
 
+/// The simulator's jobs for a request: every organization's filtered set, or the unfiltered one.
+inline std::vector<job> expected_jobs(sim_fixture& fx, const fetch_request& request) {
+    if (request.organizations.empty())
+        return fx.sim().select(filter_of(request));
+    std::vector<job> expected;
+    for (const auto& org : request.organizations)
+        for (auto& j : fx.sim().select(filter_of(request, org)))
+            expected.push_back(std::move(j));
+    return expected;
+}
+
 /// Runs a fetch to its end on its own io_context with `threads` threads. `on_batch` may inspect
 /// each batch (and cancel the stream).
 inline fetch_outcome run_fetch(const client_config& config, const fetch_request& request,
