@@ -113,7 +113,7 @@ fetch_stats job_stream::stats() const {
     std::lock_guard lock(state_->mutex);
     fetch_stats copy = state_->stats;
     copy.latency = state_->latency.summary();
-    if (!state_->finishing || copy.elapsed.count() == 0)
+    if (copy.elapsed.count() == 0) // still running: finish() fixes elapsed under the lock
         copy.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - state_->started);
     return copy;
