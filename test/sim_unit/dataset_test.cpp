@@ -1,6 +1,8 @@
 // Tests of dynjobs::sim::dataset: determinism, realistic values, filtering, drift.
 #include <dynjobs/sim/dataset.hpp>
 
+#include "filter_builder.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 
 using namespace dynjobs;
 using namespace dynjobs::sim;
+using dynjobs::sim::testing::flt;
 using namespace std::chrono;
 
 namespace {
@@ -44,22 +47,6 @@ std::vector<job> brute_force(const dataset& d, const filter& f) {
 
 timestamp at(int y, unsigned m, unsigned d) {
     return timestamp{sys_days{year{y} / month{m} / day{d}}};
-}
-
-// Builds a filter without -Wmissing-field-initializers noise from partial aggregate init.
-filter flt(job_type t, timestamp start, timestamp finish, std::optional<job_status> status = {},
-           std::optional<organization_id> org = {},
-           const std::set<organization_id>* visible = nullptr,
-           window_match window = window_match::start_time) {
-    filter f;
-    f.type = t;
-    f.start = start;
-    f.finish = finish;
-    f.status = status;
-    f.organization = org;
-    f.visible = visible;
-    f.window = window;
-    return f;
 }
 
 } // namespace

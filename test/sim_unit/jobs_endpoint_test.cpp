@@ -2,6 +2,8 @@
 #include <dynjobs/job_encoder.hpp>
 #include <dynjobs/sim/jobs_endpoint.hpp>
 
+#include "filter_builder.hpp"
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -10,6 +12,7 @@
 namespace json = boost::json;
 using namespace dynjobs;
 using namespace dynjobs::sim;
+using dynjobs::sim::testing::flt;
 using namespace std::chrono;
 
 namespace {
@@ -86,22 +89,6 @@ void expect_pages_concatenate(jobs_endpoint& ep, const std::string& query, const
         append_job_json(encoded, expected[i]);
         BOOST_TEST_REQUIRE(got[i] == json::parse(encoded));
     }
-}
-
-// Builds a filter without -Wmissing-field-initializers noise from partial aggregate init.
-filter flt(job_type t, timestamp start, timestamp finish, std::optional<job_status> status = {},
-           std::optional<organization_id> org = {},
-           const std::set<organization_id>* visible = nullptr,
-           window_match window = window_match::start_time) {
-    filter f;
-    f.type = t;
-    f.start = start;
-    f.finish = finish;
-    f.status = status;
-    f.organization = org;
-    f.visible = visible;
-    f.window = window;
-    return f;
 }
 
 } // namespace
