@@ -31,7 +31,8 @@ boost::system::error_code fail(diagnostics& diag, std::string_view field, std::s
     // URL is never copied (the caller rejects it before getting here with url empty).
     constexpr std::size_t max_echo = 200;
     diag.value = std::string(url.substr(0, max_echo));
-    diag.message = diag.field + ": " + std::move(message);
+    diag.message = diag.field + ": " + (diag.value.empty() ? "" : "'" + diag.value + "' ") +
+                   std::move(message);
     return code;
 }
 

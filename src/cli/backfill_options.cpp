@@ -1,0 +1,176 @@
+#include "cli/backfill_options.hpp"
+
+#include "cli/arg_reader.hpp"
+#include "cli/time_spec.hpp"
+
+#include <dynjobs/job_status.hpp>
+#include <dynjobs/job_type.hpp>
+#include <dynjobs/organization_id.hpp>
+
+namespace dynjobs::cli {
+
+const std::string_view backfill_usage = R"(usage: dynjobs backfill [options]
+
+Fetches every job of the selection into one file, exactly once, resumable after a crash.
+With no --region, --base-url or credentials, it backfills from an embedded simulator.
+
+Selection:
+  --type NAME|N          job type: all, backup, restore, dry_run, retention, audit_backup,
+                         export, or a number (default all)          e.g. --type backup
+  --status NAME|N        in_progress, finished, failed, finished_with_exception, or a number
+                         (default: every status)                    e.g. --status failed
+  --since TIME           start of the range: ISO 8601 UTC, a date, or a span back from now
+                         (required, except against the embedded simulator, where it defaults to
+                         the start of its data)                      e.g. --since 2024-01-01
+  --until TIME           end of the range (default: now, fixed when the backfill first starts)
+                                                                     e.g. --until 90d
+  --org GUID             an organization (repeatable; default: every organization the app sees)
+  --orgs-file FILE       organizations, one GUID per line (# comments and blank lines skipped)
+  --window SPAN          fetch each organization's range in windows of SPAN (s, m, h, d, w),
+                         or none (default 30d)                       e.g. --window 7d
+  --page-size N          jobs per request, 1 to 100000 (default 100)
+
+Speed:
+  --concurrency N        requests in flight at most, 1 to 1024 (default 16)
+  --max-rate R           requests per second at most (default 0: no ceiling; 429s still slow it)
+
+Connection (a real endpoint):
+  --region NAME          data centre: us, we, ne, uk, au, ca, jp, ... (see api-facts)
+  --base-url URL         API origin instead of a region             e.g. https://graph-us.avepointonlineservices.com
+  --token-url URL        token endpoint (default: the region's identity service)
+  --client-id ID         the app's client id
+  --client-secret-file F the client secret is the first line of F; or set DYNJOBS_CLIENT_SECRET
+                         (the secret is never accepted on the command line)
+  --certificate FILE     authenticate with a certificate instead (PEM or PFX); its password, if
+                         any, in DYNJOBS_CERT_PASSWORD
+  --ca-file FILE         trust the CAs in FILE instead of the system's
+  --allow-insecure-http  allow http:// to a host that is not loopback (sends the token in clear)
+
+Output:
+  --output PATH          the output file, - for stdout (default jobs.jsonl, or jobs.csv)
+  --format jsonl|csv     one JSON object per line with the API's fields, or RFC 4180 CSV with a
+                         header row (default jsonl)
+  --checkpoint PATH      checkpoint file (default: <output>.checkpoint)
+  --resume               continue the backfill recorded in the checkpoint; the selection must be
+                         the same as the first run's
+  --checkpoint-interval S  seconds between checkpoints (default 1)
+  --stats-json PATH      write the summary as JSON to PATH at the end
+  --verbose              on a non-terminal, a progress line every 5 s; log retries and failures
+  --quiet                print nothing but errors
+  --help                 this text
+
+Exit status: 0 every job fetched; 1 bad usage or configuration (nothing sent); 2 finished with
+failures (listed); 3 authentication failed; 130 interrupted (Ctrl-C; resume with --resume).
+)";
+
+namespace {
+
+void check_time(std::string_view option, std::string_view text) {
+    if (!parse_time_point(text, timestamp{}))
+        bad_value(option, text,
+                  "an ISO 8601 UTC time (2024-01-01T08:00:00Z), a date (2024-01-01) or a span "
+                  "back from now (90d, 12h, 2w)");
+}
+
+} // namespace
+
+backfill_options parse_backfill_options(std::span<const std::string_view> args) {
+    backfill_options out;
+    arg_reader reader(args);
+    while (reader.next()) {
+        const std::string_view opt = reader.option();
+        const auto text = [&] { return std::string(reader.value()); };
+        if (opt == "--help" || opt == "-h") {
+            reader.no_value();
+            out.help = true;
+        } else if (opt == "--type") {
+            out.type = text();
+            if (!parse_job_type(out.type))
+                bad_value(opt, out.type,
+                          "all, backup, restore, dry_run, retention, audit_backup, export or a "
+                          "number");
+        } else if (opt == "--status") {
+            out.status = text();
+            if (!parse_job_status(*out.status))
+                bad_value(opt, *out.status,
+                          "in_progress, finished, failed, finished_with_exception or a number");
+        } else if (opt == "--since") {
+            out.since = text();
+            check_time(opt, *out.since);
+        } else if (opt == "--until") {
+            out.until = text();
+            check_time(opt, *out.until);
+        } else if (opt == "--org") {
+            out.orgs.push_back(text());
+            if (!organization_id::parse(out.orgs.back()))
+                bad_value(opt, out.orgs.back(), "a GUID like 3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+        } else if (opt == "--orgs-file") {
+            out.orgs_file = text();
+        } else if (opt == "--window") {
+            out.window = text();
+            if (out.window != "none" && !parse_span(out.window))
+                bad_value(opt, out.window, "a span like 30d, 12h or 2w, or none");
+        } else if (opt == "--page-size") {
+            out.page_size = parse_number<std::int64_t>(opt, reader.value(), 1, 100'000);
+        } else if (opt == "--concurrency") {
+            out.concurrency = parse_number<std::size_t>(opt, reader.value(), 1, 1024);
+        } else if (opt == "--max-rate") {
+            out.max_rate = parse_real(opt, reader.value(), 0, 1e6);
+        } else if (opt == "--region") {
+            out.region = text();
+        } else if (opt == "--base-url") {
+            out.base_url = text();
+        } else if (opt == "--token-url") {
+            out.token_url = text();
+        } else if (opt == "--client-id") {
+            out.client_id = text();
+            if (out.client_id->empty())
+                bad_value(opt, "", "a client id");
+        } else if (opt == "--client-secret") {
+            throw usage_error{"--client-secret is not accepted: a secret on the command line "
+                              "leaks into shell history and the process list; set "
+                              "DYNJOBS_CLIENT_SECRET or use --client-secret-file"};
+        } else if (opt == "--client-secret-file") {
+            out.client_secret_file = text();
+        } else if (opt == "--certificate") {
+            out.certificate = text();
+        } else if (opt == "--ca-file") {
+            out.ca_file = text();
+        } else if (opt == "--allow-insecure-http") {
+            reader.no_value();
+            out.allow_insecure_http = true;
+        } else if (opt == "--output" || opt == "-o") {
+            out.output = text();
+            if (out.output->empty())
+                bad_value(opt, "", "a file path, or - for stdout");
+        } else if (opt == "--format") {
+            const auto v = reader.value();
+            const auto f = parse_output_format(v);
+            if (!f)
+                bad_value(opt, v, "jsonl or csv");
+            out.format = *f;
+        } else if (opt == "--checkpoint") {
+            out.checkpoint = text();
+        } else if (opt == "--resume") {
+            reader.no_value();
+            out.resume = true;
+        } else if (opt == "--checkpoint-interval") {
+            out.checkpoint_interval = parse_real(opt, reader.value(), 0, 3600);
+        } else if (opt == "--stats-json") {
+            out.stats_json = text();
+        } else if (opt == "--verbose" || opt == "-v") {
+            reader.no_value();
+            out.verbose = true;
+        } else if (opt == "--quiet" || opt == "-q") {
+            reader.no_value();
+            out.quiet = true;
+        } else {
+            reader.unknown();
+        }
+    }
+    if (out.verbose && out.quiet)
+        throw usage_error{"--verbose and --quiet contradict each other; give one"};
+    return out;
+}
+
+} // namespace dynjobs::cli

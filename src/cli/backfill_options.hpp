@@ -1,0 +1,69 @@
+// `dynjobs backfill` options: what the command line says, checked for shape, nothing resolved.
+//
+// parse_backfill_options() is pure (no files, no environment, no clock), so every syntax rule is
+// unit-tested and fuzzed alone. resolve_backfill() (backfill_plan.hpp) then reads files and the
+// environment and fixes the time range.
+#pragma once
+
+#include "cli/job_format.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynjobs::cli {
+
+struct backfill_options {
+    // What to fetch.
+    std::string type = "all";             ///< --type: name or number; all = every type
+    std::optional<std::string> status;    ///< --status: name or number; none = every status
+    std::optional<std::string> since;     ///< --since: required, except against the embedded sim
+    std::optional<std::string> until;     ///< --until: none = now, fixed at the first run's start
+    std::vector<std::string> orgs;        ///< --org (repeatable): GUIDs; none = every organization
+    std::optional<std::string> orgs_file; ///< --orgs-file: one GUID per line
+    /// --window: each organization's range is fetched in windows of this span. 30 days keeps the
+    /// per-window dedupe memory small and makes resume lose little work; "none" = one window.
+    std::string window = "30d";
+    std::int64_t page_size = 100; ///< --page-size: jobs per request (API default 10; max unknown)
+
+    // How hard to push.
+    std::size_t concurrency = 16; ///< --concurrency: requests in flight at most
+    double max_rate = 0;          ///< --max-rate: requests per second at most; 0 = no ceiling
+
+    // Where and who.
+    std::optional<std::string> region;   ///< --region: a data centre name (us, we, au, ...)
+    std::optional<std::string> base_url; ///< --base-url: API origin instead of a region
+    std::optional<std::string> token_url;
+    std::optional<std::string> client_id;
+    std::optional<std::string> client_secret_file; ///< the secret, first line of this file
+    std::optional<std::string> certificate;        ///< PEM or PFX; password in the environment
+    std::optional<std::string> ca_file;            ///< trust these CAs instead of the system's
+    bool allow_insecure_http = false; ///< --allow-insecure-http: http:// to a non-loopback host
+
+    // Output.
+    std::optional<std::string> output; ///< --output: none = jobs.jsonl / jobs.csv; "-" = stdout
+    output_format format = output_format::jsonl;
+    std::optional<std::string> checkpoint; ///< --checkpoint: none = <output>.checkpoint
+    bool resume = false;
+    /// --checkpoint-interval: seconds between checkpoints. Each costs an fsync of the output and
+    /// of the checkpoint; a crash loses at most this much work.
+    double checkpoint_interval = 1.0;
+    std::optional<std::string> stats_json;
+    bool verbose = false;
+    bool quiet = false;
+    bool help = false;
+};
+
+/// Parses the arguments after `backfill`. Throws usage_error naming the option and the value
+/// for an unknown option, a missing value, or a value of the wrong shape (a type or status
+/// name, a GUID, a date or span, a number out of range, a format).
+backfill_options parse_backfill_options(std::span<const std::string_view> args);
+
+/// `dynjobs backfill --help`.
+extern const std::string_view backfill_usage;
+
+} // namespace dynjobs::cli

@@ -1,0 +1,230 @@
+#include "cli/backfill_plan.hpp"
+
+#include "cli/arg_reader.hpp"
+#include "cli/time_spec.hpp"
+
+#include <dynjobs/job_status.hpp>
+#include <dynjobs/job_type.hpp>
+#include <dynjobs/region.hpp>
+#include <dynjobs/sim/dataset.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <system_error>
+
+namespace dynjobs::cli {
+namespace {
+
+std::string read_secret_file(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line))
+        throw usage_error{"--client-secret-file: cannot read '" + path + "'"};
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+        line.pop_back();
+    if (line.empty())
+        throw usage_error{"--client-secret-file: the first line of '" + path + "' is empty"};
+    return line;
+}
+
+std::set<organization_id> organizations(const backfill_options& o) {
+    std::set<organization_id> out;
+    for (const auto& text : o.orgs)
+        out.insert(*organization_id::parse(text)); // shape checked by the parser
+    if (!o.orgs_file)
+        return out;
+    std::ifstream in(*o.orgs_file);
+    if (!in)
+        throw usage_error{"--orgs-file: cannot read '" + *o.orgs_file + "'"};
+    std::string line;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == line.npos || line[first] == '#')
+            continue;
+        const auto last = line.find_last_not_of(" \t\r");
+        const auto text = line.substr(first, last - first + 1);
+        const auto id = organization_id::parse(text);
+        if (!id)
+            throw usage_error{"--orgs-file: line " + std::to_string(number) + " of '" +
+                              *o.orgs_file + "': '" + text + "' is not a GUID"};
+        out.insert(*id);
+    }
+    return out;
+}
+
+std::filesystem::path check_output(const std::string& text, std::string_view option) {
+    const std::filesystem::path path(text);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw usage_error{std::string(option) + ": '" + text + "' is a folder, not a file"};
+    const auto folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(folder, ec))
+        throw usage_error{std::string(option) + ": the folder '" + folder.string() + "' of '" +
+                          text + "' does not exist"};
+    return std::filesystem::absolute(path, ec);
+}
+
+bool any_connection_option(const backfill_options& o, const environment& env) {
+    return o.region || o.base_url || o.token_url || o.client_id || o.client_secret_file ||
+           o.certificate || env("DYNJOBS_CLIENT_SECRET");
+}
+
+void resolve_connection(const backfill_options& o, const environment& env, backfill_plan& plan) {
+    plan.embedded = !any_connection_option(o, env);
+    if (plan.embedded)
+        return;
+    if (o.region && !find_region(*o.region)) {
+        std::string names;
+        for (const auto& known : regions())
+            names += (names.empty() ? "" : ", ") + std::string(known.name);
+        bad_value("--region", *o.region, "one of " + names);
+    }
+    if (!o.region && !o.base_url)
+        throw usage_error{std::string(o.client_id ? "--client-id" : "credentials") +
+                          " given, but no endpoint: add --region or --base-url (or remove every "
+                          "connection option and DYNJOBS_CLIENT_SECRET to use the embedded "
+                          "simulator)"};
+    plan.config.region = o.region.value_or("");
+    plan.config.base_url = o.base_url.value_or("");
+    plan.config.token_url = o.token_url.value_or("");
+    plan.config.tls.ca_file = o.ca_file.value_or("");
+    plan.config.tls.allow_insecure_http = o.allow_insecure_http;
+    if (o.ca_file) {
+        std::ifstream probe(*o.ca_file);
+        if (!probe)
+            throw usage_error{"--ca-file: cannot read '" + *o.ca_file + "'"};
+    }
+    const std::string where = o.region ? "--region " + *o.region : "--base-url " + *o.base_url;
+    if (!o.client_id)
+        throw usage_error{"--client-id is required with " + where};
+    const auto env_secret = env("DYNJOBS_CLIENT_SECRET");
+    const int ways =
+        (env_secret ? 1 : 0) + (o.client_secret_file ? 1 : 0) + (o.certificate ? 1 : 0);
+    if (ways == 0)
+        throw usage_error{"no credentials for " + where +
+                          ": set DYNJOBS_CLIENT_SECRET, or pass --client-secret-file or "
+                          "--certificate"};
+    if (ways > 1)
+        throw usage_error{"more than one credential given (DYNJOBS_CLIENT_SECRET, "
+                          "--client-secret-file, --certificate): give one"};
+    if (o.certificate) {
+        std::ifstream probe(*o.certificate, std::ios::binary);
+        if (!probe)
+            throw usage_error{"--certificate: cannot read '" + *o.certificate + "'"};
+        plan.config.creds = certificate_credentials{*o.client_id, *o.certificate,
+                                                    env("DYNJOBS_CERT_PASSWORD").value_or("")};
+    } else {
+        auto secret = env_secret ? *env_secret : read_secret_file(*o.client_secret_file);
+        if (secret.empty())
+            throw usage_error{"DYNJOBS_CLIENT_SECRET is set but empty"};
+        plan.config.creds = client_secret_credentials{*o.client_id, std::move(secret)};
+    }
+}
+
+std::string joined(const std::set<organization_id>& orgs) {
+    std::string out;
+    for (const auto& id : orgs)
+        out += (out.empty() ? "" : ",") + id.to_string();
+    return out;
+}
+
+} // namespace
+
+backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const environment& env) {
+    backfill_plan plan;
+    resolve_connection(o, env, plan);
+
+    fetch_request& r = plan.request;
+    r.type = *parse_job_type(o.type);
+    if (o.status)
+        r.status = parse_job_status(*o.status);
+    if (!o.since && !plan.embedded)
+        throw usage_error{"--since is required: the start of the range to backfill, e.g. "
+                          "--since 2024-01-01 or --since 90d"};
+    r.start = o.since ? *parse_time_point(*o.since, now) : sim::dataset_config{}.begin;
+    r.finish = o.until ? *parse_time_point(*o.until, now) : now;
+    if (r.start >= r.finish)
+        throw usage_error{"--since '" + o.since.value_or(format_iso8601(r.start)) + "' (" +
+                          format_iso8601(r.start) + ") is not before --until '" +
+                          o.until.value_or("now") + "' (" + format_iso8601(r.finish) + ")"};
+    const auto orgs = organizations(o);
+    r.organizations.assign(orgs.begin(), orgs.end());
+    if (o.window != "none")
+        r.window = parse_span(o.window);
+    r.page_size = o.page_size;
+    // A backfill fetches everything it can and lists what failed; resume retries those.
+    r.on_failure = failure_policy::go_on;
+
+    client_config& c = plan.config;
+    c.pool.max_connections = o.concurrency;
+    c.rate.max_in_flight = o.concurrency;
+    c.max_in_flight_per_organization = o.concurrency;
+    c.rate.max_requests_per_second = o.max_rate;
+    c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
+
+    plan.format = o.format;
+    const std::string output =
+        o.output.value_or(o.format == output_format::csv ? "jobs.csv" : "jobs.jsonl");
+    plan.to_stdout = output == "-";
+    if (plan.to_stdout) {
+        if (o.resume)
+            throw usage_error{"--resume needs an output file: standard output cannot be resumed"};
+        if (o.checkpoint)
+            throw usage_error{"--checkpoint needs an output file: standard output cannot be "
+                              "resumed"};
+    } else {
+        plan.output = check_output(output, "--output");
+        plan.checkpoint_path = o.checkpoint
+                                   ? check_output(*o.checkpoint, "--checkpoint")
+                                   : std::filesystem::path(plan.output.string() + ".checkpoint");
+    }
+    if (o.stats_json)
+        plan.stats_json = check_output(*o.stats_json, "--stats-json");
+    plan.resume = o.resume;
+    plan.checkpoint_interval =
+        std::chrono::milliseconds(static_cast<std::int64_t>(o.checkpoint_interval * 1000));
+    plan.level = o.quiet ? verbosity::quiet : o.verbose ? verbosity::verbose : verbosity::normal;
+
+    plan.chosen = {
+        {"--type", std::to_string(static_cast<std::int32_t>(r.type))},
+        {"--status", r.status ? std::to_string(static_cast<std::int32_t>(*r.status)) : ""},
+        {"--since", o.since.value_or("")},
+        {"--until", o.until.value_or("")},
+        {"--org", joined(orgs)},
+        {"--window", r.window ? std::to_string(r.window->count()) + "ms" : "none"},
+        {"--page-size", std::to_string(r.page_size)},
+        {"--base-url", plan.embedded ? "embedded simulator" : o.base_url.value_or("")},
+        {"--region", o.region.value_or("")},
+        {"--format", std::string(to_string(o.format))},
+        {"--output", plan.output.string()},
+    };
+    return plan;
+}
+
+std::string_view option_for_field(std::string_view field) noexcept {
+    static constexpr std::pair<std::string_view, std::string_view> table[] = {
+        {"base_url", "--base-url"},
+        {"token_url", "--token-url"},
+        {"region", "--region"},
+        {"client_id", "--client-id"},
+        {"client_secret", "DYNJOBS_CLIENT_SECRET"},
+        {"certificate_file", "--certificate"},
+        {"certificate", "--certificate"},
+        {"password", "DYNJOBS_CERT_PASSWORD"},
+        {"ca_file", "--ca-file"},
+        {"window", "--window"},
+        {"page_size", "--page-size"},
+        {"organizations", "--org"},
+        {"start", "--since"},
+        {"finish", "--until"},
+        {"type", "--type"},
+        {"status", "--status"},
+    };
+    for (const auto& [name, option] : table)
+        if (name == field)
+            return option;
+    return field;
+}
+
+} // namespace dynjobs::cli

@@ -1,0 +1,61 @@
+// What one `dynjobs backfill` run will do, resolved from its options, the environment and the
+// clock: the endpoint and credentials, the fetch request, the files. Everything that can be
+// checked without sending a request is checked here.
+#pragma once
+
+#include "cli/backfill_options.hpp"
+#include "cli/checkpoint.hpp"
+#include "cli/job_format.hpp"
+
+#include <dynjobs/client_config.hpp>
+#include <dynjobs/fetch_request.hpp>
+#include <dynjobs/timestamp.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dynjobs::cli {
+
+enum class verbosity {
+    quiet,
+    normal,
+    verbose,
+};
+
+struct backfill_plan {
+    /// No endpoint and no credentials were given: the run starts the simulator in process, and
+    /// `config`'s URLs and CA are filled in once it listens.
+    bool embedded = false;
+    client_config config;
+    fetch_request request;
+    selection chosen; ///< what a resume must repeat
+    bool to_stdout = false;
+    std::filesystem::path output;
+    output_format format = output_format::jsonl;
+    std::filesystem::path checkpoint_path; ///< empty when writing to stdout
+    bool resume = false;
+    std::chrono::milliseconds checkpoint_interval{1000};
+    std::optional<std::filesystem::path> stats_json;
+    verbosity level = verbosity::normal;
+};
+
+/// Reads an environment variable; nullopt when unset.
+using environment = std::function<std::optional<std::string>(std::string_view name)>;
+
+/// Resolves the options against the environment (DYNJOBS_CLIENT_SECRET, DYNJOBS_CERT_PASSWORD)
+/// and the clock (`now` fixes relative times and the default --until). Throws usage_error for
+/// bad input, naming the option and the value: an empty range, an unreadable secret or
+/// organizations file, credentials without an endpoint or an endpoint without credentials, an
+/// output folder that does not exist, --resume with stdout.
+backfill_plan resolve_backfill(const backfill_options& options, timestamp now,
+                               const environment& env);
+
+/// The command-line option (or environment variable) that a library diagnostics field stands
+/// for, so library errors read in the command's terms: "base_url" -> "--base-url".
+std::string_view option_for_field(std::string_view field) noexcept;
+
+} // namespace dynjobs::cli

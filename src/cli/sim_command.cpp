@@ -1,0 +1,178 @@
+#include "cli/sim_command.hpp"
+
+#include "cli/arg_reader.hpp"
+
+#include <dynjobs/sim/simulator.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+namespace dynjobs::cli {
+
+const std::string_view sim_usage = R"(usage: dynjobs sim [options]
+
+Serves the AvePoint Graph API simulator (GET /dynamicsbackup/jobs and the OAuth token endpoint)
+until Ctrl-C. Prints its URLs, its CA file and the client id and secret it accepts.
+
+  --port N              HTTPS port, 0 for any free port (default 0)     e.g. --port 8443
+  --http-port N         also serve plain HTTP on this port, 0 for any (default: no plain HTTP)
+  --cert-dir DIR        where ca.pem, server.pem and server-key.pem are written
+                        (default: <temp>/dynjobs-sim)
+  --cert FILE --key FILE  serve this certificate and key instead of generated ones
+  --seed N              dataset seed (default 42)
+  --orgs N              organizations (default 20)
+  --jobs N              jobs, spread over two years up to 2026-01-01 (default 100000)
+  --max-page-size N     largest page served (default 1000)
+  --oversize cap|reject what a larger pageSize gets: a silently capped page, or 400 (default cap)
+  --next-link-style published|absolute|null|empty|omitted
+                        how nextLink is written (default published: relative, no /dynamicsbackup)
+  --latency-ms N        added before every response (default 0)        e.g. --latency-ms 50
+  --rate-limit R[:B]    R requests/s per client, burst B, 429 + Retry-After beyond
+                        (default: no limit; burst 10)                  e.g. --rate-limit 200
+  --fault-rate P        probability in [0,1] of a random fault per jobs request (default 0)
+  --fault-seed N        seed of random faults (default 1)
+  --fault RULE          scheduled fault, repeatable                    e.g. --fault page=7,nth=3:503
+  --token-lifetime S    access token lifetime in seconds (default 3600)
+  --threads N           threads serving requests (default 2)
+  --help                this text
+)";
+
+namespace {
+
+sim::next_link_style link_style(std::string_view option, std::string_view v) {
+    using sim::next_link_style;
+    if (v == "published")
+        return next_link_style::published;
+    if (v == "absolute")
+        return next_link_style::absolute;
+    if (v == "null")
+        return next_link_style::null;
+    if (v == "empty")
+        return next_link_style::empty;
+    if (v == "omitted")
+        return next_link_style::omitted;
+    bad_value(option, v, "published, absolute, null, empty or omitted");
+}
+
+} // namespace
+
+sim_options parse_sim_options(std::span<const std::string_view> args) {
+    sim_options out;
+    sim::sim_config& cfg = out.config;
+    cfg.cert_dir = std::filesystem::temp_directory_path() / "dynjobs-sim";
+    arg_reader reader(args);
+    while (reader.next()) {
+        const std::string_view opt = reader.option();
+        if (opt == "--help" || opt == "-h") {
+            reader.no_value();
+            out.help = true;
+        } else if (opt == "--port")
+            cfg.https_port = parse_number<std::uint16_t>(opt, reader.value(), 0, 65535);
+        else if (opt == "--http-port")
+            cfg.http_port = parse_number<std::uint16_t>(opt, reader.value(), 0, 65535);
+        else if (opt == "--cert-dir")
+            cfg.cert_dir = std::string(reader.value());
+        else if (opt == "--cert")
+            cfg.cert_file = std::string(reader.value());
+        else if (opt == "--key")
+            cfg.key_file = std::string(reader.value());
+        else if (opt == "--seed")
+            cfg.dataset.seed = parse_number<std::uint64_t>(opt, reader.value(), 0, UINT64_MAX);
+        else if (opt == "--orgs")
+            cfg.dataset.organizations = parse_number<std::size_t>(opt, reader.value(), 1, 100'000);
+        else if (opt == "--jobs")
+            cfg.dataset.jobs = parse_number<std::size_t>(opt, reader.value(), 0, 50'000'000);
+        else if (opt == "--max-page-size")
+            cfg.jobs.max_page_size = parse_number<std::int64_t>(opt, reader.value(), 1, 1'000'000);
+        else if (opt == "--oversize") {
+            const auto v = reader.value();
+            if (v == "cap")
+                cfg.jobs.oversize = sim::oversize_page::cap;
+            else if (v == "reject")
+                cfg.jobs.oversize = sim::oversize_page::reject;
+            else
+                bad_value(opt, v, "cap or reject");
+        } else if (opt == "--next-link-style")
+            cfg.jobs.link_style = link_style(opt, reader.value());
+        else if (opt == "--latency-ms")
+            cfg.latency = std::chrono::milliseconds(
+                parse_number<std::int64_t>(opt, reader.value(), 0, 600'000));
+        else if (opt == "--rate-limit") {
+            const auto v = reader.value();
+            const auto colon = v.find(':');
+            cfg.rate_limit.requests_per_second = parse_real(opt, v.substr(0, colon), 0, 1e9);
+            if (colon != v.npos)
+                cfg.rate_limit.burst = parse_real(opt, v.substr(colon + 1), 1, 1e9);
+        } else if (opt == "--fault-rate")
+            cfg.faults.rate = parse_real(opt, reader.value(), 0, 1);
+        else if (opt == "--fault-seed")
+            cfg.faults.seed = parse_number<std::uint64_t>(opt, reader.value(), 0, UINT64_MAX);
+        else if (opt == "--fault") {
+            const auto v = reader.value();
+            std::string error;
+            auto rule = sim::parse_fault_rule(v, error);
+            if (!rule)
+                bad_value(opt, v, error);
+            cfg.faults.schedule.push_back(std::move(*rule));
+        } else if (opt == "--token-lifetime")
+            cfg.token_lifetime = std::chrono::seconds(
+                parse_number<std::int64_t>(opt, reader.value(), 0, 10LL * 365 * 86400));
+        else if (opt == "--threads")
+            out.threads = parse_number<int>(opt, reader.value(), 1, 64);
+        else
+            reader.unknown();
+    }
+    if (cfg.cert_file.empty() != cfg.key_file.empty())
+        throw usage_error{"--cert and --key go together: give both or neither"};
+    return out;
+}
+
+int run_sim(const sim_options& options) {
+    boost::asio::io_context ioc(options.threads);
+    sim::simulator server(ioc.get_executor(), options.config);
+    diagnostics diag;
+    if (auto ec = server.start(diag)) {
+        std::cerr << "dynjobs: sim: " << (diag.message.empty() ? ec.message() : diag.message)
+                  << '\n';
+        return 1;
+    }
+    std::cout << "base URL:   " << server.base_url() << '\n'
+              << "token URL:  " << server.token_url() << '\n'
+              << "CA file:    " << server.ca_file().string() << '\n';
+    if (server.http_port() != 0)
+        std::cout << "plain HTTP: " << server.http_base_url() << '\n';
+    // The simulator's own test credentials: printing them is the point (they guard nothing).
+    for (const auto& c : server.config().clients)
+        std::cout << "client id:  " << c.client_id << '\n'
+                  << "secret:     " << c.client_secret.value_or("(certificate only)") << '\n';
+    std::cout << "scope:      dynamics.readwrite.all\n"
+              << "Ctrl-C stops." << std::endl;
+
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    boost::asio::steady_timer grace(ioc);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec)
+            return;
+        server.stop();
+        // stop() closes every connection through the executor; give that a moment, then end
+        // the loop whatever is left (a client that never reads must not keep us alive).
+        grace.expires_after(std::chrono::milliseconds(200));
+        grace.async_wait([&](const boost::system::error_code&) { ioc.stop(); });
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options.threads; ++i)
+        threads.emplace_back([&] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads)
+        t.join();
+    return 0;
+}
+
+} // namespace dynjobs::cli
