@@ -15,52 +15,63 @@ Fetches every job of the selection into one file, exactly once, resumable after 
 With no --region, --base-url or credentials, it backfills from an embedded simulator.
 
 Selection:
-  --type NAME|N          job type: all, backup, restore, dry_run, retention, audit_backup,
-                         export, or a number (default all)          e.g. --type backup
+  --type NAME|N          all, backup, restore, dry_run, retention, audit_backup, export, or a
+                         number (default all)                        e.g. --type backup
   --status NAME|N        in_progress, finished, failed, finished_with_exception, or a number
-                         (default: every status)                    e.g. --status failed
+                         (default: every status)                     e.g. --status failed
   --since TIME           start of the range: ISO 8601 UTC, a date, or a span back from now
-                         (required, except against the embedded simulator, where it defaults to
-                         the start of its data)                      e.g. --since 2024-01-01
-  --until TIME           end of the range (default: now, fixed when the backfill first starts)
-                                                                     e.g. --until 90d
-  --org GUID             an organization (repeatable; default: every organization the app sees)
-  --orgs-file FILE       organizations, one GUID per line (# comments and blank lines skipped)
-  --window SPAN          fetch each organization's range in windows of SPAN (s, m, h, d, w),
-                         or none (default 30d)                       e.g. --window 7d
-  --page-size N          jobs per request, 1 to 100000 (default 100)
+                         (required; against the embedded simulator, default: the start of its
+                         data)                                       e.g. --since 2024-01-01
+  --until TIME           end of the range, same forms (default: now, fixed when the backfill
+                         first starts)                               e.g. --until 2025-06-30T12:00:00Z
+  --org GUID             an organization, repeatable (default: every organization the app may
+                         see)                         e.g. --org 3f2504e0-4f89-41d3-9a0c-0305e82c3301
+  --orgs-file FILE       organizations, one GUID per line, # comments and blank lines skipped
+                         (default: none)                             e.g. --orgs-file orgs.txt
+  --window SPAN          fetch each organization's range in windows of SPAN (s, m, h, d, w), or
+                         none for one window (default 30d)           e.g. --window 7d
+  --page-size N          jobs per request, 1 to 100000 (default 100)  e.g. --page-size 500
 
 Speed:
-  --concurrency N        requests in flight at most, 1 to 1024 (default 16)
-  --max-rate R           requests per second at most (default 0: no ceiling; 429s still slow it)
+  --concurrency N        requests in flight at most, 1 to 1024 (default 16)  e.g. --concurrency 32
+  --max-rate R           requests per second at most (default 0: no ceiling; 429s slow it down
+                         anyway)                                     e.g. --max-rate 50
 
-Connection (a real endpoint):
-  --region NAME          data centre: us, we, ne, uk, au, ca, jp, ... (see api-facts)
-  --base-url URL         API origin instead of a region             e.g. https://graph-us.avepointonlineservices.com
+Connection (a real endpoint; secrets never on the command line):
+  --region NAME          data centre: us, ca, uk, ne, we, fr, de, ch, au, sg, jp, kr, uae, za,
+                         qa, gov, aos2, fedramp (default: none)      e.g. --region us
+  --base-url URL         API origin instead of a region (default: none)
+                                               e.g. --base-url https://graph-us.avepointonlineservices.com
   --token-url URL        token endpoint (default: the region's identity service)
-  --client-id ID         the app's client id
-  --client-secret-file F the client secret is the first line of F; or set DYNJOBS_CLIENT_SECRET
-                         (the secret is never accepted on the command line)
-  --certificate FILE     authenticate with a certificate instead (PEM or PFX); its password, if
-                         any, in DYNJOBS_CERT_PASSWORD
-  --ca-file FILE         trust the CAs in FILE instead of the system's
-  --allow-insecure-http  allow http:// to a host that is not loopback (sends the token in clear)
+                                               e.g. --token-url https://identity.avepointonlineservices.com/connect/token
+  --client-id ID         the app's client id (default: none)         e.g. --client-id 8d1c...
+  --client-secret-file F the client secret is the first line of F (default: the environment
+                         variable DYNJOBS_CLIENT_SECRET)             e.g. --client-secret-file ~/.dynjobs-secret
+  --certificate FILE     authenticate with a certificate (PEM or PFX) instead of a secret; its
+                         password in DYNJOBS_CERT_PASSWORD (default: none)  e.g. --certificate app.pfx
+  --ca-file FILE         trust the CAs in FILE instead of the system's (default: system store)
+                                                                     e.g. --ca-file corp-ca.pem
+  --allow-insecure-http  allow http:// to a host that is not loopback: sends the token in clear
+                         (default: refused)
 
 Output:
   --output PATH          the output file, - for stdout (default jobs.jsonl, or jobs.csv)
+                                                                     e.g. --output /data/jobs.jsonl
   --format jsonl|csv     one JSON object per line with the API's fields, or RFC 4180 CSV with a
-                         header row (default jsonl)
-  --checkpoint PATH      checkpoint file (default: <output>.checkpoint)
-  --resume               continue the backfill recorded in the checkpoint; the selection must be
-                         the same as the first run's
-  --checkpoint-interval S  seconds between checkpoints (default 1)
-  --stats-json PATH      write the summary as JSON to PATH at the end
-  --verbose              on a non-terminal, a progress line every 5 s; log retries and failures
-  --quiet                print nothing but errors
+                         header row (default jsonl)                  e.g. --format csv
+  --checkpoint PATH      the checkpoint file (default <output>.checkpoint)
+                                                                     e.g. --checkpoint /var/lib/dynjobs/run.ckpt
+  --resume               finish the backfill recorded in the checkpoint; the selection must be
+                         the first run's (default: start afresh)
+  --checkpoint-interval S  seconds between checkpoints (default 1)   e.g. --checkpoint-interval 10
+  --stats-json PATH      also write the summary as JSON (default: none)  e.g. --stats-json stats.json
+  --verbose              when stderr is not a terminal, a progress line every 5 s; log retries
+                         and failed requests (default: off)
+  --quiet                print nothing but errors (default: off)
   --help                 this text
 
 Exit status: 0 every job fetched; 1 bad usage or configuration (nothing sent); 2 finished with
-failures (listed); 3 authentication failed; 130 interrupted (Ctrl-C; resume with --resume).
+failures (listed); 3 authentication failed; 130 interrupted (Ctrl-C; finish with --resume).
 )";
 
 namespace {

@@ -15,33 +15,66 @@
 
 namespace dynjobs::cli {
 
-const std::string_view sim_usage = R"(usage: dynjobs sim [options]
+namespace {
+constexpr std::string_view sim_usage = R"(usage: dynjobs sim [options]
 
 Serves the AvePoint Graph API simulator (GET /dynamicsbackup/jobs and the OAuth token endpoint)
 until Ctrl-C. Prints its URLs, its CA file and the client id and secret it accepts.
 
-  --port N              HTTPS port, 0 for any free port (default 0)     e.g. --port 8443
-  --http-port N         also serve plain HTTP on this port, 0 for any (default: no plain HTTP)
+Server:
+  --port N              HTTPS port, 0 for any free port (default 0)      e.g. --port 8443
+  --http-port N         also serve plain HTTP on this port, 0 for any (default: HTTPS only)
+                                                                         e.g. --http-port 8080
   --cert-dir DIR        where ca.pem, server.pem and server-key.pem are written
-                        (default: <temp>/dynjobs-sim)
-  --cert FILE --key FILE  serve this certificate and key instead of generated ones
-  --seed N              dataset seed (default 42)
-  --orgs N              organizations (default 20)
+                        (default <temp>/dynjobs-sim)                     e.g. --cert-dir ./certs
+  --cert FILE --key FILE  serve this certificate and key instead of generated ones (default:
+                        generated)                         e.g. --cert srv.pem --key srv-key.pem
+  --threads N           threads serving requests (default 2)             e.g. --threads 4
+Data:
+  --seed N              dataset seed (default 42)                        e.g. --seed 7
+  --orgs N              organizations (default 20)                       e.g. --orgs 100
   --jobs N              jobs, spread over two years up to 2026-01-01 (default 100000)
-  --max-page-size N     largest page served (default 1000)
+                                                                         e.g. --jobs 1000000
+Paging:
+  --max-page-size N     largest page served (default 1000)              e.g. --max-page-size 500
   --oversize cap|reject what a larger pageSize gets: a silently capped page, or 400 (default cap)
+                                                                         e.g. --oversize reject
   --next-link-style published|absolute|null|empty|omitted
-                        how nextLink is written (default published: relative, no /dynamicsbackup)
-  --latency-ms N        added before every response (default 0)        e.g. --latency-ms 50
-  --rate-limit R[:B]    R requests/s per client, burst B, 429 + Retry-After beyond
-                        (default: no limit; burst 10)                  e.g. --rate-limit 200
+                        how nextLink is written (default published: relative, without the
+                        /dynamicsbackup prefix, as in the API's own sample) e.g. --next-link-style null
+Weather:
+  --latency D           added before every response: 50ms, 2s, or milliseconds (default 0)
+                                                                         e.g. --latency 50ms
+  --latency-ms N        the same in milliseconds                         e.g. --latency-ms 50
+  --rate-limit R[:B]    R requests/s per client with a burst of B; beyond, 429 with Retry-After
+                        (default: no limit; burst 10)                    e.g. --rate-limit 200:20
   --fault-rate P        probability in [0,1] of a random fault per jobs request (default 0)
-  --fault-seed N        seed of random faults (default 1)
-  --fault RULE          scheduled fault, repeatable                    e.g. --fault page=7,nth=3:503
-  --token-lifetime S    access token lifetime in seconds (default 3600)
-  --threads N           threads serving requests (default 2)
+                                                                         e.g. --fault-rate 0.05
+  --fault-seed N        seed of random faults (default 1)               e.g. --fault-seed 3
+  --fault RULE          scheduled fault, repeatable (default none): [page=N,nth=N,times=N,
+                        path=/p,client=ID:]KIND                          e.g. --fault page=7,nth=3:503
+  --token-lifetime S    access token lifetime in seconds (default 3600)  e.g. --token-lifetime 60
   --help                this text
 )";
+} // namespace
+
+std::string sim_help() {
+    std::string out(sim_usage);
+    out += "\nFault kinds (--fault KIND, and what --fault-rate draws from):\n ";
+    std::size_t column = 1;
+    for (auto kind : sim::all_fault_kinds()) {
+        const auto name = sim::to_string(kind);
+        if (column + name.size() + 1 > 96) {
+            out += "\n ";
+            column = 1;
+        }
+        out += " ";
+        out += name;
+        column += name.size() + 1;
+    }
+    out += "\n";
+    return out;
+}
 
 namespace {
 
@@ -58,6 +91,18 @@ sim::next_link_style link_style(std::string_view option, std::string_view v) {
     if (v == "omitted")
         return next_link_style::omitted;
     bad_value(option, v, "published, absolute, null, empty or omitted");
+}
+
+// "50ms", "2s" or a bare number of milliseconds.
+std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
+    constexpr std::int64_t max_ms = 600'000;
+    if (v.ends_with("ms"))
+        return std::chrono::milliseconds(
+            parse_number<std::int64_t>(option, v.substr(0, v.size() - 2), 0, max_ms));
+    if (v.ends_with("s"))
+        return std::chrono::seconds(
+            parse_number<std::int64_t>(option, v.substr(0, v.size() - 1), 0, max_ms / 1000));
+    return std::chrono::milliseconds(parse_number<std::int64_t>(option, v, 0, max_ms));
 }
 
 } // namespace
@@ -103,6 +148,8 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         else if (opt == "--latency-ms")
             cfg.latency = std::chrono::milliseconds(
                 parse_number<std::int64_t>(opt, reader.value(), 0, 600'000));
+        else if (opt == "--latency")
+            cfg.latency = latency(opt, reader.value());
         else if (opt == "--rate-limit") {
             const auto v = reader.value();
             const auto colon = v.find(':');

@@ -4,6 +4,7 @@
 #include <dynjobs/sim/sim_config.hpp>
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace dynjobs::cli {
@@ -21,6 +22,7 @@ sim_options parse_sim_options(std::span<const std::string_view> args);
 /// until SIGINT or SIGTERM. Returns the exit status (1 when it cannot start).
 int run_sim(const sim_options& options);
 
-extern const std::string_view sim_usage;
+/// `dynjobs sim --help`: every option with its default and an example, and the fault kinds.
+std::string sim_help();
 
 } // namespace dynjobs::cli

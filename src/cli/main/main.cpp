@@ -54,7 +54,7 @@ int sim(std::span<const std::string_view> args) {
     using namespace dynjobs::cli;
     const auto options = parse_sim_options(args);
     if (options.help) {
-        std::cout << sim_usage;
+        std::cout << sim_help();
         return 0;
     }
     return run_sim(options);
