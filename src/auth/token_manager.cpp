@@ -85,7 +85,7 @@ bool header_safe(std::string_view v) {
 
 error_code bad_argument(diagnostics& diag, std::string_view field, std::string_view message) {
     diag.field = std::string(field);
-    diag.message = std::string(message);
+    diag.message = std::string(field) + ": " + std::string(message);
     return errc::invalid_argument;
 }
 
@@ -160,32 +160,32 @@ error_code token_manager::impl::validate(diagnostics& diag) {
     bool uses_endpoint = false;
     if (auto* s = std::get_if<client_secret_credentials>(&config.creds)) {
         if (s->client_id.empty())
-            return bad_argument(diag, "client_id", "the client id is empty");
+            return bad_argument(diag, "client_id", "is empty");
         if (s->client_secret.empty())
-            return bad_argument(diag, "client_secret", "the client secret is empty");
+            return bad_argument(diag, "client_secret", "is empty");
         uses_endpoint = true;
     } else if (auto* c = std::get_if<certificate_credentials>(&config.creds)) {
         if (c->client_id.empty())
-            return bad_argument(diag, "client_id", "the client id is empty");
+            return bad_argument(diag, "client_id", "is empty");
         if (c->certificate_file.empty())
-            return bad_argument(diag, "certificate_file", "no certificate file given");
+            return bad_argument(diag, "certificate_file", "is empty");
         if (auto ec = ensure_certificate(diag))
             return ec;
         uses_endpoint = true;
     } else if (auto* b = std::get_if<bearer_token_credentials>(&config.creds)) {
         if (b->access_token.empty())
-            return bad_argument(diag, "access_token", "the bearer token is empty");
+            return bad_argument(diag, "access_token", "is empty");
         if (!header_safe(b->access_token))
             return bad_argument(diag, "access_token",
-                                "the bearer token has characters an HTTP header cannot carry");
+                                "has characters an HTTP header cannot carry");
     } else if (!std::get<token_source>(config.creds)) {
-        return bad_argument(diag, "token_source", "the token source is empty");
+        return bad_argument(diag, "token_source", "is empty");
     }
     if (uses_endpoint) {
         if (config.token_url.empty() || target.empty())
-            return bad_argument(diag, "token_url", "the token URL is missing or not a URL");
+            return bad_argument(diag, "token_url", "is missing or not a URL");
         if (config.scope.empty())
-            return bad_argument(diag, "scope", "the scope is empty");
+            return bad_argument(diag, "scope", "is empty");
     }
     return {};
 }

@@ -45,7 +45,7 @@ void arg_reader::unknown() const {
 namespace {
 std::string shortest(double v) {
     char buffer[32];
-    const auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
+    const auto r = std::to_chars(buffer, buffer + sizeof buffer, v, std::chars_format::fixed);
     return std::string(buffer, r.ptr);
 }
 } // namespace

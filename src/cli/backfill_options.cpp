@@ -5,6 +5,7 @@
 
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
+#include <dynjobs/jobs_query.hpp>
 #include <dynjobs/organization_id.hpp>
 
 namespace dynjobs::cli {
@@ -30,7 +31,7 @@ Selection:
                          (default: none)                             e.g. --orgs-file orgs.txt
   --window SPAN          fetch each organization's range in windows of SPAN (s, m, h, d, w), or
                          none for one window (default 30d)           e.g. --window 7d
-  --page-size N          jobs per request, 1 to 100000 (default 100)  e.g. --page-size 500
+  --page-size N          jobs per request, 1 to 10000 (default 100)  e.g. --page-size 500
 
 Speed:
   --concurrency N        requests in flight at most, 1 to 1024 (default 16)  e.g. --concurrency 32
@@ -122,7 +123,8 @@ backfill_options parse_backfill_options(std::span<const std::string_view> args) 
             if (out.window != "none" && !parse_span(out.window))
                 bad_value(opt, out.window, "a span like 30d, 12h or 2w, or none");
         } else if (opt == "--page-size") {
-            out.page_size = parse_number<std::int64_t>(opt, reader.value(), 1, 100'000);
+            out.page_size =
+                parse_number<std::int64_t>(opt, reader.value(), 1, jobs_query::max_page_size);
         } else if (opt == "--concurrency") {
             out.concurrency = parse_number<std::size_t>(opt, reader.value(), 1, 1024);
         } else if (opt == "--max-rate") {

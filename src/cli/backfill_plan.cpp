@@ -80,6 +80,9 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
             names += (names.empty() ? "" : ", ") + std::string(known.name);
         bad_value("--region", *o.region, "one of " + names);
     }
+    if (o.region && o.base_url)
+        throw usage_error{"--region " + *o.region + " and --base-url " + *o.base_url +
+                          " are both given: give one"};
     if (!o.region && !o.base_url)
         throw usage_error{std::string(o.client_id ? "--client-id" : "credentials") +
                           " given, but no endpoint: add --region or --base-url (or remove every "
@@ -213,6 +216,10 @@ std::string_view option_for_field(std::string_view field) noexcept {
         {"certificate", "--certificate"},
         {"password", "DYNJOBS_CERT_PASSWORD"},
         {"ca_file", "--ca-file"},
+        {"tls.ca_file", "--ca-file"},
+        {"startTime", "--since"},
+        {"finishTime", "--until"},
+        {"pageSize", "--page-size"},
         {"window", "--window"},
         {"page_size", "--page-size"},
         {"organizations", "--org"},

@@ -15,9 +15,9 @@ namespace {
 
 boost::system::error_code fail(diagnostics& diag, std::string field, const std::string& value,
                                std::string message) {
+    diag.message = field + ": " + message;
     diag.field = std::move(field);
     diag.value = value;
-    diag.message = std::move(message);
     return errc::credential_error;
 }
 

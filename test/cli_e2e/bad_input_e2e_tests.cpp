@@ -1,13 +1,16 @@
-// Bad input to `dynjobs backfill`: one clear line naming the option and the value, exit 1, and
-// nothing sent (a listening socket in the place of the API sees no connection).
+// Bad input to `dynjobs backfill`: the README's table, walked row by row. Each row must exit 1
+// with exactly its one-line message, send nothing (a listening socket stands in for the API at
+// https://127.0.0.1:8443 and must see no connection), leak no secret and create no output.
 #include "e2e_fixture.hpp"
 
+#include "../common/readme_table.hpp"
 #include "../unit/auth_test_material.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
 #include <netinet/in.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,8 +19,7 @@ using namespace dynjobs::e2e;
 
 namespace {
 
-// A loopback port that listens but never answers, standing in for the API: counts the
-// connections it was offered.
+// A loopback port that listens but never answers: counts the connections it was offered.
 class listening_port {
 public:
     listening_port() {
@@ -45,106 +47,62 @@ private:
     unsigned short port_ = 0;
 };
 
-struct bad_case {
-    std::string name;
-    std::vector<std::string> args;          ///< after the connection options
-    std::map<std::string, std::string> env; ///< replaces the default secret when set
-    std::vector<std::string> message_parts; ///< the stderr line must hold each
-    bool with_connection = true;            ///< add --base-url/--client-id/secret
-};
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+}
 
-void check(const bad_case& c, const scratch_dir& dir) {
-    BOOST_TEST_CONTEXT("case " << c.name) {
-        listening_port api;
-        std::vector<std::string> args{"backfill", "--output", dir / "jobs.jsonl"};
-        std::map<std::string, std::string> env = c.env;
-        if (c.with_connection) {
-            for (const auto& a : {"--base-url", "--client-id"})
-                args.push_back(a),
-                    args.push_back(a == std::string("--base-url") ? api.url() : "client");
-            if (env.empty())
-                env["DYNJOBS_CLIENT_SECRET"] = "a-secret-value";
-            if (std::find(c.args.begin(), c.args.end(), "--since") == c.args.end())
-                args.insert(args.end(), {"--since", "2024-01-01"});
-        }
-        args.insert(args.end(), c.args.begin(), c.args.end());
-        const auto r = run(args, env, dir.path());
-        BOOST_TEST(r.how.exit_status == 1, r.err);
-        for (const auto& part : c.message_parts)
-            BOOST_TEST(r.err.find(part) != std::string::npos, "'" << part << "' not in: " << r.err);
-        BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, "not one line: " << r.err);
-        BOOST_TEST(r.err.find("a-secret-value") == std::string::npos);
-        BOOST_TEST(api.connections() == 0, "a request was sent");
-        BOOST_TEST(!std::filesystem::exists(dir.path() / "jobs.jsonl"), "output was created");
-    }
+std::vector<std::string> words(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;)
+        out.push_back(w);
+    return out;
+}
+
+// The files the table's rows name, in the folder the command runs in.
+void write_row_files(const scratch_dir& dir) {
+    std::ofstream(dir / "orgs.txt") << "# our tenants\n3f2504e0-4f89-41d3-9a0c-0305e82c3301\n"
+                                       "not-a-guid\n";
+    const auto& material = auth_test::shared_rsa();
+    std::ofstream(dir / "client.pem")
+        << material.cert_pem << auth_test::encrypted_key_pem(material.key.get(), "right-password");
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(bad_input_e2e)
 
-BOOST_AUTO_TEST_CASE(each_bad_input_is_named_and_nothing_is_sent) {
+BOOST_AUTO_TEST_CASE(readme_command_bad_input_table_holds_row_by_row) {
     scratch_dir dir;
-    {
-        std::ofstream orgs(dir / "orgs.txt");
-        orgs << "# our tenants\n3f2504e0-4f89-41d3-9a0c-0305e82c3301\nnot-a-guid\n";
+    write_row_files(dir);
+    const auto rows = dynjobs::test::readme_table("bad-input-command");
+    BOOST_TEST_REQUIRE(rows.size() >= 20u);
+    for (const auto& row : rows) {
+        BOOST_TEST_REQUIRE(row.size() == 3u);
+        BOOST_TEST_CONTEXT("dynjobs backfill " << row[1]) {
+            listening_port api;
+            std::map<std::string, std::string> env;
+            for (const auto& assignment : words(row[0])) {
+                const auto eq = assignment.find('=');
+                env[assignment.substr(0, eq)] = assignment.substr(eq + 1);
+            }
+            std::string args = row[1];
+            replace_all(args, "https://127.0.0.1:8443", api.url());
+            std::string expected = "dynjobs: " + row[2] + "\n";
+            replace_all(expected, "https://127.0.0.1:8443", api.url());
+            replace_all(expected, "<cwd>", dir.path().string());
+            auto argv = words(args);
+            argv.insert(argv.begin(), "backfill");
+            const auto r = run(argv, env, dir.path());
+            BOOST_TEST(r.how.exit_status == 1);
+            BOOST_TEST(r.err == expected);
+            for (const auto& [name, value] : env)
+                BOOST_TEST(r.err.find(value) == std::string::npos, name << " leaked: " << r.err);
+            BOOST_TEST(api.connections() == 0, "a request was sent");
+            BOOST_TEST(!std::filesystem::exists(dir.path() / "jobs.jsonl"), "output created");
+        }
     }
-    const auto& material = auth_test::shared_rsa();
-    const std::string password = "right-password";
-    {
-        std::ofstream pem(dir / "client.pem");
-        pem << material.cert_pem << auth_test::encrypted_key_pem(material.key.get(), password);
-    }
-    const std::vector<bad_case> cases{
-        {"month 13", {"--since", "2024-13-01"}, {}, {"--since", "'2024-13-01'"}},
-        {"not a date", {"--until", "yesterday"}, {}, {"--until", "'yesterday'"}},
-        {"since after until",
-         {"--since", "2025-01-01", "--until", "2024-01-01"},
-         {},
-         {"--since '2025-01-01'", "is not before --until '2024-01-01'"}},
-        {"type name", {"--type", "nightly"}, {}, {"--type", "'nightly'"}},
-        {"status name", {"--status", "done"}, {}, {"--status", "'done'"}},
-        {"org GUID", {"--org", "1234-not-a-guid"}, {}, {"--org", "'1234-not-a-guid'"}},
-        {"orgs file line",
-         {"--orgs-file", dir / "orgs.txt"},
-         {},
-         {"--orgs-file", "line 3", "'not-a-guid'"}},
-        {"window", {"--window", "30x"}, {}, {"--window", "'30x'"}},
-        {"page size", {"--page-size", "0"}, {}, {"--page-size", "'0'"}},
-        {"concurrency", {"--concurrency", "many"}, {}, {"--concurrency", "'many'"}},
-        {"format", {"--format", "xml"}, {}, {"--format", "'xml'"}},
-        {"missing folder",
-         {"--output", "/no/such/folder/jobs.jsonl"},
-         {},
-         {"--output", "/no/such/folder", "does not exist"}},
-        {"secret on the command line",
-         {"--client-secret", "s3cr3t"},
-         {},
-         {"--client-secret", "DYNJOBS_CLIENT_SECRET"}},
-        {"unreadable secret file",
-         {"--client-secret-file", "/no/such/secret"},
-         {{"HOME", "/"}},
-         {"--client-secret-file", "/no/such/secret"}},
-        {"no credentials", {}, {{"HOME", "/"}}, {"no credentials", "DYNJOBS_CLIENT_SECRET"}},
-        {"wrong certificate password",
-         {"--certificate", dir / "client.pem"},
-         {{"DYNJOBS_CERT_PASSWORD", "wrong-password"}},
-         {"--certificate"}},
-        {"plain http to a remote host",
-         {"--base-url", "http://graph-us.example.com"},
-         {},
-         {"--base-url", "http://graph-us.example.com"}},
-        {"unknown region", {"--region", "mars"}, {}, {"--region", "'mars'"}, false},
-        {"resume without checkpoint", {"--resume"}, {}, {"--resume", "no checkpoint"}},
-        {"unknown option", {"--colour", "red"}, {}, {"--colour"}},
-        {"credentials without endpoint",
-         {"--client-id", "x"},
-         {},
-         {"--client-id", "--region or --base-url"},
-         false},
-    };
-    for (const auto& c : cases)
-        check(c, dir);
 }
 
 BOOST_AUTO_TEST_CASE(help_and_version_describe_every_option) {

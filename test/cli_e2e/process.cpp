@@ -25,7 +25,8 @@ ended decode(int status) {
 } // namespace
 
 child::child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-             const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file) {
+             const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
+             const std::filesystem::path& work_dir) {
     std::vector<char*> argv;
     std::vector<std::string> owned_args = args;
     for (auto& a : owned_args)
@@ -45,6 +46,8 @@ child::child(const std::vector<std::string>& args, const std::map<std::string, s
                                      0644);
     posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
+    if (!work_dir.empty()) // after the opens: their paths are the caller's, not the child's
+        posix_spawn_file_actions_addchdir_np(&actions, work_dir.c_str());
     const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0)
@@ -106,7 +109,7 @@ run_result run(const std::vector<std::string>& args, const std::map<std::string,
     full.insert(full.end(), args.begin(), args.end());
     const auto out_file = work_dir / "run.stdout";
     const auto err_file = work_dir / "run.stderr";
-    child c(full, env, out_file, err_file);
+    child c(full, env, out_file, err_file, work_dir);
     run_result r;
     r.how = c.wait();
     r.out = read_text(out_file);

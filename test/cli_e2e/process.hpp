@@ -23,7 +23,8 @@ public:
     /// secret in the test runner's environment cannot change what is tested), stdout and stderr
     /// going to the given files.
     child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file);
+          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
+          const std::filesystem::path& work_dir = {});
     ~child();
     child(const child&) = delete;
     child& operator=(const child&) = delete;
@@ -46,7 +47,7 @@ std::string read_text(const std::filesystem::path& path);
 /// Path of the dynjobs binary under test.
 std::string binary();
 
-/// Runs `dynjobs args...` to its end; returns how it ended and its stderr.
+/// Runs `dynjobs args...` in `work_dir` to its end; returns how it ended and its output.
 struct run_result {
     ended how;
     std::string out;
