@@ -12,15 +12,29 @@
 #include <fstream>
 #include <set>
 #include <system_error>
+#include <unistd.h>
 
 namespace dynjobs::cli {
 namespace {
 
+// A file, not a folder (an ifstream opens a folder without complaint).
+bool is_readable_file(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(path, ec);
+}
+
+// Editors on Windows start UTF-8 files with one; it is not part of the first line.
+void strip_byte_order_mark(std::string& line) {
+    if (line.starts_with("\xEF\xBB\xBF"))
+        line.erase(0, 3);
+}
+
 std::string read_secret_file(const std::string& path) {
     std::ifstream in(path);
     std::string line;
-    if (!in || !std::getline(in, line))
+    if (!is_readable_file(path) || !in || !std::getline(in, line))
         throw usage_error{"--client-secret-file: cannot read '" + path + "'"};
+    strip_byte_order_mark(line);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
         line.pop_back();
     if (line.empty())
@@ -35,10 +49,13 @@ std::set<organization_id> organizations(const backfill_options& o) {
     if (!o.orgs_file)
         return out;
     std::ifstream in(*o.orgs_file);
-    if (!in)
+    if (!is_readable_file(*o.orgs_file) || !in)
         throw usage_error{"--orgs-file: cannot read '" + *o.orgs_file + "'"};
     std::string line;
+    bool listed_any = false;
     for (std::size_t number = 1; std::getline(in, line); ++number) {
+        if (number == 1)
+            strip_byte_order_mark(line);
         const auto first = line.find_first_not_of(" \t\r");
         if (first == line.npos || line[first] == '#')
             continue;
@@ -49,11 +66,17 @@ std::set<organization_id> organizations(const backfill_options& o) {
             throw usage_error{"--orgs-file: line " + std::to_string(number) + " of '" +
                               *o.orgs_file + "': '" + text + "' is not a GUID"};
         out.insert(*id);
+        listed_any = true;
     }
+    // An empty list would silently widen the backfill to every organization.
+    if (!listed_any)
+        throw usage_error{"--orgs-file: '" + *o.orgs_file + "' lists no organization"};
     return out;
 }
 
 std::filesystem::path check_output(const std::string& text, std::string_view option) {
+    if (text.empty())
+        bad_value(option, text, "a file path");
     const std::filesystem::path path(text);
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
@@ -62,16 +85,35 @@ std::filesystem::path check_output(const std::string& text, std::string_view opt
     if (!std::filesystem::is_directory(folder, ec))
         throw usage_error{std::string(option) + ": the folder '" + folder.string() + "' of '" +
                           text + "' does not exist"};
-    return std::filesystem::absolute(path, ec);
+    if (::access(folder.c_str(), W_OK) != 0)
+        throw usage_error{std::string(option) + ": the folder '" + folder.string() + "' of '" +
+                          text + "' is not writable"};
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
 }
 
-bool any_connection_option(const backfill_options& o, const environment& env) {
-    return o.region || o.base_url || o.token_url || o.client_id || o.client_secret_file ||
-           o.certificate || env("DYNJOBS_CLIENT_SECRET");
+// The first connection option given, to name it when the endpoint is missing.
+std::optional<std::string> first_connection_option(const backfill_options& o,
+                                                   const environment& env) {
+    const std::pair<bool, const char*> given[] = {
+        {o.region.has_value(), "--region"},
+        {o.base_url.has_value(), "--base-url"},
+        {o.client_id.has_value(), "--client-id"},
+        {o.client_secret_file.has_value(), "--client-secret-file"},
+        {o.certificate.has_value(), "--certificate"},
+        {o.token_url.has_value(), "--token-url"},
+        {o.ca_file.has_value(), "--ca-file"},
+        {o.allow_insecure_http, "--allow-insecure-http"},
+        {!env("DYNJOBS_CLIENT_SECRET").value_or("").empty(), "DYNJOBS_CLIENT_SECRET"},
+    };
+    for (const auto& [present, name] : given)
+        if (present)
+            return name;
+    return std::nullopt;
 }
 
 void resolve_connection(const backfill_options& o, const environment& env, backfill_plan& plan) {
-    plan.embedded = !any_connection_option(o, env);
+    const auto given = first_connection_option(o, env);
+    plan.embedded = !given;
     if (plan.embedded)
         return;
     if (o.region && !find_region(*o.region)) {
@@ -84,7 +126,7 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
         throw usage_error{"--region " + *o.region + " and --base-url " + *o.base_url +
                           " are both given: give one"};
     if (!o.region && !o.base_url)
-        throw usage_error{std::string(o.client_id ? "--client-id" : "credentials") +
+        throw usage_error{*given +
                           " given, but no endpoint: add --region or --base-url (or remove every "
                           "connection option and DYNJOBS_CLIENT_SECRET to use the embedded "
                           "simulator)"};
@@ -95,15 +137,21 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
     plan.config.tls.allow_insecure_http = o.allow_insecure_http;
     if (o.ca_file) {
         std::ifstream probe(*o.ca_file);
-        if (!probe)
+        if (!is_readable_file(*o.ca_file) || !probe)
             throw usage_error{"--ca-file: cannot read '" + *o.ca_file + "'"};
     }
     const std::string where = o.region ? "--region " + *o.region : "--base-url " + *o.base_url;
     if (!o.client_id)
         throw usage_error{"--client-id is required with " + where};
-    const auto env_secret = env("DYNJOBS_CLIENT_SECRET");
+    auto env_secret = env("DYNJOBS_CLIENT_SECRET");
+    if (env_secret && env_secret->empty()) // exported but empty: as if unset
+        env_secret.reset();
     const int ways =
         (env_secret ? 1 : 0) + (o.client_secret_file ? 1 : 0) + (o.certificate ? 1 : 0);
+    if (ways == 0 && env("DYNJOBS_CLIENT_SECRET"))
+        throw usage_error{"DYNJOBS_CLIENT_SECRET is set but empty, and no other credential is "
+                          "given for " +
+                          where};
     if (ways == 0)
         throw usage_error{"no credentials for " + where +
                           ": set DYNJOBS_CLIENT_SECRET, or pass --client-secret-file or "
@@ -113,14 +161,12 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
                           "--client-secret-file, --certificate): give one"};
     if (o.certificate) {
         std::ifstream probe(*o.certificate, std::ios::binary);
-        if (!probe)
+        if (!is_readable_file(*o.certificate) || !probe)
             throw usage_error{"--certificate: cannot read '" + *o.certificate + "'"};
         plan.config.creds = certificate_credentials{*o.client_id, *o.certificate,
                                                     env("DYNJOBS_CERT_PASSWORD").value_or("")};
     } else {
         auto secret = env_secret ? *env_secret : read_secret_file(*o.client_secret_file);
-        if (secret.empty())
-            throw usage_error{"DYNJOBS_CLIENT_SECRET is set but empty"};
         plan.config.creds = client_secret_credentials{*o.client_id, std::move(secret)};
     }
 }
@@ -184,6 +230,22 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     }
     if (o.stats_json)
         plan.stats_json = check_output(*o.stats_json, "--stats-json");
+    // Two roles on one file would destroy the output (a rename over it, or an overwrite).
+    const auto refuse_same = [](const std::filesystem::path& a, const std::filesystem::path& b,
+                                std::string_view option, const std::string& given,
+                                std::string_view role) {
+        if (a == b)
+            throw usage_error{std::string(option) + ": '" + given + "' is the " +
+                              std::string(role) + " file; give another path"};
+    };
+    if (!plan.to_stdout && o.checkpoint)
+        refuse_same(plan.checkpoint_path, plan.output, "--checkpoint", *o.checkpoint, "output");
+    if (plan.stats_json) {
+        if (!plan.to_stdout)
+            refuse_same(*plan.stats_json, plan.output, "--stats-json", *o.stats_json, "output");
+        refuse_same(*plan.stats_json, plan.checkpoint_path, "--stats-json", *o.stats_json,
+                    "checkpoint");
+    }
     plan.resume = o.resume;
     plan.checkpoint_interval =
         std::chrono::milliseconds(static_cast<std::int64_t>(o.checkpoint_interval * 1000));
@@ -199,6 +261,8 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
         {"--page-size", std::to_string(r.page_size)},
         {"--base-url", plan.embedded ? "embedded simulator" : o.base_url.value_or("")},
         {"--region", o.region.value_or("")},
+        // Another app registration may see other organizations.
+        {"--client-id", o.client_id.value_or("")},
         {"--format", std::string(to_string(o.format))},
         {"--output", plan.output.string()},
     };

@@ -96,13 +96,20 @@ sim::next_link_style link_style(std::string_view option, std::string_view v) {
 // "50ms", "2s" or a bare number of milliseconds.
 std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
     constexpr std::int64_t max_ms = 600'000;
-    if (v.ends_with("ms"))
-        return std::chrono::milliseconds(
-            parse_number<std::int64_t>(option, v.substr(0, v.size() - 2), 0, max_ms));
-    if (v.ends_with("s"))
-        return std::chrono::seconds(
-            parse_number<std::int64_t>(option, v.substr(0, v.size() - 1), 0, max_ms / 1000));
-    return std::chrono::milliseconds(parse_number<std::int64_t>(option, v, 0, max_ms));
+    std::int64_t unit = 1;
+    auto digits = v;
+    if (v.ends_with("ms")) {
+        digits.remove_suffix(2);
+    } else if (v.ends_with("s")) {
+        digits.remove_suffix(1);
+        unit = 1000;
+    }
+    std::int64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || ec != std::errc{} || ptr != digits.data() + digits.size() || n < 0 ||
+        n > max_ms / unit)
+        bad_value(option, v, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
+    return std::chrono::milliseconds(n * unit);
 }
 
 } // namespace
@@ -153,9 +160,16 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         else if (opt == "--rate-limit") {
             const auto v = reader.value();
             const auto colon = v.find(':');
-            cfg.rate_limit.requests_per_second = parse_real(opt, v.substr(0, colon), 0, 1e9);
+            const auto real = [&](std::string_view part, double min) {
+                try {
+                    return parse_real(opt, part, min, 1e9);
+                } catch (const usage_error&) { // name the whole value, not just its bad part
+                    bad_value(opt, v, "R or R:B, a rate in requests/s and a burst >= 1");
+                }
+            };
+            cfg.rate_limit.requests_per_second = real(v.substr(0, colon), 0);
             if (colon != v.npos)
-                cfg.rate_limit.burst = parse_real(opt, v.substr(colon + 1), 1, 1e9);
+                cfg.rate_limit.burst = real(v.substr(colon + 1), 1);
         } else if (opt == "--fault-rate")
             cfg.faults.rate = parse_real(opt, reader.value(), 0, 1);
         else if (opt == "--fault-seed")

@@ -1,0 +1,156 @@
+// `dynjobs sim` option parsing (the server itself is tested by the simulator's own suites).
+#include "cli/sim_command.hpp"
+#include "cli_test_support.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <vector>
+
+using namespace dynjobs;
+using namespace dynjobs::cli;
+using namespace dynjobs::cli::test;
+
+namespace {
+
+sim_options parse(const args& a) {
+    return parse_sim_options(a.span());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_sim_options)
+
+BOOST_AUTO_TEST_CASE(defaults) {
+    const auto o = parse({});
+    BOOST_TEST(o.config.https_port == 0);
+    BOOST_TEST(!o.config.http_port);
+    BOOST_TEST(o.threads == 2);
+    BOOST_TEST(o.config.cert_dir == std::filesystem::temp_directory_path() / "dynjobs-sim");
+    BOOST_TEST(!o.help);
+}
+
+BOOST_AUTO_TEST_CASE(every_option_reaches_the_config) {
+    const auto o = parse({"--port",
+                          "8443",
+                          "--http-port=0",
+                          "--cert-dir",
+                          "/tmp/c",
+                          "--seed",
+                          "7",
+                          "--orgs",
+                          "3",
+                          "--jobs",
+                          "0",
+                          "--max-page-size",
+                          "50",
+                          "--oversize",
+                          "reject",
+                          "--next-link-style",
+                          "absolute",
+                          "--latency-ms",
+                          "50",
+                          "--rate-limit",
+                          "200:5",
+                          "--fault-rate",
+                          "0.25",
+                          "--fault-seed",
+                          "9",
+                          "--fault",
+                          "page=7,nth=3:503",
+                          "--token-lifetime",
+                          "60",
+                          "--threads",
+                          "4"});
+    const auto& c = o.config;
+    BOOST_TEST(c.https_port == 8443);
+    BOOST_TEST(c.http_port.value_or(1) == 0);
+    BOOST_TEST(c.cert_dir == "/tmp/c");
+    BOOST_TEST(c.dataset.seed == 7u);
+    BOOST_TEST(c.dataset.organizations == 3u);
+    BOOST_TEST(c.dataset.jobs == 0u);
+    BOOST_TEST(c.jobs.max_page_size == 50);
+    BOOST_TEST((c.jobs.oversize == sim::oversize_page::reject));
+    BOOST_TEST((c.jobs.link_style == sim::next_link_style::absolute));
+    BOOST_TEST(c.latency.count() == 50);
+    BOOST_TEST(c.rate_limit.requests_per_second == 200.0);
+    BOOST_TEST(c.rate_limit.burst == 5.0);
+    BOOST_TEST(c.faults.rate == 0.25);
+    BOOST_TEST(c.faults.seed == 9u);
+    BOOST_TEST(c.faults.schedule.size() == 1u);
+    BOOST_TEST(c.token_lifetime.count() == 60);
+    BOOST_TEST(o.threads == 4);
+}
+
+BOOST_AUTO_TEST_CASE(latency_in_milliseconds_or_seconds) {
+    BOOST_TEST(parse({"--latency", "50ms"}).config.latency.count() == 50);
+    BOOST_TEST(parse({"--latency", "2s"}).config.latency.count() == 2000);
+    BOOST_TEST(parse({"--latency", "75"}).config.latency.count() == 75);
+    for (std::string_view bad : {"5m", "ms", "-1ms", "fast", "1.5s"})
+        check_names(usage_message([&] { parse({"--latency", bad}); }), {"--latency"});
+}
+
+BOOST_AUTO_TEST_CASE(cert_and_key_go_together) {
+    const auto both = parse({"--cert", "/x/server.pem", "--key", "/x/key.pem"});
+    BOOST_TEST(both.config.cert_file == "/x/server.pem");
+    BOOST_TEST(both.config.key_file == "/x/key.pem");
+    check_names(usage_message([] { parse({"--cert", "/x/server.pem"}); }), {"--cert", "--key"});
+    check_names(usage_message([] { parse({"--key", "/x/key.pem"}); }), {"--cert", "--key"});
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_name_option_and_value) {
+    struct bad_case {
+        args given;
+        std::vector<std::string_view> named;
+    };
+    const bad_case cases[] = {
+        {{"--port", "65536"}, {"--port", "'65536'"}},
+        {{"--port", "-1"}, {"--port", "'-1'"}},
+        {{"--http-port", "http"}, {"--http-port", "'http'"}},
+        {{"--orgs", "0"}, {"--orgs", "'0'"}},
+        {{"--jobs", "50000001"}, {"--jobs", "'50000001'"}},
+        {{"--threads", "65"}, {"--threads", "'65'"}},
+        {{"--fault-rate", "1.5"}, {"--fault-rate", "'1.5'"}},
+        {{"--oversize", "drop"}, {"--oversize", "'drop'"}},
+        {{"--next-link-style", "relative"}, {"--next-link-style", "'relative'"}},
+        {{"--rate-limit", "fast"}, {"--rate-limit", "'fast'"}},
+        {{"--rate-limit", "200:0"}, {"--rate-limit", "'200:0'"}},
+        {{"--fault", "page=x:503"}, {"--fault", "'page=x:503'"}},
+        {{"--latency-ms", "600001"}, {"--latency-ms", "'600001'"}},
+        {{"--bogus"}, {"'--bogus'"}},
+        {{"--port"}, {"--port", "needs a value"}},
+        {{"--help=1"}, {"--help", "'1'"}},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT("first argument " << c.given.list.front()) {
+            check_names(usage_message([&] { parse(c.given); }), c.named);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(help_text_mentions_every_option_it_parses) {
+    for (std::string_view o : {"--port",
+                               "--http-port",
+                               "--cert-dir",
+                               "--cert",
+                               "--key",
+                               "--seed",
+                               "--orgs",
+                               "--jobs",
+                               "--max-page-size",
+                               "--oversize",
+                               "--next-link-style",
+                               "--latency-ms",
+                               "--latency",
+                               "--rate-limit",
+                               "--fault-rate",
+                               "--fault-seed",
+                               "--fault",
+                               "--token-lifetime",
+                               "--threads",
+                               "--help"})
+        BOOST_TEST(sim_help().find(o) != std::string::npos, o);
+    BOOST_TEST(parse({"-h"}).help);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
