@@ -153,6 +153,8 @@ http_reply handle_token_request(simulator::impl& sim, const request_view& reques
                                  std::chrono::steady_clock::now());
         ++sim.counters.tokens_issued;
     }
+    if (sim.config.on_token_issued)
+        sim.config.on_token_issued(token);
     http_reply r;
     r.headers = {{"Content-Type", "application/json; charset=utf-8"},
                  {"Cache-Control", "no-store"},

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -84,6 +85,9 @@ struct sim_config {
     /// Most entries kept in the request log; older ones are dropped first. 100,000 is a few
     /// tens of MB at most, enough for any test.
     std::size_t request_log_capacity = 100'000;
+    /// Called with every access token issued, from a serving thread (so it must be thread-safe).
+    /// For harnesses that check a client never writes a token anywhere. Default: none.
+    std::function<void(const std::string& token)> on_token_issued;
 };
 
 } // namespace dynjobs::sim
