@@ -93,9 +93,11 @@ checkpoint prepare_checkpoint(backfill_plan& plan) {
     std::error_code exists_ec;
     const bool exists = std::filesystem::exists(path, exists_ec);
     if (!exists) {
+        // Killed before its first checkpoint, a run has written nothing: "resume" from the
+        // start, so that the same command finishes after a crash at any moment.
         if (plan.resume)
-            throw usage_error{"--resume: there is no checkpoint at '" + path.string() +
-                              "': nothing to resume (run without --resume to start)"};
+            say(plan, "no checkpoint at '" + path.string() + "': starting from the beginning");
+        plan.resume = false;
         return cp;
     }
     std::string error;
@@ -191,6 +193,10 @@ public:
     void open_output() {
         if (plan_.to_stdout) {
             out_.emplace(output_file::standard_output());
+        } else if (plan_.resume && cp_.output_offset == 0) {
+            // Killed between the first checkpoint and the first sync: nothing to keep, and the
+            // output may not even exist yet.
+            out_.emplace(output_file::create(plan_.output));
         } else if (plan_.resume) {
             out_.emplace(output_file::resume(plan_.output, cp_.output_offset));
             std::string error;

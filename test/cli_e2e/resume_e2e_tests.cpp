@@ -48,13 +48,13 @@ void kill_at_random_moments_then_finish(const std::string& format, int kills, st
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
     std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> delay_ms(30, 700);
+    std::uniform_int_distribution<int> delay_ms(5, 700);
     int killed_runs = 0;
     bool finished = false;
     for (int i = 0; i < kills && !finished; ++i) {
-        const bool resume =
-            std::filesystem::exists(dir.path() / ("jobs." + format + ".checkpoint"));
-        child c(backfill_args(sim, dir, format, resume), sim_process::secret_env(),
+        // The same command every time after the first: --resume, whether or not the killed run
+        // lived to write a checkpoint.
+        child c(backfill_args(sim, dir, format, i > 0), sim_process::secret_env(),
                 dir.path() / "bf.stdout", dir.path() / "bf.stderr");
         const auto wait = std::chrono::milliseconds(delay_ms(rng));
         std::this_thread::sleep_for(wait);
@@ -70,9 +70,7 @@ void kill_at_random_moments_then_finish(const std::string& format, int kills, st
         ++killed_runs;
     }
     if (!finished) {
-        const bool resume =
-            std::filesystem::exists(dir.path() / ("jobs." + format + ".checkpoint"));
-        child c(backfill_args(sim, dir, format, resume), sim_process::secret_env(),
+        child c(backfill_args(sim, dir, format, true), sim_process::secret_env(),
                 dir.path() / "bf.stdout", dir.path() / "bf.stderr");
         const auto how = c.wait();
         BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
