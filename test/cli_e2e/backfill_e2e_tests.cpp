@@ -7,24 +7,13 @@
 using namespace dynjobs;
 using namespace dynjobs::e2e;
 
-namespace {
-
-std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_SUITE(backfill_e2e)
 
 BOOST_AUTO_TEST_CASE(jsonl_output_is_the_dataset_job_by_job) {
     scratch_dir dir;
     sim_process sim(dir);
-    const auto r = run(concat(concat({"backfill", "--output", dir / "jobs.jsonl", "--window", "60d",
-                                      "--stats-json", dir / "stats.json"},
-                                     sim.connection()),
-                              range_options()),
+    const auto r = run(against(sim, {"backfill", "--output", dir / "jobs.jsonl", "--window", "60d",
+                                     "--stats-json", dir / "stats.json"}),
                        sim_process::secret_env(), dir.path());
     BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
     require_exactly(read_jsonl(dir.path() / "jobs.jsonl"),
@@ -38,10 +27,8 @@ BOOST_AUTO_TEST_CASE(jsonl_output_is_the_dataset_job_by_job) {
 BOOST_AUTO_TEST_CASE(csv_output_is_the_dataset_job_by_job) {
     scratch_dir dir;
     sim_process sim(dir, {.organizations = 3, .jobs = 3'000, .seed = 11, .extra = {}});
-    const auto r = run(concat(concat({"backfill", "--format", "csv", "--output", dir / "jobs.csv",
-                                      "--page-size", "37"},
-                                     sim.connection()),
-                              range_options()),
+    const auto r = run(against(sim, {"backfill", "--format", "csv", "--output", dir / "jobs.csv",
+                                     "--page-size", "37"}),
                        sim_process::secret_env(), dir.path());
     BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
     require_exactly(read_csv(dir.path() / "jobs.csv"), sim.expected(range_start(), range_finish()));
@@ -56,10 +43,8 @@ BOOST_AUTO_TEST_CASE(organizations_and_type_select_a_subset) {
     for (const auto& j : all)
         if (j.organization == org && j.type == job_type::backup)
             expected.push_back(j);
-    const auto r = run(concat(concat({"backfill", "--output", dir / "jobs.jsonl", "--type",
-                                      "backup", "--org", org.to_string()},
-                                     sim.connection()),
-                              range_options()),
+    const auto r = run(against(sim, {"backfill", "--output", dir / "jobs.jsonl", "--type", "backup",
+                                     "--org", org.to_string()}),
                        sim_process::secret_env(), dir.path());
     BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
     BOOST_TEST_REQUIRE(!expected.empty());
@@ -70,8 +55,7 @@ BOOST_AUTO_TEST_CASE(stdout_output_carries_the_jobs_and_stderr_the_summary) {
     scratch_dir dir;
     sim_process sim(dir, {.organizations = 2, .jobs = 500, .seed = 3, .extra = {}});
     const auto r =
-        run(concat(concat({"backfill", "--output", "-"}, sim.connection()), range_options()),
-            sim_process::secret_env(), dir.path());
+        run(against(sim, {"backfill", "--output", "-"}), sim_process::secret_env(), dir.path());
     BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
     require_exactly(read_jsonl(dir.path() / "run.stdout"),
                     sim.expected(range_start(), range_finish()));
@@ -90,10 +74,8 @@ BOOST_AUTO_TEST_CASE(the_embedded_default_backfills_the_default_dataset) {
 BOOST_AUTO_TEST_CASE(a_refused_secret_exits_3_and_names_the_oauth_error) {
     scratch_dir dir;
     sim_process sim(dir, {.organizations = 1, .jobs = 10, .seed = 1, .extra = {}});
-    const auto r =
-        run(concat(concat({"backfill", "--output", dir / "jobs.jsonl"}, sim.connection()),
-                   range_options()),
-            {{"DYNJOBS_CLIENT_SECRET", "not-the-secret"}}, dir.path());
+    const auto r = run(against(sim, {"backfill", "--output", dir / "jobs.jsonl"}),
+                       {{"DYNJOBS_CLIENT_SECRET", "not-the-secret"}}, dir.path());
     BOOST_TEST(r.how.exit_status == 3, r.err);
     BOOST_TEST(r.err.find("invalid_client") != std::string::npos, r.err);
     BOOST_TEST(r.err.find("not-the-secret") == std::string::npos, "the secret leaked: " << r.err);
@@ -104,10 +86,8 @@ BOOST_AUTO_TEST_CASE(a_page_that_keeps_failing_exits_2_and_is_listed) {
     sim_process sim(
         dir,
         {.organizations = 1, .jobs = 2'000, .seed = 5, .extra = {"--fault", "page=3,times=0:500"}});
-    const auto r = run(concat(concat({"backfill", "--output", dir / "jobs.jsonl", "--window",
-                                      "none", "--stats-json", dir / "stats.json"},
-                                     sim.connection()),
-                              range_options()),
+    const auto r = run(against(sim, {"backfill", "--output", dir / "jobs.jsonl", "--window", "none",
+                                     "--stats-json", dir / "stats.json"}),
                        sim_process::secret_env(), dir.path());
     BOOST_TEST_REQUIRE(r.how.exit_status == 2, r.err);
     BOOST_TEST(r.err.find("1 failed page(s)") != std::string::npos, r.err);

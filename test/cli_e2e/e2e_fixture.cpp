@@ -169,6 +169,14 @@ void require_exactly(const std::vector<job>& written, const std::vector<job>& ex
     }
 }
 
+std::vector<std::string> against(const sim_process& sim, std::vector<std::string> args) {
+    for (const auto& a : sim.connection())
+        args.push_back(a);
+    for (const auto& a : range_options())
+        args.push_back(a);
+    return args;
+}
+
 timestamp range_start() {
     return sim::dataset_config{}.begin;
 }

@@ -67,6 +67,9 @@ std::vector<job> read_csv(const std::filesystem::path& path);
 /// Every expected job exactly once, equal field by field, and nothing else.
 void require_exactly(const std::vector<job>& written, const std::vector<job>& expected);
 
+/// `args` followed by the options that point a backfill at `sim` over its whole range.
+std::vector<std::string> against(const sim_process& sim, std::vector<std::string> args);
+
 /// The range the tests backfill: the simulator's two years of data.
 timestamp range_start();
 timestamp range_finish();

@@ -45,13 +45,8 @@ private:
 };
 
 std::vector<std::string> slow_backfill(const sim_process& sim, const scratch_dir& dir) {
-    std::vector<std::string> args{binary(),           "backfill",      "--output",
-                                  dir / "jobs.jsonl", "--concurrency", "2"};
-    for (const auto& a : sim.connection())
-        args.push_back(a);
-    for (const auto& a : range_options())
-        args.push_back(a);
-    return args;
+    return against(sim,
+                   {binary(), "backfill", "--output", dir / "jobs.jsonl", "--concurrency", "2"});
 }
 
 } // namespace

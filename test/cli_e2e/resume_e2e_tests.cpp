@@ -35,13 +35,32 @@ std::vector<std::string> backfill_args(const sim_process& sim, const scratch_dir
                                   "4",
                                   "--checkpoint-interval",
                                   "0.02"};
-    for (const auto& a : sim.connection())
-        args.push_back(a);
-    for (const auto& a : range_options())
-        args.push_back(a);
+    args = against(sim, std::move(args));
     if (resume)
         args.push_back("--resume");
     return args;
+}
+
+struct stopped {
+    ended how;
+    std::string err;
+};
+
+// Starts a backfill and, unless it ends first, sends it `signals` after `after`.
+stopped run_backfill(const sim_process& sim, const scratch_dir& dir, const std::string& format,
+                     bool resume, std::chrono::milliseconds after = {},
+                     const std::vector<int>& signals = {}) {
+    child c(backfill_args(sim, dir, format, resume), sim_process::secret_env(),
+            dir.path() / "bf.stdout", dir.path() / "bf.stderr");
+    stopped out;
+    if (!signals.empty()) {
+        std::this_thread::sleep_for(after);
+        for (int sig : signals)
+            c.signal(sig);
+    }
+    out.how = c.wait();
+    out.err = read_text(dir.path() / "bf.stderr");
+    return out;
 }
 
 void kill_at_random_moments_then_finish(const std::string& format, int kills, std::uint64_t seed) {
@@ -49,36 +68,22 @@ void kill_at_random_moments_then_finish(const std::string& format, int kills, st
     sim_process sim(dir, slow_sim());
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<int> delay_ms(5, 700);
-    int killed_runs = 0;
-    bool finished = false;
-    for (int i = 0; i < kills && !finished; ++i) {
+    for (int i = 0; i < kills; ++i) {
         // The same command every time after the first: --resume, whether or not the killed run
         // lived to write a checkpoint.
-        child c(backfill_args(sim, dir, format, i > 0), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        const auto wait = std::chrono::milliseconds(delay_ms(rng));
-        std::this_thread::sleep_for(wait);
-        ended how;
-        if (c.poll(how)) { // finished before the kill: fine, and it must have succeeded
-            BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
-            finished = true;
+        const auto after = std::chrono::milliseconds(delay_ms(rng));
+        const auto r = run_backfill(sim, dir, format, i > 0, after, {SIGKILL});
+        if (r.how.signal != SIGKILL) { // it finished before the kill: it must have succeeded
+            BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
             break;
         }
-        c.signal(SIGKILL);
-        how = c.wait();
-        BOOST_TEST_MESSAGE("run " << i << " killed after " << wait.count() << " ms");
-        ++killed_runs;
+        BOOST_TEST_MESSAGE(format << " run " << i << " killed after " << after.count() << " ms");
     }
-    if (!finished) {
-        child c(backfill_args(sim, dir, format, true), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        const auto how = c.wait();
-        BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
-    }
+    const auto last = run_backfill(sim, dir, format, true);
+    BOOST_TEST_REQUIRE(last.how.exit_status == 0, last.err);
     const auto output = dir.path() / ("jobs." + format);
     const auto written = format == "csv" ? read_csv(output) : read_jsonl(output);
     require_exactly(written, sim.expected(range_start(), range_finish()));
-    BOOST_TEST_MESSAGE(format << ": " << killed_runs << " runs killed before the last");
 }
 
 } // namespace
@@ -96,26 +101,15 @@ BOOST_AUTO_TEST_CASE(csv_after_kill_9_at_random_moments) {
 BOOST_AUTO_TEST_CASE(ctrl_c_saves_the_checkpoint_exits_130_and_resume_finishes) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    {
-        child c(backfill_args(sim, dir, "jsonl", false), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        c.signal(SIGINT);
-        const auto how = c.wait();
-        const auto err = read_text(dir.path() / "bf.stderr");
-        BOOST_TEST_REQUIRE(how.exit_status == 130, err);
-        BOOST_TEST(err.find("backfill interrupted") != std::string::npos, err);
-        BOOST_TEST(err.find("--resume") != std::string::npos, err);
-    }
+    const auto stopped =
+        run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(300), {SIGINT});
+    BOOST_TEST_REQUIRE(stopped.how.exit_status == 130, stopped.err);
+    BOOST_TEST(stopped.err.find("backfill interrupted") != std::string::npos, stopped.err);
+    BOOST_TEST(stopped.err.find("--resume") != std::string::npos, stopped.err);
     // The interrupted output is valid as it stands: whole lines, no duplicate.
-    const auto partial = read_jsonl(dir.path() / "jobs.jsonl");
-    BOOST_TEST(partial.size() < 8'000u);
-    {
-        child c(backfill_args(sim, dir, "jsonl", true), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        const auto how = c.wait();
-        BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
-    }
+    BOOST_TEST(read_jsonl(dir.path() / "jobs.jsonl").size() < 8'000u);
+    const auto resumed = run_backfill(sim, dir, "jsonl", true);
+    BOOST_TEST_REQUIRE(resumed.how.exit_status == 0, resumed.err);
     require_exactly(read_jsonl(dir.path() / "jobs.jsonl"),
                     sim.expected(range_start(), range_finish()));
 }
@@ -123,19 +117,11 @@ BOOST_AUTO_TEST_CASE(ctrl_c_saves_the_checkpoint_exits_130_and_resume_finishes) 
 BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_and_resume_still_finishes) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    {
-        child c(backfill_args(sim, dir, "jsonl", false), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        c.signal(SIGINT);
-        c.signal(SIGINT);
-        const auto how = c.wait();
-        BOOST_TEST_REQUIRE(how.exit_status == 130, read_text(dir.path() / "bf.stderr"));
-    }
-    child c(backfill_args(sim, dir, "jsonl", true), sim_process::secret_env(),
-            dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-    const auto how = c.wait();
-    BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
+    const auto stopped =
+        run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(300), {SIGINT, SIGINT});
+    BOOST_TEST_REQUIRE(stopped.how.exit_status == 130, stopped.err);
+    const auto resumed = run_backfill(sim, dir, "jsonl", true);
+    BOOST_TEST_REQUIRE(resumed.how.exit_status == 0, resumed.err);
     require_exactly(read_jsonl(dir.path() / "jobs.jsonl"),
                     sim.expected(range_start(), range_finish()));
 }
@@ -143,17 +129,10 @@ BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_and_resume_still_finishes) {
 BOOST_AUTO_TEST_CASE(resume_with_another_selection_is_refused) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    {
-        child c(backfill_args(sim, dir, "jsonl", false), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        c.signal(SIGKILL);
-        c.wait();
-    }
+    run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(200), {SIGKILL});
     auto args = backfill_args(sim, dir, "jsonl", true);
     args.erase(args.begin());
-    args.push_back("--type");
-    args.push_back("restore");
+    args.insert(args.end(), {"--type", "restore"});
     const auto before = read_text(dir.path() / "jobs.jsonl");
     const auto r = run(args, sim_process::secret_env(), dir.path());
     BOOST_TEST(r.how.exit_status == 1);
@@ -165,13 +144,7 @@ BOOST_AUTO_TEST_CASE(resume_with_another_selection_is_refused) {
 BOOST_AUTO_TEST_CASE(starting_over_an_unfinished_backfill_needs_resume) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    {
-        child c(backfill_args(sim, dir, "jsonl", false), sim_process::secret_env(),
-                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        c.signal(SIGKILL);
-        c.wait();
-    }
+    run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(200), {SIGKILL});
     auto args = backfill_args(sim, dir, "jsonl", false);
     args.erase(args.begin());
     const auto r = run(args, sim_process::secret_env(), dir.path());
