@@ -1,0 +1,112 @@
+// Secrets stay secret in the library: through token renewals, revocations, faults, failed pages
+// and a refused grant, nothing it hands to the application (request events, errors,
+// diagnostics, failures, stats) holds the client secret, the private key or an access token.
+#include "../unit/auth_test_material.hpp"
+#include "engine_fixture.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <mutex>
+#include <sstream>
+
+using namespace dynjobs;
+using namespace dynjobs::testkit;
+
+namespace {
+
+constexpr const char* client_id = "hygiene-app";
+constexpr const char* client_secret = "s3cr3t-library-4e7d21c9";
+
+std::string text_of(const diagnostics& d) {
+    return d.message + "|" + d.field + "|" + d.value + "|" + d.url + "|" + d.body_excerpt + "|" +
+           d.oauth_error + "|" + d.oauth_error_description;
+}
+
+struct observed_run {
+    std::string emitted; // everything the library gave the application, as text
+    std::vector<std::string> tokens;
+};
+
+observed_run run_observed(credentials creds, bool refuse_grant = false) {
+    std::mutex mutex;
+    observed_run out;
+    sim::sim_config sc = small_sim_config();
+    sc.token_lifetime = std::chrono::seconds(11); // unusable after 1 s: renewed all along
+    sc.clients = {{client_id, client_secret, auth_test::shared_rsa().cert_pem, {}}};
+    std::erase_if(sc.faults.kinds, [](sim::fault_kind k) {
+        return k == sim::fault_kind::delay_first_byte || k == sim::fault_kind::trickle_body;
+    });
+    sc.faults.rate = 0.2;
+    std::string error;
+    sc.faults.schedule.push_back(*sim::parse_fault_rule("page=2,times=0:500", error));
+    // Revocations at known moments: new tokens whatever the random faults draw.
+    for (const char* rule :
+         {"path=/dynamicsbackup/jobs,nth=4:revoke", "path=/dynamicsbackup/jobs,nth=12:revoke"})
+        sc.faults.schedule.push_back(*sim::parse_fault_rule(rule, error));
+    sc.on_token_issued = [&](const std::string& token) {
+        std::lock_guard lock(mutex);
+        out.tokens.push_back(token);
+    };
+    sim_fixture fx(sc);
+    client_config config = engine_config(fx);
+    config.creds = std::move(creds);
+    if (refuse_grant)
+        config.creds = client_secret_credentials{client_id, "not-the-secret"};
+    config.on_request = [&](const request_event& e) {
+        std::lock_guard lock(mutex);
+        out.emitted += e.url + "|" + e.error.message() + "|";
+    };
+    fetch_request request = whole_dataset(fx);
+    request.window = std::chrono::days(120);
+    request.page_size = 50;
+    request.on_failure = failure_policy::go_on;
+    const auto result = run_fetch(config, request);
+    std::lock_guard lock(mutex);
+    out.emitted += text_of(result.diag) + result.ec.message();
+    for (const auto& f : result.failures)
+        out.emitted += text_of(f.diag) + f.error.message();
+    std::ostringstream stats;
+    stats << result.stats.requests << result.stats.token_requests;
+    out.emitted += stats.str();
+    if (!refuse_grant) {
+        BOOST_TEST(!result.failures.empty(), "the failing page was not reported");
+        BOOST_TEST(result.stats.token_requests >= 3u);
+    } else {
+        BOOST_TEST(result.diag.oauth_error == "invalid_client");
+    }
+    return out;
+}
+
+void require_clean(const observed_run& run) {
+    BOOST_TEST(!run.emitted.empty());
+    BOOST_TEST(run.emitted.find(client_secret) == std::string::npos, "the client secret leaked");
+    for (const auto& token : run.tokens)
+        BOOST_TEST(run.emitted.find(token) == std::string::npos, "an access token leaked");
+    std::istringstream key_lines(auth_test::shared_rsa().key_pem);
+    for (std::string line; std::getline(key_lines, line);)
+        if (!line.starts_with("-----"))
+            BOOST_TEST(run.emitted.find(line) == std::string::npos, "private key material leaked");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(secret_hygiene)
+
+BOOST_AUTO_TEST_CASE(secret_grant_leaks_nothing) {
+    require_clean(run_observed(client_secret_credentials{client_id, client_secret}));
+}
+
+BOOST_AUTO_TEST_CASE(certificate_grant_leaks_nothing) {
+    auth_test::temp_dir dir;
+    const auto pem =
+        dir.write("app.pem", auth_test::shared_rsa().cert_pem + auth_test::shared_rsa().key_pem);
+    require_clean(run_observed(certificate_credentials{client_id, pem, ""}));
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_grant_names_the_error_not_the_secret) {
+    const auto run = run_observed(client_secret_credentials{client_id, client_secret}, true);
+    BOOST_TEST(run.emitted.find("not-the-secret") == std::string::npos);
+    require_clean(run);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
