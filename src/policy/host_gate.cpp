@@ -67,7 +67,7 @@ void host_gate::on_start(time_point now) {
     ++in_flight_;
     if (!started_) {
         started_ = true;
-        calm_since_ = now;
+        resumed_ = now;
         first_start_ = now;
     }
     if (rate() > 0) {
@@ -84,10 +84,15 @@ void host_gate::on_finish(outcome result, time_point now) {
     switch (result) {
     case outcome::success:
         limit_ = std::min(max, limit_ + 1.0 / limit_);
-        ++calm_successes_;
         ++total_successes_;
+        if (config_.adaptive_rate) {
+            recent_successes_.push_back(now);
+            while (recent_successes_.front() < now - config_.rate_window)
+                recent_successes_.pop_front();
+        }
         if (adaptive_rate_ > 0)
-            adaptive_rate_ += config_.rate_increase_per_success;
+            adaptive_rate_ += rate_measured_ ? config_.rate_increase_per_success
+                                             : config_.probe_increase_per_success;
         break;
     case outcome::throttled:
         if (!decreased_ || now - last_decrease_ >= config_.decrease_interval) {
@@ -104,28 +109,41 @@ void host_gate::on_finish(outcome result, time_point now) {
 }
 
 void host_gate::learn_rate(time_point now) {
-    // What the server accepted since the last signal is what it allows, plus its burst.
-    const auto span = std::max(duration<double>(now - calm_since_), duration<double>(0.05));
-    const double accepted = static_cast<double>(calm_successes_) / span.count();
-    const bool calm = now - calm_since_ >= config_.calm_period;
-    double base = accepted;
-    if (!calm && adaptive_rate_ > 0)
-        base = std::min(base, adaptive_rate_);
-    const auto lifetime = std::max(duration<double>(now - first_start_), duration<double>(0.05));
+    const time_point from = std::max(resumed_, now - config_.rate_window);
+    const duration<double> span = now - from;
+    const auto accepted = static_cast<double>(
+        recent_successes_.end() -
+        std::lower_bound(recent_successes_.begin(), recent_successes_.end(), from));
+    double learnt;
+    if (span >= config_.min_rate_span) {
+        double measured = accepted / span.count();
+        if (!rate_measured_ && adaptive_rate_ > 0)
+            measured = std::max(measured, adaptive_rate_ * config_.overshoot_decrease_factor);
+        learnt = measured * config_.rate_decrease_factor;
+        rate_measured_ = true;
+    } else if (adaptive_rate_ > 0) {
+        learnt = adaptive_rate_ * (rate_measured_ ? config_.rate_decrease_factor
+                                                  : config_.overshoot_decrease_factor);
+    } else {
+        learnt = accepted / duration<double>(config_.rate_window).count();
+    }
+    const auto lifetime =
+        std::max(duration<double>(now - first_start_), duration<double>(config_.rate_window));
     const double floor =
         config_.rate_floor_fraction * static_cast<double>(total_successes_) / lifetime.count();
-    adaptive_rate_ = std::max(
-        {1.0, floor,
-         base * (calm ? config_.rate_decrease_factor : config_.overshoot_decrease_factor)});
-    calm_since_ = std::max(now, pause_until_);
-    calm_successes_ = 0;
+    adaptive_rate_ = std::max({1.0, floor, learnt});
+    resumed_ = std::max(now, pause_until_);
 }
 
 void host_gate::pause_until(time_point until) {
     pause_until_ = std::max(pause_until_, until);
-    // Time spent paused is not time the server accepted requests in.
-    if (calm_since_ < pause_until_)
-        calm_since_ = pause_until_;
+    // Time spent paused is not time the server accepted requests in, nor time to save up a
+    // burst in: resuming with one would overrun the server's own burst at once.
+    resumed_ = std::max(resumed_, pause_until_);
+    if (bucket_started_) {
+        refilled_ = std::max(refilled_, pause_until_);
+        tokens_ = std::min(tokens_, 1.0);
+    }
 }
 
 std::optional<host_gate::time_point> host_gate::paused_until(time_point now) const {

@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <deque>
+
 using namespace std::chrono;
 using dynjobs::policy::host_gate;
 using dynjobs::policy::rate_config;
@@ -130,6 +132,71 @@ BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
                                   << "% answered 429, learnt rate " << gate.rate());
     BOOST_TEST(goodput >= 0.9);
     BOOST_TEST(share_429 <= 0.01);
+    BOOST_TEST(gate.rate() <= server_rate * 1.05);
+}
+
+BOOST_AUTO_TEST_CASE(learns_a_rate_limit_when_many_requests_are_in_flight) {
+    // What a backfill meets: 32 requests in flight of 3 ms each (a fast link), a server allowing
+    // 200 requests/s with a burst of 10, answering 429 with Retry-After in whole seconds. The
+    // first wave overruns the burst before anything can be measured.
+    const double server_rate = 200;
+    const double server_burst = 10;
+    const auto round_trip = milliseconds{3};
+    double server_tokens = server_burst;
+    auto server_refilled = t0;
+    rate_config config;
+    config.adaptive_rate = true;
+    host_gate gate(config);
+    struct reply {
+        host_gate::time_point at;
+        bool accepted;
+        seconds retry_after;
+    };
+    std::deque<reply> in_flight; // every request takes as long, so replies come in order
+    auto now = t0;
+    const auto end = t0 + seconds{100};
+    int accepted = 0;
+    int throttled = 0;
+    while (now < end) {
+        for (auto start = gate.next_start(now); start && *start <= now;
+             start = gate.next_start(now)) {
+            gate.on_start(now);
+            server_tokens = std::min(
+                server_burst,
+                server_tokens + duration<double>(now - server_refilled).count() * server_rate);
+            server_refilled = now;
+            const bool ok = server_tokens >= 1;
+            if (ok)
+                server_tokens -= 1;
+            const auto wait = duration<double>((1 - server_tokens) / server_rate);
+            in_flight.push_back({now + round_trip, ok, std::max(seconds{1}, ceil<seconds>(wait))});
+        }
+        auto next = end;
+        if (!in_flight.empty())
+            next = std::min(next, in_flight.front().at);
+        if (const auto start = gate.next_start(now))
+            next = std::min(next, *start);
+        now = std::max(now, next);
+        while (!in_flight.empty() && in_flight.front().at <= now) {
+            const reply r = in_flight.front();
+            in_flight.pop_front();
+            if (r.accepted) {
+                ++accepted;
+                gate.on_finish(outcome::success, r.at);
+            } else {
+                ++throttled;
+                gate.on_finish(outcome::throttled, r.at);
+                gate.pause_until(r.at + r.retry_after);
+            }
+        }
+    }
+    const double goodput = accepted / 100.0 / server_rate;
+    const double share_429 = static_cast<double>(throttled) / (accepted + throttled);
+    BOOST_TEST_MESSAGE("in flight: goodput " << goodput << " of the limit, " << share_429 * 100
+                                             << "% answered 429, learnt rate " << gate.rate());
+    BOOST_TEST(goodput >= 0.9);
+    BOOST_TEST(share_429 <= 0.01);
+    BOOST_TEST(gate.rate() >= server_rate * 0.9);
     BOOST_TEST(gate.rate() <= server_rate * 1.05);
 }
 

@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <optional>
 
 namespace dynjobs::policy {
@@ -22,20 +24,34 @@ struct rate_config {
     /// back) counts as one signal. Each success then adds 1/limit: +1 per round trip.
     std::chrono::milliseconds decrease_interval{1000};
     /// Adaptive rate: on a fast link the in-flight limit cannot keep the request rate under a
-    /// server's rate limit, so a 429 also sets a rate: the rate the server accepted since the
-    /// previous signal, times `rate_decrease_factor` after a long calm stretch (at least
-    /// `calm_period`), or times `overshoot_decrease_factor` after a short one (we were far over).
+    /// server's rate limit, so a 429 also sets a rate, learnt as follows.
+    /// - The first 429 usually comes within milliseconds of the start, from the first wave of
+    ///   requests overrunning the server's burst: nothing can be measured yet. The rate starts
+    ///   low (what was accepted in the last `rate_window`, per `rate_window`) and probes upwards
+    ///   fast: each success adds `probe_increase_per_success`, so it grows e^2 ~ 7x per second.
+    /// - A later 429 after at least `min_rate_span` of unpaused sending measures the rate the
+    ///   server accepted over the last `rate_window` (at most its burst over that window too
+    ///   high); the learnt rate is that times `rate_decrease_factor`. Right after a probe (the
+    ///   rate crossed the limit inside that window, so the count is too low), the rate sent at
+    ///   times `overshoot_decrease_factor` is used when higher.
+    /// - A 429 sooner than `min_rate_span` after resuming lowers the rate by
+    ///   `rate_decrease_factor` once measured, `overshoot_decrease_factor` while probing.
+    /// - Once measured, the rate climbs slowly (`rate_increase_per_success`), so that probing
+    ///   above the limit (which costs a 429 and its Retry-After pause) stays rare.
+    /// The bucket that spaces requests is emptied at every pause, so resuming sends no burst.
     ///
     /// Off by default for now: 429s that come at random (a flaky gateway, the simulator's fault
-    /// injection) still walk the learnt rate down over many seconds. Turn it on against an API
-    /// known to rate-limit with a token bucket.
+    /// injection) still walk the learnt rate down to its floor. Turn it on against an API known
+    /// to rate-limit with a token bucket.
     bool adaptive_rate = false;
+    /// 2 s: long enough that a server burst of 10 biases the measure by 5 requests/s at most.
+    std::chrono::milliseconds rate_window{2'000};
+    std::chrono::milliseconds min_rate_span{500};
     double rate_decrease_factor = 0.97;
     double overshoot_decrease_factor = 0.7;
-    std::chrono::milliseconds calm_period{2'000};
-    /// Then the rate climbs additively by this much per success: +0.1% per second at any rate,
-    /// so that probing above the server's limit (which costs a 429 and its pause) stays rare.
-    double rate_increase_per_success = 0.001;
+    double probe_increase_per_success = 2.0;
+    /// +0.05% per second at any rate once measured: about one probe a minute.
+    double rate_increase_per_success = 0.0005;
     /// A learnt rate never drops below this fraction of the rate the server accepted since the
     /// first request: 429s that come at random (a flaky gateway) rather than from a rate limit
     /// must not walk the rate down to nothing.
@@ -86,10 +102,13 @@ private:
     time_point pause_until_{};
     time_point last_decrease_{};
     bool decreased_ = false;
-    // Adaptive rate: 0 until the first 429. Successes are counted since `calm_since_`.
+    // Adaptive rate: 0 until the first 429; probing until a 429 could be measured.
     double adaptive_rate_ = 0;
-    time_point calm_since_{};
-    std::uint64_t calm_successes_ = 0;
+    bool rate_measured_ = false;
+    /// Start of the current stretch of unpaused sending.
+    time_point resumed_{};
+    /// Times of the successes of the last rate_window (adaptive_rate only), oldest first.
+    std::deque<time_point> recent_successes_;
     time_point first_start_{};
     std::uint64_t total_successes_ = 0;
     bool started_ = false;
