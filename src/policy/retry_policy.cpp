@@ -93,13 +93,18 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
             decision.cause == retry_cause::http_401 ? errc::unauthorized : errc::retries_exhausted;
         return decision;
     }
-    if (budget_ < 1.0) {
+    // Throttling with Retry-After is the server pacing us, not failing: the retry waits as
+    // told while the whole host is paused, so it cannot grow into a retry storm, and spending
+    // the budget on it would fail a long backfill against a rate-limited API.
+    const bool paced = result.retry_after &&
+                       (result.http_status == 429 || result.http_status == 503);
+    if (!paced && budget_ < 1.0) {
         decision.error = errc::retry_budget_exhausted;
         return decision;
     }
     if (result.retry_after) {
         decision.wait = std::min(*result.retry_after, config_.max_retry_after);
-        decision.pause_host = result.http_status == 429 || result.http_status == 503;
+        decision.pause_host = paced;
     } else {
         decision.wait = backoff(attempt);
     }
@@ -108,7 +113,8 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
         decision.pause_host = false;
         return decision;
     }
-    budget_ -= 1.0;
+    if (!paced)
+        budget_ -= 1.0;
     decision.retry = true;
     return decision;
 }

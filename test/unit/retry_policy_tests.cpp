@@ -169,4 +169,28 @@ BOOST_AUTO_TEST_CASE(the_budget_stops_retry_storms_and_successes_refill_it) {
     BOOST_TEST(policy.budget() == 3.0); // never above capacity
 }
 
+BOOST_AUTO_TEST_CASE(throttling_with_retry_after_is_paced_not_charged_to_the_budget) {
+    retry_config config;
+    config.budget_capacity = 2;
+    retry_policy policy(config);
+    for (unsigned status_code : {429u, 503u}) {
+        auto throttled = status(status_code);
+        throttled.retry_after = std::chrono::seconds(1);
+        for (int i = 0; i < 50; ++i) { // a long backfill under a rate limit
+            const auto d = policy.on_failure(throttled, 1, t0, {});
+            BOOST_TEST(d.retry);
+            BOOST_TEST(d.pause_host);
+            BOOST_TEST((d.wait == std::chrono::seconds(1)));
+        }
+    }
+    BOOST_TEST(policy.budget() == 2.0);
+    // Without Retry-After a 429 is an ordinary retry, and the attempt limit holds either way.
+    BOOST_TEST(policy.on_failure(status(429), 1, t0, {}).retry);
+    BOOST_TEST(policy.budget() == 1.0);
+    auto throttled = status(429);
+    throttled.retry_after = std::chrono::seconds(1);
+    BOOST_TEST((policy.on_failure(throttled, config.max_attempts, t0, {}).error ==
+                errc::retries_exhausted));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

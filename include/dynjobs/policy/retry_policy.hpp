@@ -27,7 +27,8 @@ struct retry_config {
     /// Retry budget (a token bucket shared by all requests): a retry spends one token, a success
     /// earns `budget_refund` back, up to `budget_capacity`. An outage therefore costs at most
     /// `budget_capacity` retries plus 10% of the traffic, instead of multiplying it by
-    /// max_attempts.
+    /// max_attempts. A 429 or 503 with Retry-After spends nothing: its retry waits as told
+    /// with the whole host paused (max_attempts and the deadline still bound it).
     double budget_capacity = 100;
     double budget_refund = 0.1;
 };
