@@ -37,6 +37,9 @@ Speed:
   --concurrency N        requests in flight at most, 1 to 1024 (default 16)  e.g. --concurrency 32
   --max-rate R           requests per second at most (default 0: no ceiling; 429s slow it down
                          anyway)                                     e.g. --max-rate 50
+  --no-adaptive-rate     do not learn the server's rate limit from its 429s; only pause as each
+                         Retry-After says (default: learn it; turn off for a gateway that
+                         answers 429 at random rather than by rate)
 
 Connection (a real endpoint; secrets never on the command line):
   --region NAME          data centre: us, ca, uk, ne, we, fr, de, ch, au, sg, jp, kr, uae, za,
@@ -129,6 +132,9 @@ backfill_options parse_backfill_options(std::span<const std::string_view> args) 
             out.concurrency = parse_number<std::size_t>(opt, reader.value(), 1, 1024);
         } else if (opt == "--max-rate") {
             out.max_rate = parse_real(opt, reader.value(), 0, 1e6);
+        } else if (opt == "--no-adaptive-rate") {
+            reader.no_value();
+            out.adaptive_rate = false;
         } else if (opt == "--region") {
             out.region = text();
         } else if (opt == "--base-url") {

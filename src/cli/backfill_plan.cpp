@@ -210,6 +210,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     c.rate.max_in_flight = o.concurrency;
     c.max_in_flight_per_organization = o.concurrency;
     c.rate.max_requests_per_second = o.max_rate;
+    c.rate.adaptive_rate = o.adaptive_rate;
     c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
 
     plan.format = o.format;

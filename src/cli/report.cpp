@@ -53,13 +53,16 @@ std::string_view outcome_text(run_outcome o) {
     return "unknown";
 }
 
+// The engine's message already says which window and page; this adds the organization.
 std::string failure_line(const page_failure& f) {
     std::string out = "organization ";
     out += f.organization ? f.organization->to_string() : "(all)";
-    out += ", window " + format_iso8601(f.window_start) + " .. " + format_iso8601(f.window_finish);
-    out += ", page " + std::to_string(f.page_index) + ": ";
-    out += f.diag.message.empty() ? f.error.message() : f.diag.message;
-    return out;
+    out += ", ";
+    if (!f.diag.message.empty())
+        return out + f.diag.message;
+    return out + "window " + format_iso8601(f.window_start) + ".." +
+           format_iso8601(f.window_finish) + ", page " + std::to_string(f.page_index) + ": " +
+           f.error.message();
 }
 
 } // namespace

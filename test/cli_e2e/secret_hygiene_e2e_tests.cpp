@@ -102,16 +102,12 @@ std::string everything_in(const std::filesystem::path& folder,
 
 std::vector<std::string> backfill(const observed_simulator& sim, const scratch_dir& dir,
                                   const std::string& name) {
-    std::vector<std::string> args{"backfill",
-                                  "--output",
-                                  dir / (name + ".jsonl"),
-                                  "--stats-json",
-                                  dir / (name + "-stats.json"),
-                                  "--verbose",
-                                  "--page-size",
-                                  "50",
-                                  "--window",
-                                  "90d"};
+    std::vector<std::string> args{"backfill", "--output", dir / (name + ".jsonl"), "--stats-json",
+                                  dir / (name + "-stats.json"), "--verbose", "--page-size", "50",
+                                  "--window", "90d",
+                                  // Random 429s walk the learnt rate down: slow, and not what
+                                  // this test is about.
+                                  "--no-adaptive-rate"};
     for (const auto& a : sim.connection())
         args.push_back(a);
     for (const auto& a : range_options())
