@@ -44,8 +44,10 @@ run_result finished_with_failures() {
     r.totals.stats.throttled = 3;
     r.totals.stats.duplicates_dropped = 4;
     r.totals.resume_duplicates = 6;
-    r.failures = {failure(7, 500, "HTTP 500 after 5 attempts"),
-                  failure(9, 404, "HTTP 404 not found")};
+    // As the engine writes them: the window and page first.
+    r.failures = {
+        failure(7, 500, "window 2024-01-01T00:00:00Z..2024-01-31T00:00:00Z, page 7: HTTP 500"),
+        failure(9, 404, "window 2024-01-01T00:00:00Z..2024-01-31T00:00:00Z, page 9: HTTP 404")};
     r.output = "/data/jobs.jsonl";
     r.checkpoint = "/data/jobs.jsonl.checkpoint";
     return r;
@@ -110,7 +112,11 @@ BOOST_AUTO_TEST_CASE(summary_lists_each_failure) {
                        "duplicates dropped 10", "windows 39/40", "requests 12,345",
                        "/data/jobs.jsonl", "/data/jobs.jsonl.checkpoint", "2 failed page(s)"});
     check_names(text, {"3f2504e0-4f89-41d3-9a0c-0305e82c3301", "2024-01-01T00:00:00",
-                       "page 7: HTTP 500 after 5 attempts", "page 9: HTTP 404 not found"});
+                       "page 7: HTTP 500", "page 9: HTTP 404"});
+    // The organization is added, the window and page are not repeated.
+    BOOST_TEST(text.find("3f2504e0-4f89-41d3-9a0c-0305e82c3301, window 2024-01-01T00:00:00Z..") !=
+               std::string::npos);
+    BOOST_TEST(text.find("page 7: window") == std::string::npos);
     check_names(text, {"retries 5 (429 3, 503 2)"});
 }
 
@@ -154,7 +160,8 @@ BOOST_AUTO_TEST_CASE(summary_json_has_the_counts) {
     BOOST_TEST(f.at("organizationId").as_string() == "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
     BOOST_TEST(f.at("pageIndex").to_number<int>() == 7);
     BOOST_TEST(f.at("httpStatus").to_number<int>() == 500);
-    BOOST_TEST(f.at("message").as_string() == "HTTP 500 after 5 attempts");
+    BOOST_TEST(f.at("message").as_string() ==
+               "window 2024-01-01T00:00:00Z..2024-01-31T00:00:00Z, page 7: HTTP 500");
 }
 
 BOOST_AUTO_TEST_CASE(summary_json_of_a_clean_run) {

@@ -1,5 +1,5 @@
 // `dynjobs sim` option parsing (the server itself is tested by the simulator's own suites).
-#include "cli/sim_command.hpp"
+#include "cli/sim_options.hpp"
 #include "cli_test_support.hpp"
 
 #include <boost/test/unit_test.hpp>

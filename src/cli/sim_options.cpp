@@ -1,0 +1,190 @@
+#include "cli/sim_options.hpp"
+
+#include "cli/arg_reader.hpp"
+
+#include <dynjobs/sim/fault_plan.hpp>
+
+#include <charconv>
+
+namespace dynjobs::cli {
+
+namespace {
+constexpr std::string_view sim_usage = R"(usage: dynjobs sim [options]
+
+Serves the AvePoint Graph API simulator (GET /dynamicsbackup/jobs and the OAuth token endpoint)
+until Ctrl-C. Prints its URLs, its CA file and the client id and secret it accepts.
+
+Server:
+  --port N              HTTPS port, 0 for any free port (default 0)      e.g. --port 8443
+  --http-port N         also serve plain HTTP on this port, 0 for any (default: HTTPS only)
+                                                                         e.g. --http-port 8080
+  --cert-dir DIR        where ca.pem, server.pem and server-key.pem are written
+                        (default <temp>/dynjobs-sim)                     e.g. --cert-dir ./certs
+  --cert FILE --key FILE  serve this certificate and key instead of generated ones (default:
+                        generated)                         e.g. --cert srv.pem --key srv-key.pem
+  --threads N           threads serving requests (default 2)             e.g. --threads 4
+Data:
+  --seed N              dataset seed (default 42)                        e.g. --seed 7
+  --orgs N              organizations (default 20)                       e.g. --orgs 100
+  --jobs N              jobs, spread over two years up to 2026-01-01 (default 100000)
+                                                                         e.g. --jobs 1000000
+Paging:
+  --max-page-size N     largest page served (default 1000)              e.g. --max-page-size 500
+  --oversize cap|reject what a larger pageSize gets: a silently capped page, or 400 (default cap)
+                                                                         e.g. --oversize reject
+  --next-link-style published|absolute|null|empty|omitted
+                        how nextLink is written (default published: relative, without the
+                        /dynamicsbackup prefix, as in the API's own sample) e.g. --next-link-style null
+Weather:
+  --latency D           added before every response: 50ms, 2s, or milliseconds (default 0)
+                                                                         e.g. --latency 50ms
+  --latency-ms N        the same in milliseconds                         e.g. --latency-ms 50
+  --rate-limit R[:B]    R requests/s per client with a burst of B; beyond, 429 with Retry-After
+                        (default: no limit; burst 10)                    e.g. --rate-limit 200:20
+  --fault-rate P        probability in [0,1] of a random fault per jobs request (default 0)
+                                                                         e.g. --fault-rate 0.05
+  --fault-seed N        seed of random faults (default 1)               e.g. --fault-seed 3
+  --fault RULE          scheduled fault, repeatable (default none): [page=N,nth=N,times=N,
+                        path=/p,client=ID:]KIND                          e.g. --fault page=7,nth=3:503
+  --token-lifetime S    access token lifetime in seconds (default 3600)  e.g. --token-lifetime 60
+  --help                this text
+)";
+} // namespace
+
+std::string sim_help() {
+    std::string out(sim_usage);
+    out += "\nFault kinds (--fault KIND, and what --fault-rate draws from):\n ";
+    std::size_t column = 1;
+    for (auto kind : sim::all_fault_kinds()) {
+        const auto name = sim::to_string(kind);
+        if (column + name.size() + 1 > 96) {
+            out += "\n ";
+            column = 1;
+        }
+        out += " ";
+        out += name;
+        column += name.size() + 1;
+    }
+    out += "\n";
+    return out;
+}
+
+namespace {
+
+sim::next_link_style link_style(std::string_view option, std::string_view v) {
+    using sim::next_link_style;
+    if (v == "published")
+        return next_link_style::published;
+    if (v == "absolute")
+        return next_link_style::absolute;
+    if (v == "null")
+        return next_link_style::null;
+    if (v == "empty")
+        return next_link_style::empty;
+    if (v == "omitted")
+        return next_link_style::omitted;
+    bad_value(option, v, "published, absolute, null, empty or omitted");
+}
+
+// "50ms", "2s" or a bare number of milliseconds.
+std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
+    constexpr std::int64_t max_ms = 600'000;
+    std::int64_t unit = 1;
+    auto digits = v;
+    if (v.ends_with("ms")) {
+        digits.remove_suffix(2);
+    } else if (v.ends_with("s")) {
+        digits.remove_suffix(1);
+        unit = 1000;
+    }
+    std::int64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || ec != std::errc{} || ptr != digits.data() + digits.size() || n < 0 ||
+        n > max_ms / unit)
+        bad_value(option, v, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
+    return std::chrono::milliseconds(n * unit);
+}
+
+} // namespace
+
+sim_options parse_sim_options(std::span<const std::string_view> args) {
+    sim_options out;
+    sim::sim_config& cfg = out.config;
+    cfg.cert_dir = std::filesystem::temp_directory_path() / "dynjobs-sim";
+    arg_reader reader(args);
+    while (reader.next()) {
+        const std::string_view opt = reader.option();
+        if (opt == "--help" || opt == "-h") {
+            reader.no_value();
+            out.help = true;
+        } else if (opt == "--port")
+            cfg.https_port = parse_number<std::uint16_t>(opt, reader.value(), 0, 65535);
+        else if (opt == "--http-port")
+            cfg.http_port = parse_number<std::uint16_t>(opt, reader.value(), 0, 65535);
+        else if (opt == "--cert-dir")
+            cfg.cert_dir = std::string(reader.value());
+        else if (opt == "--cert")
+            cfg.cert_file = std::string(reader.value());
+        else if (opt == "--key")
+            cfg.key_file = std::string(reader.value());
+        else if (opt == "--seed")
+            cfg.dataset.seed = parse_number<std::uint64_t>(opt, reader.value(), 0, UINT64_MAX);
+        else if (opt == "--orgs")
+            cfg.dataset.organizations = parse_number<std::size_t>(opt, reader.value(), 1, 100'000);
+        else if (opt == "--jobs")
+            cfg.dataset.jobs = parse_number<std::size_t>(opt, reader.value(), 0, 50'000'000);
+        else if (opt == "--max-page-size")
+            cfg.jobs.max_page_size = parse_number<std::int64_t>(opt, reader.value(), 1, 1'000'000);
+        else if (opt == "--oversize") {
+            const auto v = reader.value();
+            if (v == "cap")
+                cfg.jobs.oversize = sim::oversize_page::cap;
+            else if (v == "reject")
+                cfg.jobs.oversize = sim::oversize_page::reject;
+            else
+                bad_value(opt, v, "cap or reject");
+        } else if (opt == "--next-link-style")
+            cfg.jobs.link_style = link_style(opt, reader.value());
+        else if (opt == "--latency-ms")
+            cfg.latency = std::chrono::milliseconds(
+                parse_number<std::int64_t>(opt, reader.value(), 0, 600'000));
+        else if (opt == "--latency")
+            cfg.latency = latency(opt, reader.value());
+        else if (opt == "--rate-limit") {
+            const auto v = reader.value();
+            const auto colon = v.find(':');
+            const auto real = [&](std::string_view part, double min) {
+                try {
+                    return parse_real(opt, part, min, 1e9);
+                } catch (const usage_error&) { // name the whole value, not just its bad part
+                    bad_value(opt, v, "R or R:B, a rate in requests/s and a burst >= 1");
+                }
+            };
+            cfg.rate_limit.requests_per_second = real(v.substr(0, colon), 0);
+            if (colon != v.npos)
+                cfg.rate_limit.burst = real(v.substr(colon + 1), 1);
+        } else if (opt == "--fault-rate")
+            cfg.faults.rate = parse_real(opt, reader.value(), 0, 1);
+        else if (opt == "--fault-seed")
+            cfg.faults.seed = parse_number<std::uint64_t>(opt, reader.value(), 0, UINT64_MAX);
+        else if (opt == "--fault") {
+            const auto v = reader.value();
+            std::string error;
+            auto rule = sim::parse_fault_rule(v, error);
+            if (!rule)
+                bad_value(opt, v, error);
+            cfg.faults.schedule.push_back(std::move(*rule));
+        } else if (opt == "--token-lifetime")
+            cfg.token_lifetime = std::chrono::seconds(
+                parse_number<std::int64_t>(opt, reader.value(), 0, 10LL * 365 * 86400));
+        else if (opt == "--threads")
+            out.threads = parse_number<int>(opt, reader.value(), 1, 64);
+        else
+            reader.unknown();
+    }
+    if (cfg.cert_file.empty() != cfg.key_file.empty())
+        throw usage_error{"--cert and --key go together: give both or neither"};
+    return out;
+}
+
+} // namespace dynjobs::cli

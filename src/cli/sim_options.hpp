@@ -1,0 +1,25 @@
+// `dynjobs sim` options: what the command line says, checked for shape. Pure (no sockets,
+// no files), so it is unit-tested and fuzzed alone; sim_command.hpp runs the server.
+#pragma once
+
+#include <dynjobs/sim/sim_config.hpp>
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace dynjobs::cli {
+
+struct sim_options {
+    sim::sim_config config;
+    int threads = 2; ///< threads serving requests
+    bool help = false;
+};
+
+/// Parses the arguments after `sim`. Throws usage_error naming the option and the value.
+sim_options parse_sim_options(std::span<const std::string_view> args);
+
+/// `dynjobs sim --help`: every option with its default and an example, and the fault kinds.
+std::string sim_help();
+
+} // namespace dynjobs::cli
