@@ -67,6 +67,8 @@ std::optional<std::int64_t> seconds_of(const json::value& v) {
         const double d = v.as_double();
         if (!std::isfinite(d))
             return std::nullopt;
+        if (d < 0) // refused like a negative integer; never cast: below INT64_MIN that is UB
+            return -1;
         return d > static_cast<double>(max_expires_in) ? max_expires_in
                                                        : static_cast<std::int64_t>(d);
     }

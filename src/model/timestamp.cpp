@@ -117,8 +117,15 @@ std::optional<timestamp> parse_iso8601(std::string_view text) {
     if (!parse_zone(text, pos, offset_minutes) || pos != text.size())
         return std::nullopt;
 
-    return timestamp{sys_days{date}} + hours{h} + minutes{mi - offset_minutes} + seconds{s} +
-           milliseconds{ms};
+    const timestamp t = timestamp{sys_days{date}} + hours{h} + minutes{mi - offset_minutes} +
+                        seconds{s} + milliseconds{ms};
+    // The offset can carry a time of 0001-01-01 or 9999-12-31 out of years 0001-9999, which
+    // format_iso8601 cannot write back (year 0, or 10000 cut to four digits).
+    constexpr timestamp first{sys_days{year{1} / 1 / 1}};
+    constexpr timestamp end{sys_days{year{10000} / 1 / 1}};
+    if (t < first || t >= end)
+        return std::nullopt;
+    return t;
 }
 
 void append_iso8601(std::string& out, timestamp t) {

@@ -102,7 +102,7 @@ bool time_of_day(cursor& c, int& h, int& m, int& s) {
     return s >= 0 && h < 24 && m < 60 && s <= 60;
 }
 
-std::optional<system_clock::time_point> make_time(int y, int mo, int d, int h, int mi, int s) {
+std::optional<sys_seconds> make_time(int y, int mo, int d, int h, int mi, int s) {
     const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
                               day{static_cast<unsigned>(d)}};
     if (mo < 1 || d < 1 || !date.ok())
@@ -110,7 +110,7 @@ std::optional<system_clock::time_point> make_time(int y, int mo, int d, int h, i
     return sys_days{date} + hours{h} + minutes{mi} + seconds{s};
 }
 
-std::optional<system_clock::time_point> parse_http_date(std::string_view text) {
+std::optional<sys_seconds> parse_http_date(std::string_view text) {
     cursor c{text};
     const auto weekday = c.word();
     if (weekday.size() < 3)
@@ -170,7 +170,9 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
     const auto when = parse_http_date(value);
     if (!when)
         return std::nullopt;
-    const auto wait = duration_cast<milliseconds>(*when - now);
+    // Dates stay in seconds and the wait in milliseconds: system_clock counts nanoseconds, which
+    // overflow past the year 2262, and an HTTP-date may say 9999.
+    const auto wait = *when - floor<milliseconds>(now);
     if (wait > max_wait)
         return std::nullopt;
     return wait < milliseconds::zero() ? milliseconds::zero() : wait;

@@ -40,8 +40,56 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
            });
 }
 
+/// Length of the well-formed UTF-8 sequence `s` starts with (RFC 3629: no overlong forms, no
+/// surrogates, nothing past U+10FFFF), or 0 when it does not start with one.
+std::size_t utf8_sequence(std::string_view s) {
+    const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char lead = at(0);
+    if (lead < 0x80) {
+        return 1;
+    }
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF; // range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        n = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        n = 3;
+        lo = lead == 0xE0 ? 0xA0 : 0x80;
+        hi = lead == 0xED ? 0x9F : 0xBF;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        n = 4;
+        lo = lead == 0xF0 ? 0x90 : 0x80;
+        hi = lead == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (s.size() < n || at(1) < lo || at(1) > hi) {
+        return 0;
+    }
+    for (std::size_t k = 2; k < n; ++k) {
+        if (at(k) < 0x80 || at(k) > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+/// A value quoted back in an error body: at most max_echoed_value bytes, cut between characters,
+/// every byte that is not well-formed UTF-8 replaced by U+FFFD, so that the body stays valid JSON
+/// whatever the client sent (values are percent-decoded: %87 is a lone 0x87 byte).
 std::string echo(std::string_view value) {
-    return std::string{value.substr(0, max_echoed_value)};
+    static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+    std::string out;
+    for (std::size_t i = 0; i < value.size();) {
+        const std::size_t n = utf8_sequence(value.substr(i));
+        const std::string_view piece = n != 0 ? value.substr(i, n) : replacement;
+        if (out.size() + piece.size() > max_echoed_value) {
+            break;
+        }
+        out += piece;
+        i += n != 0 ? n : 1;
+    }
+    return out;
 }
 
 std::string not_valid(std::string_view value, std::size_t p) {

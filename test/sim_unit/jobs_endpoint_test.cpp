@@ -156,6 +156,26 @@ BOOST_AUTO_TEST_CASE(lenient_where_asp_net_is_lenient) {
     BOOST_TEST(b.at("totalCount").as_int64() == 3000);
 }
 
+// Found by fuzz/sim_query.cpp: a percent-encoded byte that is not UTF-8 (%87) was quoted back
+// raw, and the 400 body was not valid JSON.
+BOOST_AUTO_TEST_CASE(error_bodies_stay_valid_json_whatever_the_bytes) {
+    jobs_endpoint ep{make_data()};
+    const std::string query = "/dynamicsbackup/jobs?type=0&" + all_window + "&organizationId=";
+    for (const std::string value :
+         {std::string("%87"), std::string("abc%C3"), std::string("%ED%A0%80%F0%9F%98%80%FF"),
+          std::string(99, 'a') + "%C3%A9"}) {
+        const http_reply r = ep.handle(query + value, nullptr, base);
+        BOOST_TEST(r.status == 400u);
+        boost::system::error_code ec;
+        json::parse(r.body, ec);
+        BOOST_TEST(!ec, value << ": " << ec.message() << ": " << r.body);
+    }
+    // Well-formed UTF-8 is quoted as sent; a bad byte becomes U+FFFD.
+    BOOST_TEST(
+        body_of(ep.handle(query + "caf%C3%A9%87", nullptr, base)).at("message").as_string() ==
+        "The value 'caf\xC3\xA9\xEF\xBF\xBD' is not valid for organizationId.");
+}
+
 BOOST_AUTO_TEST_CASE(wrong_path_is_404_and_bad_target_is_400) {
     jobs_endpoint ep{make_data()};
     BOOST_TEST(ep.handle("/dynamicsbackup/job?type=0&" + all_window, nullptr, base).status == 404u);

@@ -108,6 +108,11 @@ BOOST_AUTO_TEST_CASE(malformed_success_is_invalid_token_response) {
          "expires_in"},
         {R"({"token_type":"Bearer","expires_in":null,"access_token":"SECRET-TOKEN-VALUE"})",
          "expires_in"},
+        // Found by fuzz/token_response.cpp (UBSan): the double was cast to int64 out of range.
+        {R"({"token_type":"Bearer","expires_in":-1e300,"access_token":"SECRET-TOKEN-VALUE"})",
+         "expires_in"},
+        {R"({"token_type":"Bearer","expires_in":-0.5,"access_token":"SECRET-TOKEN-VALUE"})",
+         "expires_in"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.body) {

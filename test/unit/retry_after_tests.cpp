@@ -34,6 +34,17 @@ BOOST_AUTO_TEST_CASE(a_date_in_the_past_means_now) {
         (parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example + 1h) == milliseconds{0}));
 }
 
+// Found by fuzz/retry_after.cpp (UBSan): a date past 2262 overflowed the nanosecond arithmetic.
+BOOST_AUTO_TEST_CASE(dates_centuries_ahead_are_rejected_without_overflow) {
+    const auto now = rfc_example;
+    for (const char* far : {"Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 31 Dec 4050 23:59:60 GMT",
+                            "Fri Dec 31 23:59:59 9999"}) {
+        BOOST_TEST_CONTEXT("value '" << far << "'") {
+            BOOST_TEST(!parse_retry_after(far, now).has_value()); // more than a year ahead
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(rejects_what_is_not_a_retry_after) {
     const auto now = rfc_example;
     for (const char* bad : {"", " ", "-1", "+5", "1e3", "5s", "0.", ".5", "soon",

@@ -56,6 +56,20 @@ BOOST_AUTO_TEST_CASE(checks_calendar_ranges) {
     BOOST_TEST((parse_iso8601("2016-12-31T23:59:60Z") == utc(2016, 12, 31, 23, 59, 59, 999)));
 }
 
+// fuzz/timestamp.cpp's invariant parse(format(parse(x))) == parse(x) fails without this: an offset
+// moved these out of years 0001-9999, and format_iso8601 then wrote year 0 or cut 10000 to "0000".
+BOOST_AUTO_TEST_CASE(rejects_offsets_that_leave_years_0001_to_9999) {
+    BOOST_TEST(!parse_iso8601("0001-01-01T00:00:00+00:01"));
+    BOOST_TEST(!parse_iso8601("0001-01-01T05:00+23:59"));
+    BOOST_TEST(!parse_iso8601("9999-12-31T23:59:59-00:01"));
+    BOOST_TEST(!parse_iso8601("9999-12-31T12:00-23"));
+    BOOST_TEST((parse_iso8601("0001-01-01T00:01:00+00:01") == utc(1, 1, 1)));
+    BOOST_TEST(
+        (parse_iso8601("9999-12-31T23:58:59.999-00:01") == utc(9999, 12, 31, 23, 59, 59, 999)));
+    BOOST_TEST(format_iso8601(*parse_iso8601("9999-12-31T23:59:59.999Z")) ==
+               "9999-12-31T23:59:59.999Z");
+}
+
 BOOST_AUTO_TEST_CASE(rejects_malformed_text) {
     for (const char* bad :
          {"", "2023", "2023-01-01", "2023-01-01T", "2023-1-01T00:00:00Z", "2023-01-01T0:00:00Z",
