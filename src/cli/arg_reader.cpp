@@ -4,6 +4,21 @@
 
 namespace dynjobs::cli {
 
+usage_error::usage_error(std::string text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    message.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            message += "\\x";
+            message += hex[byte >> 4];
+            message += hex[byte & 0xf];
+        } else {
+            message += c;
+        }
+    }
+}
+
 void bad_value(std::string_view option, std::string_view value, std::string_view expected) {
     throw usage_error{"invalid value '" + std::string(value) + "' for " + std::string(option) +
                       ": expected " + std::string(expected)};

@@ -15,6 +15,9 @@ namespace dynjobs::cli {
 
 /// Bad usage or configuration: printed as "dynjobs: <message>", exit status 1.
 struct usage_error {
+    /// Control characters (an echoed value may hold any) are written as \xNN: the message
+    /// stays one line and cannot steer the terminal.
+    explicit usage_error(std::string text);
     std::string message;
 };
 

@@ -257,3 +257,15 @@ BOOST_AUTO_TEST_CASE(parse_real_fixed_notation_only) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Found by fuzz_cli_args: an echoed value with a newline or an escape sequence made the error
+// two lines, or recoloured the operator's terminal.
+BOOST_AUTO_TEST_CASE(control_characters_in_an_echoed_value_are_escaped) {
+    const std::vector<std::string_view> args{"--type", "a\nb\x1b[31m"};
+    try {
+        parse_backfill_options(args);
+        BOOST_FAIL("accepted");
+    } catch (const usage_error& e) {
+        BOOST_TEST(e.message.starts_with("invalid value 'a\\x0ab\\x1b[31m' for --type"), e.message);
+    }
+}
