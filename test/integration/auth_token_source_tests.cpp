@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(one_source_call_for_many_callers) {
     BOOST_TEST(m->stats().token_requests == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(source_completing_from_another_thread) {
+BOOST_AUTO_TEST_CASE(source_completing_from_another_thread, *boost::unit_test::label("threads")) {
     auth_env env;
     std::thread worker;
     auto m = env.manager(source_config([&](source_handler h) {

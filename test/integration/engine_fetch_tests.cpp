@@ -92,7 +92,8 @@ BOOST_AUTO_TEST_CASE(a_silent_page_size_cap_is_detected_and_followed) {
     BOOST_TEST(out.stats.pages_done == (2000u + 29) / 30);
 }
 
-BOOST_AUTO_TEST_CASE(a_thread_pool_io_context_gives_the_same_result) {
+BOOST_AUTO_TEST_CASE(a_thread_pool_io_context_gives_the_same_result,
+                     *boost::unit_test::label("threads")) {
     sim_fixture fx;
     auto request = whole_dataset(fx);
     request.window = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::days{30});

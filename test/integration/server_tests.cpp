@@ -143,7 +143,8 @@ BOOST_AUTO_TEST_CASE(plain_http_port_serves_the_same_api) {
                std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(two_hundred_concurrent_connections_are_served) {
+BOOST_AUTO_TEST_CASE(two_hundred_concurrent_connections_are_served,
+                     *boost::unit_test::label("threads")) {
     sim_fixture fx;
     const std::string token = fx.token();
     // 4 threads x 50 connections, all opened before any is used, so that 200 connections are
