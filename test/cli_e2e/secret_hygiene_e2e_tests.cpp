@@ -48,10 +48,12 @@ public:
         config.faults.rate = 0.2;
         config.faults.seed = 5;
         config.faults.schedule.push_back(*sim::parse_fault_rule("page=3,times=0:500", error_));
-        // Revocations at known moments: new tokens whatever the random faults draw.
+        // Revocations at known moments, first in the schedule (the first matching rule wins):
+        // new tokens whatever else the request draws.
         for (const char* rule :
              {"path=/dynamicsbackup/jobs,nth=4:revoke", "path=/dynamicsbackup/jobs,nth=12:revoke"})
-            config.faults.schedule.push_back(*sim::parse_fault_rule(rule, error_));
+            config.faults.schedule.insert(config.faults.schedule.begin(),
+                                          *sim::parse_fault_rule(rule, error_));
         config.on_token_issued = [this](const std::string& token) {
             std::lock_guard lock(mutex_);
             tokens_.push_back(token);

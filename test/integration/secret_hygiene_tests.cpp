@@ -39,10 +39,11 @@ observed_run run_observed(credentials creds, bool refuse_grant = false) {
     sc.faults.rate = 0.2;
     std::string error;
     sc.faults.schedule.push_back(*sim::parse_fault_rule("page=2,times=0:500", error));
-    // Revocations at known moments: new tokens whatever the random faults draw.
+    // Revocations at known moments, first in the schedule (the first matching rule wins):
+    // new tokens whatever else the request draws.
     for (const char* rule :
          {"path=/dynamicsbackup/jobs,nth=4:revoke", "path=/dynamicsbackup/jobs,nth=12:revoke"})
-        sc.faults.schedule.push_back(*sim::parse_fault_rule(rule, error));
+        sc.faults.schedule.insert(sc.faults.schedule.begin(), *sim::parse_fault_rule(rule, error));
     sc.on_token_issued = [&](const std::string& token) {
         std::lock_guard lock(mutex);
         out.tokens.push_back(token);
