@@ -136,6 +136,7 @@ struct token_manager::impl : std::enable_shared_from_this<impl> {
     std::map<std::uint64_t, std::shared_ptr<asio::cancellation_signal>> signals;
     std::list<waiter*> waiters;
     token_stats stats;
+    std::optional<diagnostics> last_failure; // while the endpoint keeps failing
 
     error_code validate(diagnostics& diag);
     error_code ensure_certificate(diagnostics& diag);
@@ -176,8 +177,7 @@ error_code token_manager::impl::validate(diagnostics& diag) {
         if (b->access_token.empty())
             return bad_argument(diag, "access_token", "is empty");
         if (!header_safe(b->access_token))
-            return bad_argument(diag, "access_token",
-                                "has characters an HTTP header cannot carry");
+            return bad_argument(diag, "access_token", "has characters an HTTP header cannot carry");
     } else if (!std::get<token_source>(config.creds)) {
         return bad_argument(diag, "token_source", "is empty");
     }
@@ -386,6 +386,7 @@ asio::awaitable<error_code> token_manager::impl::obtain(std::uint64_t id, issued
             wipe(response.body);
             if (verdict == token_verdict::ok) {
                 retry.on_success();
+                last_failure.reset();
                 co_return error_code{};
             }
             ++stats.token_failures;
@@ -397,6 +398,7 @@ asio::awaitable<error_code> token_manager::impl::obtain(std::uint64_t id, issued
                                                                std::chrono::system_clock::now());
         }
 
+        last_failure = diag;
         const auto decision = retry.on_failure(result, attempt, clock::now(), std::nullopt);
         if (!decision.retry) {
             diag.message += " (gave up after " + std::to_string(attempt) +
@@ -505,6 +507,10 @@ void token_manager::cancel() {
 
 token_stats token_manager::stats() const {
     return impl_->stats;
+}
+
+std::optional<diagnostics> token_manager::failing() const {
+    return impl_->last_failure;
 }
 
 } // namespace dynjobs::auth

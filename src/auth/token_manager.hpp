@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dynjobs::auth {
@@ -81,6 +82,9 @@ public:
     void invalidate(const std::string& token);
     void cancel();
     token_stats stats() const;
+    /// The last token attempt's diagnostics while the endpoint keeps failing (retries still
+    /// going on); nullopt once a token was obtained. Lets a caller whose deadline passes say why.
+    std::optional<diagnostics> failing() const;
 
 private:
     struct impl;

@@ -406,6 +406,13 @@ asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
                 return;
             diagnostics diag;
             diag.message = "the fetch's deadline passed before every page was fetched";
+            // Say what held it up when the identity service is the reason.
+            if (auto token_trouble = s->client->tokens->failing()) {
+                diag.message += "; the token endpoint keeps failing: " + token_trouble->message;
+                diag.url = token_trouble->url;
+                diag.http_status = token_trouble->http_status;
+                diag.body_excerpt = token_trouble->body_excerpt;
+            }
             finish(s, errc::deadline_exceeded, diag, false);
         });
     }
