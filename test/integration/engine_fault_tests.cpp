@@ -22,26 +22,6 @@ namespace bdata = boost::unit_test::data;
 
 namespace {
 
-// Faults that stay fast in tests: short waits, quick trickle.
-sim::sim_config faulty_config(std::vector<sim::fault_kind> kinds, double rate, std::uint64_t seed) {
-    auto config = small_sim_config();
-    config.faults.kinds = std::move(kinds);
-    config.faults.rate = rate;
-    config.faults.seed = seed;
-    config.faults.retry_after_seconds = 0;
-    config.faults.delay = 300ms;
-    config.faults.trickle_chunk_bytes = 4096;
-    config.faults.trickle_interval = 2ms;
-    return config;
-}
-
-client_config patient_enough(sim_fixture& fx) {
-    auto config = engine_config(fx);
-    config.pool.timeouts.first_byte = 150ms; // the "delay" fault (300 ms) must time out
-    config.retry.max_attempts = 12;
-    return config;
-}
-
 std::set<std::string> ids_of(const std::vector<job>& jobs) {
     std::set<std::string> ids;
     for (const auto& j : jobs)

@@ -56,6 +56,31 @@ inline client_config engine_config(sim_fixture& fx) {
     return config;
 }
 
+/// Faults of `kinds` at `rate` that stay fast in tests: no Retry-After wait, a 300 ms delay,
+/// a quick trickle.
+inline sim::sim_config faulty_config(std::vector<sim::fault_kind> kinds, double rate,
+                                     std::uint64_t seed) {
+    auto config = small_sim_config();
+    config.faults.kinds = std::move(kinds);
+    config.faults.rate = rate;
+    config.faults.seed = seed;
+    config.faults.retry_after_seconds = 0;
+    config.faults.delay = std::chrono::milliseconds(300);
+    config.faults.trickle_chunk_bytes = 4096;
+    config.faults.trickle_interval = std::chrono::milliseconds(2);
+    return config;
+}
+
+/// A client patient enough for faulty_config: the "delay" fault times out, and 12 attempts
+/// make a page that fails at random every time a practical impossibility.
+inline client_config patient_enough(sim_fixture& fx) {
+    auto config = engine_config(fx);
+    config.pool.timeouts.first_byte =
+        std::chrono::milliseconds(150); // the "delay" fault (300 ms) must time out
+    config.retry.max_attempts = 12;
+    return config;
+}
+
 /// A request for the whole dataset of the fixture's simulator.
 inline fetch_request whole_dataset(sim_fixture& fx) {
     fetch_request request;

@@ -13,31 +13,9 @@
 
 using namespace dynjobs;
 using namespace dynjobs::testkit;
-using namespace std::chrono_literals;
 namespace bdata = boost::unit_test::data;
 
 namespace {
-
-sim::sim_config soak_config(std::uint64_t seed) {
-    auto config = small_sim_config();
-    config.faults.kinds = sim::all_fault_kinds();
-    config.faults.rate = 0.2;
-    config.faults.seed = seed;
-    // Short waits keep 20 runs within seconds; the client's timeouts below still trip on them.
-    config.faults.retry_after_seconds = 0;
-    config.faults.delay = 300ms;
-    config.faults.trickle_chunk_bytes = 4096;
-    config.faults.trickle_interval = 2ms;
-    return config;
-}
-
-client_config soak_client(sim_fixture& fx) {
-    auto config = engine_config(fx);
-    config.pool.timeouts.first_byte = 150ms; // the "delay" fault (300 ms) must time out
-    // At 20% faults a page fails 12 times in a row with probability 0.2^12: never in practice.
-    config.retry.max_attempts = 12;
-    return config;
-}
 
 // A fetch of two or three organizations in windows of 45-75 days, varied by seed.
 fetch_request soak_request(sim_fixture& fx, std::uint64_t seed) {
@@ -99,10 +77,10 @@ void require_exactly_under_drift(sim_fixture& fx, const fetch_request& request,
 }
 
 void soak(std::uint64_t seed, int threads) {
-    sim_fixture fx(soak_config(seed));
+    sim_fixture fx(faulty_config(sim::all_fault_kinds(), 0.2, seed));
     const auto request = soak_request(fx, seed);
     const auto before = expected_jobs(fx, request);
-    const auto out = run_fetch(soak_client(fx), request, threads);
+    const auto out = run_fetch(patient_enough(fx), request, threads);
     BOOST_TEST_REQUIRE(!out.ec, "seed " << seed << ": " << out.diag.message);
     require_exactly_under_drift(fx, request, out, before, expected_jobs(fx, request));
     std::uint64_t faults = 0;
