@@ -3,6 +3,7 @@
 // diagnostics, failures, stats) holds the client secret, the private key or an access token.
 #include "../unit/auth_test_material.hpp"
 #include "engine_fixture.hpp"
+#include "secret_hygiene.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -30,25 +31,9 @@ struct observed_run {
 observed_run run_observed(credentials creds, bool refuse_grant = false) {
     std::mutex mutex;
     observed_run out;
-    sim::sim_config sc = small_sim_config();
-    sc.token_lifetime = std::chrono::seconds(11); // unusable after 1 s: renewed all along
-    sc.clients = {{client_id, client_secret, auth_test::shared_rsa().cert_pem, {}}};
-    std::erase_if(sc.faults.kinds, [](sim::fault_kind k) {
-        return k == sim::fault_kind::delay_first_byte || k == sim::fault_kind::trickle_body;
-    });
-    sc.faults.rate = 0.2;
-    std::string error;
-    sc.faults.schedule.push_back(*sim::parse_fault_rule("page=2,times=0:500", error));
-    // Revocations at known moments, first in the schedule (the first matching rule wins):
-    // new tokens whatever else the request draws.
-    for (const char* rule :
-         {"path=/dynamicsbackup/jobs,nth=4:revoke", "path=/dynamicsbackup/jobs,nth=12:revoke"})
-        sc.faults.schedule.insert(sc.faults.schedule.begin(), *sim::parse_fault_rule(rule, error));
-    sc.on_token_issued = [&](const std::string& token) {
-        std::lock_guard lock(mutex);
-        out.tokens.push_back(token);
-    };
-    sim_fixture fx(sc);
+    issued_tokens tokens;
+    sim_fixture fx(token_churn(small_sim_config(), client_id, client_secret,
+                               auth_test::shared_rsa().cert_pem, 2, tokens));
     client_config config = engine_config(fx);
     config.creds = std::move(creds);
     if (refuse_grant)
@@ -75,18 +60,12 @@ observed_run run_observed(credentials creds, bool refuse_grant = false) {
     } else {
         BOOST_TEST(result.diag.oauth_error == "invalid_client");
     }
+    out.tokens = tokens.all();
     return out;
 }
 
 void require_clean(const observed_run& run) {
-    BOOST_TEST(!run.emitted.empty());
-    BOOST_TEST(run.emitted.find(client_secret) == std::string::npos, "the client secret leaked");
-    for (const auto& token : run.tokens)
-        BOOST_TEST(run.emitted.find(token) == std::string::npos, "an access token leaked");
-    std::istringstream key_lines(auth_test::shared_rsa().key_pem);
-    for (std::string line; std::getline(key_lines, line);)
-        if (!line.starts_with("-----"))
-            BOOST_TEST(run.emitted.find(line) == std::string::npos, "private key material leaked");
+    require_no_secret(run.emitted, client_secret, run.tokens, auth_test::shared_rsa().key_pem);
 }
 
 } // namespace
