@@ -122,14 +122,13 @@ bool connection::peer_closed() noexcept {
 #endif
 }
 
-SSL_SESSION* connection::get1_session() const noexcept {
+ssl_session_ptr connection::resumable_session() const noexcept {
     const auto* tls = std::get_if<tls_stream>(&stream_);
     if (tls == nullptr) {
         return nullptr;
     }
-    SSL_SESSION* session = SSL_get1_session(const_cast<tls_stream*>(tls)->native_handle());
-    if (session != nullptr && SSL_SESSION_is_resumable(session) != 1) {
-        SSL_SESSION_free(session);
+    ssl_session_ptr session(SSL_get1_session(const_cast<tls_stream*>(tls)->native_handle()));
+    if (session && SSL_SESSION_is_resumable(session.get()) != 1) {
         return nullptr;
     }
     return session;
@@ -178,7 +177,7 @@ asio::awaitable<error_code> connection::resolve(const origin& where,
 
 asio::awaitable<error_code> connection::async_open(const origin& where,
                                                    const timeout_config& timeouts,
-                                                   SSL_SESSION* resume, bool& resumed) {
+                                                   ssl_session_ptr resume, bool& resumed) {
     resumed = false;
     asio::ip::tcp::resolver::results_type endpoints;
     if (auto ec = co_await resolve(where, timeouts.resolve, endpoints)) {
@@ -205,8 +204,8 @@ asio::awaitable<error_code> connection::async_open(const origin& where,
     if ((SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0) {
         tls->set_verify_callback(asio::ssl::host_name_verification(where.host));
     }
-    if (resume != nullptr) {
-        SSL_set_session(ssl, resume);
+    if (resume) {
+        SSL_set_session(ssl, resume.get()); // takes its own reference
     }
     s.expires_after(timeouts.tls_handshake);
     auto [hec] = co_await tls->async_handshake(asio::ssl::stream_base::client, use_tuple);

@@ -25,6 +25,22 @@
 
 namespace dynjobs::net {
 
+struct ssl_session_deleter {
+    void operator()(SSL_SESSION* s) const noexcept { SSL_SESSION_free(s); }
+};
+/// One counted reference to a TLS session. A session is shared by the pool and every
+/// connection that offers it; each holder owns its own reference, because the pool replaces
+/// its session while connections are still suspended on the way to their handshake.
+using ssl_session_ptr = std::unique_ptr<SSL_SESSION, ssl_session_deleter>;
+
+/// A new reference to `session` (null stays null).
+inline ssl_session_ptr share_session(const ssl_session_ptr& session) noexcept {
+    if (session) {
+        SSL_SESSION_up_ref(session.get());
+    }
+    return ssl_session_ptr(session.get());
+}
+
 /// What an exchange learnt beyond its error code; the pool decides reuse and retries from it.
 struct exchange_outcome {
     /// A response byte arrived: the request reached the server, so it is never resent.
@@ -49,10 +65,12 @@ public:
 
     /// Resolves, connects (TCP_NODELAY) and, for TLS, sets SNI and host name verification,
     /// offers `resume` (may be null) and handshakes. `resumed` tells whether the server accepted
-    /// the session. Errors: the phase's errc timeout, a transport or TLS error.
+    /// the session. The operation owns its reference to `resume`: taken by value, it stays valid
+    /// across the suspensions before the handshake whatever the pool does meanwhile.
+    /// Errors: the phase's errc timeout, a transport or TLS error.
     boost::asio::awaitable<boost::system::error_code> async_open(const origin& where,
                                                                  const timeout_config& timeouts,
-                                                                 SSL_SESSION* resume,
+                                                                 ssl_session_ptr resume,
                                                                  bool& resumed);
 
     /// Writes `request` and reads the response (see http_pool::async_exchange).
@@ -71,8 +89,8 @@ public:
     bool peer_closed() noexcept;
 
     /// A new reference to the connection's current TLS session when it can be resumed, else
-    /// null. The caller frees it.
-    SSL_SESSION* get1_session() const noexcept;
+    /// null.
+    ssl_session_ptr resumable_session() const noexcept;
 
     /// Exchanges completed on this connection.
     std::size_t requests = 0;

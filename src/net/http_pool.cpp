@@ -139,12 +139,6 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
             std::max<std::size_t>(config.max_requests_per_connection, 1);
     }
 
-    ~impl() {
-        if (session != nullptr) {
-            SSL_SESSION_free(session);
-        }
-    }
-
     asio::any_io_executor executor;
     origin where;
     std::shared_ptr<asio::ssl::context> tls;
@@ -158,8 +152,8 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
     std::list<waiter*> waiters;
     /// Every open connection, idle or busy, so that cancel() can close them all.
     std::unordered_set<connection*> live;
-    /// The last resumable TLS session; offered to every new connection.
-    SSL_SESSION* session = nullptr;
+    /// The last resumable TLS session; every new connection offers its own reference to it.
+    ssl_session_ptr session;
     /// Bumped by cancel(): exchanges that started before see it and end with operation_aborted.
     std::uint64_t generation = 0;
     pool_stats stats;
@@ -210,11 +204,8 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
     }
 
     void remember_session(connection& c) {
-        if (SSL_SESSION* s = c.get1_session()) {
-            if (session != nullptr) {
-                SSL_SESSION_free(session);
-            }
-            session = s;
+        if (auto s = c.resumable_session()) {
+            session = std::move(s);
         }
     }
 
@@ -280,7 +271,8 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
                 live.insert(l.conn.get());
                 ++stats.connections_opened;
                 bool resumed = false;
-                auto ec = co_await l.conn->async_open(where, config.timeouts, session, resumed);
+                auto ec = co_await l.conn->async_open(where, config.timeouts,
+                                                      share_session(session), resumed);
                 if (aborted()) {
                     co_return asio::error::operation_aborted;
                 }

@@ -143,6 +143,44 @@ BOOST_AUTO_TEST_CASE(new_connections_resume_the_tls_session) {
     BOOST_TEST(server->counters().connections_accepted == 3u);
 }
 
+// Many connections retired at once all reconnect while the first of them to answer replaces the
+// pool's TLS session: each pending handshake must still hold the session it was given (once a
+// use-after-free and double free of the SSL_SESSION under AddressSanitizer).
+BOOST_AUTO_TEST_CASE(reconnect_storm_keeps_every_offered_session_alive) {
+    sim_server server;
+    asio::io_context ioc;
+    pool_config config;
+    config.max_connections = 16;
+    config.max_requests_per_connection = 5; // every connection retires after 5 exchanges
+    http_pool pool(ioc.get_executor(), server.https_origin(), server.context(), config);
+    constexpr int workers = 16;
+    constexpr int exchanges_each = 400;
+    int answered = 0;
+    const auto worker = [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < exchanges_each; ++i) {
+            http_response response;
+            const auto ec = co_await pool.async_exchange(get("/x"), response, nullptr);
+            BOOST_TEST_REQUIRE(!ec, ec.message());
+            BOOST_TEST_REQUIRE(response.status == 404u);
+            ++answered;
+        }
+    };
+    for (int w = 0; w < workers; ++w) {
+        asio::co_spawn(ioc, worker(), [](std::exception_ptr e) {
+            if (e) {
+                std::rethrow_exception(e);
+            }
+        });
+    }
+    ioc.run();
+    BOOST_TEST(answered == workers * exchanges_each);
+    const auto stats = pool.stats();
+    BOOST_TEST(stats.connections_opened >= 
+               static_cast<std::uint64_t>(workers * exchanges_each / 5));
+    // Resumption was really exercised by the storm, not skipped.
+    BOOST_TEST(stats.tls_sessions_resumed > stats.connections_opened / 2);
+}
+
 BOOST_AUTO_TEST_CASE(plain_http_origin) {
     sim_server server;
     asio::io_context ioc;
