@@ -29,7 +29,8 @@
 // Decisions where the API docs are silent:
 // - counters and totalCount/pageIndex/pageSize are non-negative int64 (a negative one is
 //   value_out_of_range); type and status take any int32, documented or not;
-// - "jobs" absent or null is an empty list; any other non-array is unexpected_type;
+// - "jobs" absent or null is an empty list; any other non-array is unexpected_type; but a body
+//   with neither "jobs" nor "totalCount" is missing_field (it is not a jobs page at all);
 // - a required field (jobId, type, status, startTime, organizationId) sent as null is
 //   unexpected_type; an empty jobId or organizationId is invalid_value;
 // - a key repeated in one object: the last value wins (a repeated "jobs" replaces the list);
@@ -256,6 +257,8 @@ struct handler {
     std::string unknown_key; // the key being skipped, for error paths
     std::size_t skip = 0;    // depth inside a skipped container
     std::uint32_t seen = 0;  // bits of the current job's fields seen
+    // "jobs" or "totalCount" was a top-level key: without either the body is not a jobs page.
+    bool page_member_seen = false;
     where at = where::start;
     fid target = fid::root;
     int guess = 0; // the job field expected next
@@ -270,6 +273,7 @@ struct handler {
         num_buf.clear();
         skip = 0;
         seen = 0;
+        page_member_seen = false;
         at = where::start;
         target = fid::root;
         guess = 0;
@@ -479,6 +483,7 @@ struct handler {
         target = lookup_top_key(k);
         if (target == fid::unknown)
             unknown_key.assign(k);
+        page_member_seen |= target == fid::jobs || target == fid::total_count;
         return true;
     }
 
@@ -1017,6 +1022,10 @@ boost::system::error_code page_decoder::finish(diagnostics& diag) {
     d.parser.write_some(false, nothing, 0, ec);
     if (ec)
         return d.parser_failed(ec, d.consumed, diag);
+    // A gateway's or a proxy's own JSON ({"message":"ok"}) must not pass for an empty last page.
+    if (!d.h().page_member_seen)
+        return d.fail(errc::missing_field, "jobs",
+                      "the body has neither jobs nor totalCount: it is not a jobs page", diag);
     d.finished = true;
     return {};
 }

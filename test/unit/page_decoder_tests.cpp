@@ -363,6 +363,21 @@ BOOST_AUTO_TEST_CASE(absent_optional_fields_and_absent_jobs) {
     BOOST_TEST(!r.page.page_index);
 }
 
+BOOST_AUTO_TEST_CASE(a_body_with_neither_jobs_nor_total_count_is_not_a_page) {
+    // A gateway's or a proxy's own JSON must never pass for an empty last page.
+    for (const char* body : {R"({"message":"ok"})", "{}", R"({"nextLink":null,"pageIndex":1})"}) {
+        auto r = decode(body);
+        BOOST_TEST((r.ec == errc::missing_field), body);
+        BOOST_TEST(r.diag.field == "jobs", body);
+        BOOST_TEST(r.diag.message.find("neither jobs nor totalCount") != std::string::npos,
+                   r.diag.message);
+    }
+    // Either member alone is a page, even an empty one.
+    BOOST_TEST(!decode(R"({"jobs":[]})").ec);
+    BOOST_TEST(!decode(R"({"jobs":null})").ec);
+    BOOST_TEST(!decode(R"({"totalCount":0})").ec);
+}
+
 BOOST_AUTO_TEST_CASE(integers_written_as_doubles) {
     fields f = good_job();
     f = with(f, "type", "1.0");
