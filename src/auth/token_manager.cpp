@@ -91,13 +91,25 @@ error_code bad_argument(diagnostics& diag, std::string_view field, std::string_v
 
 } // namespace
 
-/// A caller parked until the flight ends.
+/// A caller parked until the flight ends. It lives in the caller's coroutine frame and is
+/// listed in the manager while parked; a frame destroyed while parked (its io_context torn down
+/// with the fetch suspended) unlists it, so that a later wake_all never touches freed memory.
 struct waiter {
-    explicit waiter(const asio::any_io_executor& ex)
-        : timer(ex, clock::time_point::max()) {}
+    waiter(const asio::any_io_executor& ex, std::list<waiter*>& list)
+        : timer(ex, clock::time_point::max())
+        , parked_in(list)
+        , position(list.insert(list.end(), this)) {}
+    waiter(const waiter&) = delete;
+    waiter& operator=(const waiter&) = delete;
+    ~waiter() {
+        if (!done)
+            parked_in.erase(position);
+    }
 
     asio::steady_timer timer;
-    bool done = false;
+    std::list<waiter*>& parked_in;
+    std::list<waiter*>::iterator position;
+    bool done = false; ///< answered by wake_all, which has taken it off the list
     error_code ec;
     std::string token;
     diagnostics diag;
@@ -113,6 +125,12 @@ struct token_manager::impl : std::enable_shared_from_this<impl> {
         , seed(std::random_device{}()) {}
 
     ~impl() { wipe(token); }
+
+    static asio::awaitable<error_code> get_owned(std::shared_ptr<impl> self, std::string& token,
+                                                 diagnostics& diag) {
+        diag.clear();
+        co_return co_await self->get(token, diag);
+    }
 
     asio::any_io_executor executor;
     net::http_pool& pool;
@@ -221,17 +239,14 @@ asio::awaitable<error_code> token_manager::impl::get(std::string& out, diagnosti
         co_return error_code{};
     }
 
-    waiter w(executor);
-    waiters.push_back(&w);
-    const auto self_it = std::prev(waiters.end());
+    waiter w(executor, waiters);
     if (!in_flight)
         start_flight();
     // Woken by timer.cancel() from wake_all (done = true), or by this coroutine's own
     // cancellation (done = false).
     auto [ignored] = co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
     (void)ignored;
-    if (!w.done) {
-        waiters.erase(self_it);
+    if (!w.done) { // ~waiter takes it off the list
         diag.message = "waiting for an access token was cancelled";
         co_return asio::error::operation_aborted;
     }
@@ -480,9 +495,9 @@ error_code token_manager::validate(diagnostics& diag) const {
 }
 
 asio::awaitable<error_code> token_manager::async_get(std::string& token, diagnostics& diag) {
-    auto self = impl_; // the manager may be destroyed while this caller waits
-    diag.clear();
-    co_return co_await self->get(token, diag);
+    // Not a coroutine itself: the impl is captured now, not at the first resume, so the manager
+    // may be destroyed before or while this caller waits.
+    return impl::get_owned(impl_, token, diag);
 }
 
 void token_manager::invalidate(const std::string& token) {

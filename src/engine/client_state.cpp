@@ -117,7 +117,8 @@ error_code client_state::prepare(diagnostics& diag) {
 }
 
 asio::awaitable<error_code> client_state::admit() {
-    // Each coroutine frame has its own setting: cancellation is an outcome here, not a throw.
+    // Cancellation is an outcome here, not a throw. (Asio keeps this setting per awaitable
+    // thread, not per frame: it holds for the calling page task too, which wants the same.)
     co_await asio::this_coro::throw_if_cancelled(false);
     for (;;) {
         const auto now = std::chrono::steady_clock::now();
@@ -127,10 +128,19 @@ asio::awaitable<error_code> client_state::admit() {
             co_return error_code{};
         }
         asio::steady_timer timer(strand, start ? *start : asio::steady_timer::time_point::max());
+        // Listed while parked; unlisted on every way out, a frame destroyed while suspended
+        // included, so that release() never cancels a timer that no longer exists.
+        struct listing {
+            std::deque<asio::steady_timer*>& waiters;
+            asio::steady_timer* timer;
+            ~listing() {
+                if (timer != nullptr)
+                    std::erase(waiters, timer);
+            }
+        } listed{gate_waiters, start ? nullptr : &timer};
         if (!start)
             gate_waiters.push_back(&timer);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        std::erase(gate_waiters, &timer);
         const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
         if (state.cancelled() != asio::cancellation_type::none)
             co_return asio::error::operation_aborted;

@@ -93,11 +93,32 @@ job_stream::~job_stream() {
     cancel();
 }
 
-asio::awaitable<std::optional<job_batch>> job_stream::next() {
-    auto [ec, batch] = co_await async_next(asio::as_tuple(asio::use_awaitable));
-    if (ec)
-        throw error_with_diagnostics(ec, error_diagnostics());
+namespace {
+
+asio::awaitable<std::optional<job_batch>> next_owned(std::shared_ptr<detail::fetch_state> state) {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    auto [ec, batch] = co_await asio::async_initiate<decltype(token), job_stream::next_signature>(
+        [](auto handler, std::shared_ptr<detail::fetch_state> s) {
+            detail::async_next_erased(std::move(s), std::move(handler));
+        },
+        token, state);
+    if (ec) {
+        diagnostics diag;
+        if (state) {
+            std::lock_guard lock(state->mutex);
+            diag = state->final_diag;
+        }
+        throw error_with_diagnostics(ec, std::move(diag));
+    }
     co_return std::move(batch);
+}
+
+} // namespace
+
+asio::awaitable<std::optional<job_batch>> job_stream::next() {
+    // Not a coroutine itself: the fetch is captured now, so the stream object may be moved or
+    // destroyed while the returned awaitable is pending.
+    return next_owned(state_);
 }
 
 diagnostics job_stream::error_diagnostics() const {

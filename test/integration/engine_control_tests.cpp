@@ -277,4 +277,31 @@ BOOST_AUTO_TEST_CASE(destroying_the_stream_cancels_the_fetch) {
     BOOST_TEST(server.closed == server.accepted);
 }
 
+// Page tasks parked waiting for a token that never comes, then the client, the stream and the
+// io_context torn down with their frames still suspended (as a service that stops its loop
+// does): every parked waiter must unlist itself, or the token manager's destructor wakes freed
+// frames (AddressSanitizer reports it).
+BOOST_AUTO_TEST_CASE(an_io_context_destroyed_mid_fetch_frees_parked_token_waiters) {
+    silent_server server;
+    client_config config;
+    config.base_url = "http://127.0.0.1:" + std::to_string(server.port());
+    config.token_url = config.base_url + "/connect/token";
+    config.creds = client_secret_credentials{"app", "secret"};
+    auto request = january_2024();
+    request.finish = *parse_iso8601("2024-06-01T00:00:00Z");
+    request.window = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::days{7});
+    {
+        asio::io_context ioc;
+        client c(ioc.get_executor(), config);
+        auto stream = c.fetch(request);
+        run_until_accepted(ioc, server, 1); // the token request is out; the pages wait for it
+        BOOST_TEST_REQUIRE(server.accepted >= 1);
+        for (int i = 0; i < 10; ++i)
+            ioc.run_for(5ms);
+        BOOST_TEST(stream.stats().requests == 0u); // every page is still waiting
+    } // stream, client, then the io_context with the suspended frames
+    wait_all_closed(server);
+    BOOST_TEST(server.closed == server.accepted);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
