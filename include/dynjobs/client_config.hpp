@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/credentials.hpp>
+#include <dynjobs/fetch_event.hpp>
 #include <dynjobs/policy/host_gate.hpp>
 #include <dynjobs/policy/retry_policy.hpp>
 #include <dynjobs/policy/token_lifetime.hpp>
@@ -46,6 +47,9 @@ struct client_config {
     std::string user_agent = "dynjobs/0.1";
     /// Called once per request attempt (see request_event.hpp). Empty: none.
     request_hook on_request;
+    /// Called when a fetch learns something about the server or refetches a window for
+    /// completeness (see fetch_event.hpp). Empty: none.
+    fetch_event_hook on_fetch_event;
     /// Seed of the jitter in backoff and token renewal; 0 = from the clock. Tests fix it.
     std::uint64_t seed = 0;
 };

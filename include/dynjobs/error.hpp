@@ -78,6 +78,13 @@ enum class errc {
     /// One or more pages failed and the fetch went on (failure policy "continue"); the stream's
     /// failures() lists them.
     pages_failed,
+    /// A window's pages held fewer distinct jobs than its totalCount, on every refetch allowed.
+    /// diagnostics::message names the organization, the window and the missing count.
+    incomplete_window,
+    /// A nextLink that does not parse, has no query, or names a page already fetched.
+    invalid_next_link,
+    /// A totalCount that would take more pages than fetch_request::max_pages_per_window.
+    implausible_total,
 };
 
 /// True for the transport timeouts (resolve ... pool acquire).

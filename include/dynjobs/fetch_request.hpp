@@ -6,6 +6,7 @@
 #include <dynjobs/job_type.hpp>
 #include <dynjobs/organization_id.hpp>
 #include <dynjobs/policy/page_plan.hpp>
+#include <dynjobs/time_filter.hpp>
 #include <dynjobs/timestamp.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -46,9 +47,19 @@ struct fetch_request {
     /// The whole fetch must end within this; none = no deadline. Waits the server asks for that
     /// would pass it fail at once (errc::deadline_exceeded) instead of sleeping first.
     std::optional<std::chrono::milliseconds> deadline;
-    /// How often one window may be fetched again because its totalCount changed while paging,
-    /// before it is reported as failed (errc::drift_unresolved).
+    /// What the server's time filter selects (see time_filter.hpp). auto_detect (the default)
+    /// infers it from the jobs returned; a stated one that the jobs contradict is reported
+    /// (fetch_event_kind::time_filter_contradicted) and the fetch follows the jobs.
+    time_filter server_time_filter = time_filter::auto_detect;
+    /// How often one window may be fetched again because its pages contradicted each other
+    /// (totalCount moved, a short or repeated page), before it is reported as failed
+    /// (errc::drift_unresolved).
     unsigned max_drift_refetches = 3;
+    /// How often a window whose pages held fewer distinct jobs than totalCount is paged again
+    /// before it is reported as failed (errc::incomplete_window). 3: see page_plan_limits.
+    unsigned max_completeness_refetches = 3;
+    /// A totalCount that would take more pages than this is refused (errc::implausible_total).
+    std::int64_t max_pages_per_window = 1'000'000;
     /// Segments (organization slot, window) already fetched, for resuming: never requested.
     std::vector<policy::segment_key> skip;
 

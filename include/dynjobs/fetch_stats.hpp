@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/policy/retry_policy.hpp>
+#include <dynjobs/time_filter.hpp>
 
 #include <array>
 #include <chrono>
@@ -29,9 +30,23 @@ struct fetch_stats {
     /// Jobs dropped because the fetch had already delivered them (repeats across pages, a
     /// refetched window, or the server's own duplicates).
     std::uint64_t duplicates_dropped = 0;
-    /// Jobs a window returned that belong to another window of the fetch (a job on a boundary, or
-    /// a server that filters by overlap): delivered by their own window instead.
+    /// Jobs a window returned that belong to another window of the fetch (a job on a boundary, a
+    /// server that filters by overlap or ignores the filter): delivered by their own window.
     std::uint64_t jobs_owned_elsewhere = 0;
+    /// Jobs outside the requested range that a server ignoring the time filter returned: not
+    /// part of the fetch, dropped.
+    std::uint64_t jobs_out_of_range = 0;
+    /// Jobs that windows failed with errc::incomplete_window are known to be missing (their
+    /// totalCount minus the distinct jobs that came). Never silent: the fetch ends in error.
+    std::uint64_t jobs_missing = 0;
+    /// The server's time-filter semantics the fetch concluded (or was told and not contradicted).
+    time_filter server_time_filter = time_filter::start;
+    /// True when a job contradicted the semantics the request stated.
+    bool time_filter_contradicted = false;
+    /// Windows paged again because their pages held fewer distinct jobs than totalCount.
+    std::uint64_t completeness_refetches = 0;
+    /// Windows folded into one per organization because the server ignores the time filter.
+    std::uint64_t windows_merged = 0;
     std::uint64_t bytes_received = 0; ///< response body bytes of job pages
     std::uint64_t requests = 0;       ///< page request attempts sent
     std::uint64_t retries = 0;
@@ -44,6 +59,16 @@ struct fetch_stats {
     std::uint64_t connections_opened = 0;
     std::uint64_t connections_reused = 0;
     std::uint64_t tls_sessions_resumed = 0;
+    /// New connections opened because the server ended the previous one: it answered with
+    /// `Connection: close` (a keepalive_requests limit, a draining balancer).
+    std::uint64_t reconnects_server_close = 0;
+    /// Pooled connections dropped unused because they sat idle too long or the peer had closed
+    /// them while idle (seen before sending).
+    std::uint64_t reconnects_idle = 0;
+    /// Requests sent again on a new connection because a kept-alive one turned out closed.
+    std::uint64_t reconnects_stale_retry = 0;
+    /// Connections retired by the client's own pool_config::max_requests_per_connection.
+    std::uint64_t reconnects_request_cap = 0;
     latency_summary latency;
     std::chrono::milliseconds elapsed{0};
 

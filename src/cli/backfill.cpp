@@ -372,6 +372,16 @@ int run_backfill(backfill_plan plan) {
         simulator.emplace(plan);
     if (plan.level == verbosity::verbose)
         plan.config.on_request = log_request;
+    plan.config.on_fetch_event = [level = plan.level](const fetch_event& e) {
+        // A contradicted --time-filter is printed even under --quiet: the user stated something
+        // about the server that is not true, and should know.
+        if (e.kind == fetch_event_kind::time_filter_contradicted)
+            std::cerr << "\ndynjobs: warning: " << e.message << '\n';
+        else if (level == verbosity::verbose ||
+                 (level == verbosity::normal &&
+                  e.kind != fetch_event_kind::window_refetched_for_completeness))
+            std::cerr << "\ndynjobs: " << e.message << '\n';
+    };
 
     asio::io_context ioc(1);
     client api(ioc.get_executor(), plan.config);

@@ -7,6 +7,7 @@
 #include <dynjobs/job_type.hpp>
 #include <dynjobs/jobs_query.hpp>
 #include <dynjobs/organization_id.hpp>
+#include <dynjobs/time_filter.hpp>
 
 namespace dynjobs::cli {
 
@@ -32,6 +33,10 @@ Selection:
   --window SPAN          fetch each organization's range in windows of SPAN (s, m, h, d, w), or
                          none for one window (default 30d)           e.g. --window 7d
   --page-size N          jobs per request, 1 to 10000 (default 100)  e.g. --page-size 500
+  --time-filter WHAT     what the API's startTime/finishTime select: start, finish, overlap,
+                         ignored, or auto to infer it from the jobs returned (default auto); a
+                         stated one that the jobs contradict is a warning, and the backfill
+                         follows the jobs                             e.g. --time-filter start
 
 Speed:
   --concurrency N        requests in flight at most, 1 to 1024 (default 16)  e.g. --concurrency 32
@@ -125,6 +130,10 @@ backfill_options parse_backfill_options(std::span<const std::string_view> args) 
             out.window = text();
             if (out.window != "none" && !parse_span(out.window))
                 bad_value(opt, out.window, "a span like 30d, 12h or 2w, or none");
+        } else if (opt == "--time-filter") {
+            out.time_filter = text();
+            if (!parse_time_filter(out.time_filter))
+                bad_value(opt, out.time_filter, "start, finish, overlap, ignored or auto");
         } else if (opt == "--page-size") {
             out.page_size =
                 parse_number<std::int64_t>(opt, reader.value(), 1, jobs_query::max_page_size);

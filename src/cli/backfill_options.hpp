@@ -29,6 +29,9 @@ struct backfill_options {
     /// per-window dedupe memory small and makes resume lose little work; "none" = one window.
     std::string window = "30d";
     std::int64_t page_size = 100; ///< --page-size: jobs per request (API default 10; max unknown)
+    /// --time-filter: what the server's startTime/finishTime select (start, finish, overlap,
+    /// ignored). The API does not document it, so "auto" infers it from the jobs returned.
+    std::string time_filter = "auto";
 
     // How hard to push.
     std::size_t concurrency = 16; ///< --concurrency: requests in flight at most

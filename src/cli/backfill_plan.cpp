@@ -202,6 +202,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     if (o.window != "none")
         r.window = parse_span(o.window);
     r.page_size = o.page_size;
+    r.server_time_filter = *parse_time_filter(o.time_filter);
     // A backfill fetches everything it can and lists what failed; resume retries those.
     r.on_failure = failure_policy::go_on;
 
@@ -260,6 +261,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
         {"--org", joined(orgs)},
         {"--window", r.window ? std::to_string(r.window->count()) + "ms" : "none"},
         {"--page-size", std::to_string(r.page_size)},
+        {"--time-filter", o.time_filter},
         {"--base-url", plan.embedded ? "embedded simulator" : o.base_url.value_or("")},
         {"--region", o.region.value_or("")},
         // Another app registration may see other organizations.

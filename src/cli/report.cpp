@@ -131,8 +131,25 @@ std::string format_summary(const run_result& r) {
                         " " + with_separators(n);
     if (!by_cause.empty())
         out += " (" + by_cause + ")";
-    out += " | token requests " + with_separators(st.token_requests) + " | connections " +
-           with_separators(st.connections_opened) + "\n";
+    out += " | token requests " + with_separators(st.token_requests) + "\n";
+    out += "  server time filter: " + std::string(to_string(st.server_time_filter));
+    if (st.time_filter_contradicted)
+        out += " (contradicts --time-filter)";
+    out += " | jobs owned elsewhere " + with_separators(st.jobs_owned_elsewhere);
+    if (st.jobs_out_of_range != 0)
+        out += " | out of range " + with_separators(st.jobs_out_of_range);
+    if (st.windows_merged != 0)
+        out += " | windows merged " + with_separators(st.windows_merged);
+    out += " | completeness refetches " + with_separators(st.completeness_refetches);
+    if (st.jobs_missing != 0)
+        out += " | JOBS MISSING " + with_separators(st.jobs_missing);
+    out += "\n";
+    out += "  connections " + with_separators(st.connections_opened) + " (TLS resumed " +
+           with_separators(st.tls_sessions_resumed) + ") | reconnects: server close " +
+           with_separators(st.reconnects_server_close) + ", idle " +
+           with_separators(st.reconnects_idle) + ", stale retry " +
+           with_separators(st.reconnects_stale_retry) + ", request cap " +
+           with_separators(st.reconnects_request_cap) + "\n";
     out += "  output " + r.output;
     if (!r.checkpoint.empty())
         out += " | checkpoint " + r.checkpoint;
@@ -185,6 +202,19 @@ std::string format_summary_json(const run_result& r) {
         {"throttled", st.throttled},
         {"tokenRequests", st.token_requests},
         {"connectionsOpened", st.connections_opened},
+        {"tlsSessionsResumed", st.tls_sessions_resumed},
+        {"reconnects", json::object{{"serverClose", st.reconnects_server_close},
+                                    {"idle", st.reconnects_idle},
+                                    {"staleRetry", st.reconnects_stale_retry},
+                                    {"requestCap", st.reconnects_request_cap}}},
+        {"serverTimeFilter", to_string(st.server_time_filter)},
+        {"timeFilterContradicted", st.time_filter_contradicted},
+        {"jobsOwnedElsewhere", st.jobs_owned_elsewhere},
+        {"jobsOutOfRange", st.jobs_out_of_range},
+        {"jobsMissing", st.jobs_missing},
+        {"windowsMerged", st.windows_merged},
+        {"completenessRefetches", st.completeness_refetches},
+        {"driftRefetches", st.drift_refetches},
         {"bytesReceived", st.bytes_received},
         {"elapsedSeconds", static_cast<double>(t.elapsed.count()) / 1000.0},
         {"jobsPerSecond", per_second(t.jobs_written, t.elapsed)},

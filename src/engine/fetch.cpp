@@ -14,6 +14,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <tuple>
+
 namespace dynjobs::detail {
 
 namespace asio = boost::asio;
@@ -34,8 +36,7 @@ std::string page_target(const fetch_state& f, const policy::page_ref& ref) {
     jobs_query query;
     query.type = f.request.type;
     query.status = f.request.status;
-    query.start_time = f.windows[key.window].first;
-    query.finish_time = f.windows[key.window].second;
+    std::tie(query.start_time, query.finish_time) = f.query_range(ref.segment);
     if (!f.request.organizations.empty())
         query.organization = f.request.organizations[key.org_slot];
     query.page_index = ref.page_index;
@@ -50,6 +51,10 @@ void refresh_shared_counters(fetch_state& f) {
     f.stats.connections_opened = pool.connections_opened;
     f.stats.connections_reused = pool.connections_reused;
     f.stats.tls_sessions_resumed = pool.tls_sessions_resumed;
+    f.stats.reconnects_server_close = pool.closed_by_server;
+    f.stats.reconnects_idle = pool.closed_idle;
+    f.stats.reconnects_stale_retry = pool.stale_connection_retries;
+    f.stats.reconnects_request_cap = pool.retired_request_cap;
     f.stats.token_requests = tokens.token_requests;
 }
 
@@ -76,12 +81,7 @@ diagnostics page_diagnostics(const fetch_state& f, const policy::page_ref& ref, 
                              error_code last_ec, unsigned attempts, const std::string& url,
                              const net::http_response& response, const diagnostics& detail) {
     diagnostics diag = detail;
-    const auto key = f.plan->key(ref.segment);
-    std::string where = "window " + format_iso8601(f.windows[key.window].first) + ".." +
-                        format_iso8601(f.windows[key.window].second);
-    if (!f.request.organizations.empty())
-        where = "organization " + f.request.organizations[key.org_slot].to_string() + ", " + where;
-    where += ", page " + std::to_string(ref.page_index);
+    const std::string where = f.describe(ref.segment) + ", page " + std::to_string(ref.page_index);
     diag.url = url;
     if (response.status != 0) {
         diag.http_status = static_cast<int>(response.status);
@@ -99,12 +99,163 @@ diagnostics page_diagnostics(const fetch_state& f, const policy::page_ref& ref, 
     return diag;
 }
 
-// Puts a page's new jobs into the stream. Returns false when the fetch ended meanwhile.
+errc failure_code(policy::segment_failure_reason reason) {
+    switch (reason) {
+    case policy::segment_failure_reason::incomplete:
+        return errc::incomplete_window;
+    case policy::segment_failure_reason::invalid_next_link:
+        return errc::invalid_next_link;
+    case policy::segment_failure_reason::total_not_believable:
+        return errc::implausible_total;
+    default:
+        return errc::drift_unresolved;
+    }
+}
+
+void emit(const fetch_state& f, fetch_event_kind kind, std::size_t segment, std::string message) {
+    if (!f.client->config.on_fetch_event)
+        return;
+    fetch_event event;
+    event.kind = kind;
+    event.filter = f.inference.conclusion();
+    const auto key = f.plan->key(segment);
+    event.organization_slot = key.org_slot;
+    event.window = key.window;
+    event.message = std::move(message);
+    f.client->config.on_fetch_event(event);
+}
+
+// A segment the plan gave up on: recorded with why, and the end of the fetch under `stop`.
+void segment_failed(const std::shared_ptr<fetch_state>& self, const policy::page_ref& ref) {
+    fetch_state& f = *self;
+    const auto& failure = f.plan->failure(ref.segment);
+    const error_code code = failure_code(failure.reason);
+    diagnostics diag;
+    diag.message = f.describe(ref.segment) + ": " + failure.detail;
+    record_failure(f, ref, code, diag);
+    {
+        std::lock_guard lock(f.mutex);
+        f.stats.jobs_missing += static_cast<std::uint64_t>(failure.missing);
+    }
+    if (f.request.on_failure == failure_policy::stop)
+        finish(self, code, diag, true);
+}
+
+// One organization's unfinished windows become one request series: the server returns the
+// same jobs whatever the window, so each window would cost as much as all of them.
+void merge_windows(fetch_state& f) {
+    f.windows_merged = true;
+    if (f.plan->window_count() < 2)
+        return;
+    std::uint64_t merged = 0;
+    for (std::size_t org = 0; org < f.org_in_flight.size(); ++org) {
+        f.plan->merge_from(org);
+        for (std::size_t w = 0; w < f.plan->window_count(); ++w) {
+            const std::size_t segment = f.plan->segment_of({org, w});
+            const std::size_t into = f.plan->delegate(segment);
+            if (into == segment)
+                continue;
+            ++merged;
+            if (auto it = f.seen.find(segment); it != f.seen.end()) {
+                const policy::dedupe_set delivered = std::move(it->second);
+                f.seen.erase(it);
+                f.seen[into].absorb(delivered);
+            }
+        }
+    }
+    std::lock_guard lock(f.mutex);
+    f.stats.windows_merged = merged;
+}
+
+// Learns from a page's jobs what the server's time filter does; acts on a new conclusion.
+void learn_time_filter(fetch_state& f, const policy::page_ref& ref, const jobs_page& page) {
+    const auto [from, to] = f.query_range(ref.segment);
+    const bool contradicted_before = f.inference.contradicted();
+    bool changed = false;
+    for (const auto& j : page.jobs)
+        changed |= f.inference.observe(from, to, j);
+    if (!changed)
+        return;
+    const time_filter now = f.inference.conclusion();
+    {
+        std::lock_guard lock(f.mutex);
+        f.stats.server_time_filter = now;
+        f.stats.time_filter_contradicted = f.inference.contradicted();
+    }
+    if (f.inference.contradicted() && !contradicted_before)
+        emit(f, fetch_event_kind::time_filter_contradicted, ref.segment,
+             "the server's time filter is not '" + std::string(to_string(f.inference.stated())) +
+                 "' as stated: " + f.inference.evidence() + "; going on as '" +
+                 std::string(to_string(now)) + "'");
+    else
+        emit(f, fetch_event_kind::time_filter_inferred, ref.segment,
+             "the server's time filter selects by " + std::string(to_string(now)) + ": " +
+                 f.inference.evidence());
+    if (now == time_filter::ignored && !f.windows_merged) {
+        merge_windows(f);
+        emit(f, fetch_event_kind::windows_merged, ref.segment,
+             "the server ignores startTime/finishTime: each organization's remaining windows are "
+             "fetched as one");
+    }
+}
+
+// The batches to send after an event on `segment`: `jobs` (when it has jobs or completes its
+// segment) and one empty batch for every other segment the event completed.
+std::vector<job_batch> settle(fetch_state& f, std::size_t segment, job_batch jobs) {
+    std::vector<job_batch> completed;
+    for (const std::size_t s : f.plan->take_settled(segment)) {
+        const std::size_t into = f.plan->delegate(s);
+        if (f.plan->group_settled(into))
+            f.seen.erase(into);
+        if (!f.plan->complete(s))
+            continue;
+        const auto key = f.plan->key(s);
+        if (key.org_slot == jobs.organization_slot && key.window == jobs.window) {
+            jobs.segment_complete = true;
+            continue;
+        }
+        job_batch done;
+        done.organization_slot = key.org_slot;
+        done.window = key.window;
+        done.segment_complete = true;
+        completed.push_back(std::move(done));
+    }
+    if (!jobs.jobs.empty() || jobs.segment_complete)
+        completed.insert(completed.begin(), std::move(jobs));
+    return completed;
+}
+
+// Backpressure: this waits while the channel is full, holding the page's slot.
+asio::awaitable<void> send(std::shared_ptr<fetch_state> self, std::vector<job_batch> batches) {
+    for (auto& batch : batches)
+        co_await self->channel.async_send(error_code{}, std::move(batch),
+                                          asio::as_tuple(asio::use_awaitable));
+}
+
+// After a page was abandoned or failed: the segments it settled, if any, are reported.
+asio::awaitable<void> settle_without_page(std::shared_ptr<fetch_state> self,
+                                          const policy::page_ref& ref) {
+    if (self->finishing)
+        co_return; // the end is on its way to the consumer; nothing may follow it
+    job_batch none;
+    const auto key = self->plan->key(self->plan->delegate(ref.segment));
+    none.organization_slot = key.org_slot;
+    none.window = key.window;
+    none.page_index = ref.page_index;
+    auto batches = settle(*self, ref.segment, std::move(none));
+    if (!batches.empty())
+        co_await send(self, std::move(batches));
+}
+
+// Puts a page's new jobs into the stream, each job by the window that owns it.
 asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::page_ref& ref,
                               jobs_page& page) {
     fetch_state& f = *self;
+    learn_time_filter(f, ref, page);
     const auto verdict = f.plan->on_page(ref, page);
-    const auto key = f.plan->key(ref.segment);
+    const std::size_t into = f.plan->delegate(ref.segment);
+    const auto key = f.plan->key(into);
+    const time_filter belief = f.inference.conclusion();
 
     job_batch batch;
     batch.organization_slot = key.org_slot;
@@ -113,44 +264,47 @@ asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::p
     batch.jobs.reserve(page.jobs.size());
     std::uint64_t duplicates = 0;
     std::uint64_t elsewhere = 0;
-    auto& seen = f.seen[ref.segment];
+    std::uint64_t out_of_range = 0;
+    auto& seen = f.seen[into];
+    auto& crossers = f.crossers[key.org_slot];
     for (auto& j : page.jobs) {
-        if (f.window_of(j.start_time) != key.window) {
+        const auto owner = f.owner_window(belief, j);
+        if (!owner) {
+            ++out_of_range;
+            continue;
+        }
+        if (f.plan->delegate(f.plan->segment_of({key.org_slot, *owner})) != into) {
             ++elsewhere;
             continue;
         }
-        if (!seen.insert(j.job_id)) {
+        const bool crosses =
+            j.finish_time && f.window_of(*j.finish_time) != f.window_of(j.start_time);
+        if (!(crosses ? crossers : seen).insert(j.job_id)) {
             ++duplicates;
             continue;
         }
         batch.jobs.push_back(std::move(j));
     }
-    if (f.plan->settled(ref.segment)) {
-        batch.segment_complete = f.plan->complete(ref.segment);
-        f.seen.erase(ref.segment);
-    }
+    if (verdict == policy::page_verdict::refetch_incomplete)
+        emit(f, fetch_event_kind::window_refetched_for_completeness, ref.segment,
+             f.describe(ref.segment) +
+                 ": fewer distinct jobs than totalCount came; paging it again");
     {
         std::lock_guard lock(f.mutex);
         ++f.stats.pages_done;
         f.stats.pages_planned = f.plan->pages_planned();
         f.stats.drift_refetches = f.plan->drift_refetches();
+        f.stats.completeness_refetches = f.plan->completeness_refetches();
         f.stats.duplicates_dropped += duplicates;
         f.stats.jobs_owned_elsewhere += elsewhere;
+        f.stats.jobs_out_of_range += out_of_range;
         f.stats.jobs_delivered += batch.jobs.size();
     }
-    if (verdict == policy::page_verdict::drift_unresolved) {
-        diagnostics diag;
-        diag.message = "totalCount kept changing while paging; gave up after " +
-                       std::to_string(f.request.max_drift_refetches) + " refetches";
-        record_failure(f, ref, errc::drift_unresolved, diag);
-        if (f.request.on_failure == failure_policy::stop)
-            finish(self, errc::drift_unresolved, diag, true);
-    }
-    if (batch.jobs.empty() && !batch.segment_complete)
-        co_return;
-    // Backpressure: this waits while the channel is full, holding the page's slot.
-    co_await f.channel.async_send(error_code{}, std::move(batch),
-                                  asio::as_tuple(asio::use_awaitable));
+    if (verdict == policy::page_verdict::failed)
+        segment_failed(self, ref);
+    auto batches = settle(f, ref.segment, std::move(batch));
+    if (!batches.empty())
+        co_await send(self, std::move(batches));
 }
 
 // Fetches one page: admission, token, exchange, decode, retries; then delivers it.
@@ -174,6 +328,7 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             // Its window is being fetched again (or ended) since: sending it would only cost.
             c.release(host_gate::outcome::failed);
             f.plan->abandon(ref);
+            co_await settle_without_page(self, ref);
             co_return;
         }
         std::string token;
@@ -277,6 +432,7 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             record_failure(f, ref, final_ec, diag);
             if (f.request.on_failure == failure_policy::stop)
                 finish(self, final_ec, diag, true);
+            co_await settle_without_page(self, ref);
             co_return;
         }
         {
@@ -331,6 +487,35 @@ std::size_t fetch_state::window_of(timestamp t) const noexcept {
         return 0;
     const auto index = static_cast<std::size_t>((t - request.start) / *request.window);
     return std::min(index, windows.size() - 1);
+}
+
+std::optional<std::size_t> fetch_state::owner_window(time_filter belief,
+                                                     const job& j) const noexcept {
+    switch (belief) {
+    case time_filter::finish:
+        return window_of(j.finish_time ? *j.finish_time : j.start_time);
+    case time_filter::ignored:
+        // The server applied no filter, so the fetch applies its own: by start time.
+        if (j.start_time < request.start || j.start_time > request.finish)
+            return std::nullopt;
+        return window_of(j.start_time);
+    default:
+        return window_of(j.start_time);
+    }
+}
+
+std::pair<timestamp, timestamp> fetch_state::query_range(std::size_t segment) const noexcept {
+    const auto key = plan->key(segment);
+    return {windows[key.window].first, windows[plan->last_window(segment)].second};
+}
+
+std::string fetch_state::describe(std::size_t segment) const {
+    const auto [from, to] = query_range(segment);
+    std::string where = "window " + format_iso8601(from) + ".." + format_iso8601(to);
+    if (!request.organizations.empty())
+        where = "organization " + request.organizations[plan->key(segment).org_slot].to_string() +
+                ", " + where;
+    return where;
 }
 
 void finish(const std::shared_ptr<fetch_state>& self, error_code ec, diagnostics diag,
@@ -393,10 +578,21 @@ asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
     }
     f.windows = f.request.windows();
     const std::size_t org_slots = std::max<std::size_t>(1, f.request.organizations.size());
-    f.plan.emplace(org_slots, f.windows.size(), f.request.page_size, f.request.max_drift_refetches);
+    policy::page_plan_limits limits;
+    limits.max_drift_refetches = f.request.max_drift_refetches;
+    limits.max_completeness_refetches = f.request.max_completeness_refetches;
+    limits.max_pages_per_window = f.request.max_pages_per_window;
+    f.plan.emplace(org_slots, f.windows.size(), f.request.page_size, limits);
     for (const auto& key : f.request.skip)
         f.plan->skip(f.plan->segment_of(key));
     f.org_in_flight.assign(org_slots, 0);
+    f.crossers.resize(org_slots);
+    {
+        std::lock_guard lock(f.mutex);
+        f.stats.server_time_filter = f.inference.conclusion();
+    }
+    if (f.inference.conclusion() == time_filter::ignored)
+        merge_windows(f); // stated: one request series per organization from the start
     if (f.request.deadline) {
         f.deadline = f.started + *f.request.deadline;
         f.deadline_timer.expires_at(*f.deadline);

@@ -34,6 +34,13 @@ boost::system::error_code fetch_request::validate(diagnostics& diag) const {
     if (window && (finish - start) / *window > 1'000'000)
         return detail::bad_input(diag, "window", std::to_string(window->count()) + "ms",
                                  "splits the range into more than 1,000,000 windows");
+    if (to_string(server_time_filter) == "unknown")
+        return detail::bad_input(diag, "server_time_filter",
+                                 std::to_string(static_cast<int>(server_time_filter)),
+                                 "is not auto, start, finish, overlap or ignored");
+    if (max_pages_per_window < 1)
+        return detail::bad_input(diag, "max_pages_per_window", std::to_string(max_pages_per_window),
+                                 "must be at least 1");
     const std::size_t slots = organizations.empty() ? 1 : organizations.size();
     const std::size_t window_count = windows().size();
     for (const auto& key : skip)

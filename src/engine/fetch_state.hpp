@@ -8,6 +8,7 @@
 #include <dynjobs/job_stream.hpp>
 #include <dynjobs/policy/dedupe_set.hpp>
 #include <dynjobs/policy/page_plan.hpp>
+#include <dynjobs/policy/time_filter_inference.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -29,8 +30,16 @@ struct fetch_state : std::enable_shared_from_this<fetch_state> {
     fetch_request request;
     std::vector<std::pair<timestamp, timestamp>> windows;
     std::optional<policy::page_plan> plan;
-    /// jobIds delivered, per segment still open (memory goes when the segment settles).
+    /// What the server's time filter does, learnt from the jobs it returns.
+    policy::time_filter_inference inference;
+    /// jobIds delivered, per delegate segment still open (memory goes when it and the segments
+    /// merged into it settle). Holds the jobs that lie within one window.
     std::unordered_map<std::size_t, policy::dedupe_set> seen;
+    /// jobIds delivered that start in one window and finish in another, per organization slot:
+    /// which window returns such a job depends on the server's time filter, and the fetch may
+    /// learn that only after one window delivered it. Few jobs cross a boundary.
+    std::vector<policy::dedupe_set> crossers;
+    bool windows_merged = false;
     std::vector<std::size_t> org_in_flight;
     std::size_t pages_in_flight = 0;
     std::optional<std::chrono::steady_clock::time_point> deadline;
@@ -56,6 +65,14 @@ struct fetch_state : std::enable_shared_from_this<fetch_state> {
 
     /// The window that owns a job starting at `t` (clamped to the first and last).
     std::size_t window_of(timestamp t) const noexcept;
+    /// The window that delivers `j` under the time-filter semantics `belief`; nullopt when `j`
+    /// is outside the fetch (only with a server that ignores the filter).
+    std::optional<std::size_t> owner_window(time_filter belief, const job& j) const noexcept;
+    /// The time range a segment's requests ask for: its window, or from its window to the end
+    /// of the range once other windows were merged into it.
+    std::pair<timestamp, timestamp> query_range(std::size_t segment) const noexcept;
+    /// "organization <guid>, window <start>..<finish>" (no organization when unfiltered).
+    std::string describe(std::size_t segment) const;
 };
 
 /// Cancels the fetch (job_stream::cancel, its destructor, client::cancel): on the strand.

@@ -33,6 +33,7 @@ void complete(next_handler handler, const Executor& via, error_code ec,
 fetch_state::fetch_state(std::shared_ptr<client_state> owner, fetch_request req)
     : client(std::move(owner))
     , request(std::move(req))
+    , inference(request.server_time_filter)
     , started(std::chrono::steady_clock::now())
     , channel(client->strand, std::max<std::size_t>(1, client->config.channel_capacity))
     , wake(client->strand)

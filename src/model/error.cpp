@@ -67,6 +67,12 @@ public:
             return "result set kept changing while paging";
         case errc::pages_failed:
             return "some pages could not be fetched";
+        case errc::incomplete_window:
+            return "a window's pages held fewer jobs than its totalCount";
+        case errc::invalid_next_link:
+            return "nextLink is not a usable link to the next page";
+        case errc::implausible_total:
+            return "totalCount is not believable";
         }
         return "unknown dynjobs error " + std::to_string(value);
     }

@@ -199,6 +199,7 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
         for (auto it = idle.begin(); it != keep; ++it) {
             drop(*it);
             --open;
+            ++stats.closed_idle;
         }
         idle.erase(idle.begin(), keep);
     }
@@ -219,6 +220,7 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
             if (expired(*c, now) || c->peer_closed()) {
                 drop(c);
                 --open;
+                ++stats.closed_idle;
                 continue;
             }
             l.conn = std::move(c);
@@ -244,6 +246,7 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
             l.holds_slot = true;
             if (l.conn && (expired(*l.conn, clock_type::now()) || l.conn->peer_closed())) {
                 drop(l.conn); // keep the slot: the caller opens a new connection in it
+                ++stats.closed_idle;
             }
             co_return error_code{};
         }
@@ -307,8 +310,13 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
                 // response OpenSSL has read it.
                 remember_session(*l.conn);
             }
-            l.give_back(!ec && outcome.keep_alive &&
-                        l.conn->requests < config.max_requests_per_connection);
+            const bool capped = l.conn->requests >= config.max_requests_per_connection;
+            if (!ec && !outcome.keep_alive) {
+                ++stats.closed_by_server;
+            } else if (!ec && capped) {
+                ++stats.retired_request_cap;
+            }
+            l.give_back(!ec && outcome.keep_alive && !capped);
             co_return ec;
         }
     }

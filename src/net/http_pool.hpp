@@ -60,6 +60,12 @@ struct pool_stats {
     /// Exchanges retried on a fresh connection because a reused one was found closed before any
     /// response byte.
     std::uint64_t stale_connection_retries = 0;
+    /// Connections the server ended after a response (no keep-alive: `Connection: close`).
+    std::uint64_t closed_by_server = 0;
+    /// Idle connections dropped unused: past idle_timeout, or closed by the peer while idle.
+    std::uint64_t closed_idle = 0;
+    /// Connections retired after max_requests_per_connection exchanges.
+    std::uint64_t retired_request_cap = 0;
     std::size_t open = 0;
     std::size_t idle = 0;
 };

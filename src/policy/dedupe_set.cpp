@@ -61,10 +61,7 @@ void dedupe_set::grow() {
             slots_[find_slot(k)] = k;
 }
 
-bool dedupe_set::insert(std::string_view job_id) {
-    key k;
-    if (!pack(job_id, k))
-        return others_.emplace(job_id).second;
+bool dedupe_set::insert_packed(const key& k) {
     // Linear probing stays short below a load of 3/4.
     if ((packed_count_ + 1) * 4 > slots_.size() * 3)
         grow();
@@ -74,6 +71,20 @@ bool dedupe_set::insert(std::string_view job_id) {
     slot = k;
     ++packed_count_;
     return true;
+}
+
+bool dedupe_set::insert(std::string_view job_id) {
+    key k;
+    if (!pack(job_id, k))
+        return others_.emplace(job_id).second;
+    return insert_packed(k);
+}
+
+void dedupe_set::absorb(const dedupe_set& other) {
+    for (const key& k : other.slots_)
+        if (k.high != 0)
+            insert_packed(k);
+    others_.insert(other.others_.begin(), other.others_.end());
 }
 
 bool dedupe_set::contains(std::string_view job_id) const {

@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(reconnect_storm_keeps_every_offered_session_alive) {
     ioc.run();
     BOOST_TEST(answered == workers * exchanges_each);
     const auto stats = pool.stats();
-    BOOST_TEST(stats.connections_opened >= 
+    BOOST_TEST(stats.connections_opened >=
                static_cast<std::uint64_t>(workers * exchanges_each / 5));
     // Resumption was really exercised by the storm, not skipped.
     BOOST_TEST(stats.tls_sessions_resumed > stats.connections_opened / 2);

@@ -78,6 +78,10 @@ const std::map<std::string, std::function<void(setup&)>>& inputs() {
          [](setup& s) { s.request.window = std::chrono::milliseconds(0); }},
         {R"(request.window = 1ms over a year)",
          [](setup& s) { s.request.window = std::chrono::milliseconds(1); }},
+        {R"(request.server_time_filter = time_filter{9})",
+         [](setup& s) { s.request.server_time_filter = time_filter{9}; }},
+        {R"(request.max_pages_per_window = 0)",
+         [](setup& s) { s.request.max_pages_per_window = 0; }},
         {R"(request.skip = {{5, 0}} with no organizations)",
          [](setup& s) {
              s.request.skip = {{5, 0}};

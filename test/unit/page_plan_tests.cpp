@@ -54,9 +54,16 @@ std::vector<std::string> make_ids(int n, const std::string& prefix = "J") {
 
 const auto any_org = [](std::size_t) { return true; };
 
+page_plan_limits drift_limit(unsigned refetches) {
+    page_plan_limits limits;
+    limits.max_drift_refetches = refetches;
+    return limits;
+}
+
 // Drives the plan to the end, answering pages in the order they are handed out, `batch` at a
 // time, and returns every job id delivered (with repeats).
-std::multiset<std::string> drain(page_plan& plan, const fake_server& server, std::size_t batch) {
+template <class Server>
+std::multiset<std::string> drain(page_plan& plan, const Server& server, std::size_t batch) {
     std::multiset<std::string> seen;
     while (!plan.done()) {
         std::vector<page_ref> in_flight;
@@ -82,7 +89,7 @@ BOOST_AUTO_TEST_SUITE(page_plans)
 
 BOOST_AUTO_TEST_CASE(page_one_first_then_the_rest_at_once) {
     fake_server server{make_ids(250)};
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     auto first = plan.next(any_org);
     BOOST_TEST_REQUIRE(first.has_value());
     BOOST_TEST(first->page_index == 1);
@@ -106,7 +113,7 @@ BOOST_AUTO_TEST_CASE(every_job_once_across_sizes_and_concurrency) {
     for (int n : {0, 1, 99, 100, 101, 1000}) {
         for (std::size_t batch : {1u, 3u, 64u}) {
             fake_server server{make_ids(n)};
-            page_plan plan(1, 1, 100, 3);
+            page_plan plan(1, 1, 100, drift_limit(3));
             const auto seen = drain(plan, server, batch);
             BOOST_TEST(seen.size() == static_cast<std::size_t>(n), "n=" << n << " batch=" << batch);
             BOOST_TEST(std::set<std::string>(seen.begin(), seen.end()).size() == seen.size());
@@ -117,7 +124,7 @@ BOOST_AUTO_TEST_CASE(every_job_once_across_sizes_and_concurrency) {
 BOOST_AUTO_TEST_CASE(a_silent_cap_replans_with_the_size_the_server_used) {
     fake_server server{make_ids(1000)};
     server.cap = 40;
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     const auto seen = drain(plan, server, 8);
     BOOST_TEST(seen.size() == 1000u);
     BOOST_TEST(std::set<std::string>(seen.begin(), seen.end()).size() == 1000u);
@@ -135,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_cap_without_a_page_size_field_is_read_from_the_job_count)
     no_size_server server;
     server.ids = make_ids(95);
     server.cap = 10;
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     std::multiset<std::string> seen;
     while (!plan.done()) {
         auto p = plan.next(any_org);
@@ -150,7 +157,7 @@ BOOST_AUTO_TEST_CASE(a_cap_without_a_page_size_field_is_read_from_the_job_count)
 
 BOOST_AUTO_TEST_CASE(drift_refetches_the_segment_and_old_pages_become_stale) {
     fake_server server{make_ids(300)};
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     auto p1 = *plan.next(any_org);
     plan.on_page(p1, server.serve(p1));
     auto p2 = *plan.next(any_org);
@@ -179,7 +186,7 @@ BOOST_AUTO_TEST_CASE(drift_refetches_the_segment_and_old_pages_become_stale) {
 
 BOOST_AUTO_TEST_CASE(a_page_shorter_than_planned_is_drift_too) {
     fake_server server{make_ids(300)};
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     auto p1 = *plan.next(any_org);
     plan.on_page(p1, server.serve(p1));
     auto p3 = *plan.next(any_org);
@@ -191,7 +198,7 @@ BOOST_AUTO_TEST_CASE(a_page_shorter_than_planned_is_drift_too) {
 
 BOOST_AUTO_TEST_CASE(endless_drift_fails_the_segment) {
     fake_server server{make_ids(300)};
-    page_plan plan(1, 1, 100, 2);
+    page_plan plan(1, 1, 100, drift_limit(2));
     page_verdict last = page_verdict::accepted;
     int rounds = 0;
     for (auto first = plan.next(any_org); first; first = plan.next(any_org), ++rounds) {
@@ -202,7 +209,7 @@ BOOST_AUTO_TEST_CASE(endless_drift_fails_the_segment) {
         last = plan.on_page(second, server.serve(second));
     }
     BOOST_TEST(rounds == 3); // the first pass and two refetches, which drift again
-    BOOST_TEST((last == page_verdict::drift_unresolved));
+    BOOST_TEST((last == page_verdict::failed));
     BOOST_TEST(plan.drift_refetches() == 2u);
     BOOST_TEST(!plan.complete(0));
     BOOST_TEST(plan.done());
@@ -210,7 +217,7 @@ BOOST_AUTO_TEST_CASE(endless_drift_fails_the_segment) {
 
 BOOST_AUTO_TEST_CASE(a_refetched_window_is_verified_before_it_completes) {
     fake_server server{make_ids(150)};
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     auto p1 = *plan.next(any_org);
     plan.on_page(p1, server.serve(p1));
     auto p2 = *plan.next(any_org);
@@ -236,7 +243,7 @@ BOOST_AUTO_TEST_CASE(a_refetched_window_is_verified_before_it_completes) {
 
 BOOST_AUTO_TEST_CASE(pages_of_a_superseded_generation_are_not_current) {
     fake_server server{make_ids(300)};
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     auto p1 = *plan.next(any_org);
     plan.on_page(p1, server.serve(p1));
     auto p2 = *plan.next(any_org);
@@ -253,7 +260,7 @@ BOOST_AUTO_TEST_CASE(pages_of_a_superseded_generation_are_not_current) {
 BOOST_AUTO_TEST_CASE(without_total_count_pages_follow_the_next_link_query) {
     fake_server server{make_ids(250)};
     server.send_total = false;
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     std::multiset<std::string> seen;
     int pages = 0;
     while (!plan.done()) {
@@ -278,12 +285,12 @@ BOOST_AUTO_TEST_CASE(an_absolute_next_link_works_the_same) {
     fake_server server{make_ids(150)};
     server.send_total = false;
     server.link_path = "https://graph-us.avepointonlineservices.com/dynamicsbackup/jobs";
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     BOOST_TEST(drain(plan, server, 1).size() == 150u);
 }
 
 BOOST_AUTO_TEST_CASE(segments_are_org_major_and_respect_the_org_limit) {
-    page_plan plan(2, 3, 100, 3);
+    page_plan plan(2, 3, 100, drift_limit(3));
     BOOST_TEST(plan.segment_count() == 6u);
     BOOST_TEST(plan.key(4).org_slot == 1u);
     BOOST_TEST(plan.key(4).window == 1u);
@@ -299,7 +306,7 @@ BOOST_AUTO_TEST_CASE(segments_are_org_major_and_respect_the_org_limit) {
 
 BOOST_AUTO_TEST_CASE(skipped_segments_are_never_requested) {
     fake_server server{make_ids(10)};
-    page_plan plan(1, 3, 100, 3);
+    page_plan plan(1, 3, 100, drift_limit(3));
     plan.skip(1);
     std::vector<std::size_t> requested;
     while (!plan.done()) {
@@ -313,7 +320,7 @@ BOOST_AUTO_TEST_CASE(skipped_segments_are_never_requested) {
 
 BOOST_AUTO_TEST_CASE(a_failed_page_fails_its_segment_but_not_the_others) {
     fake_server server{make_ids(250)};
-    page_plan plan(1, 2, 100, 3);
+    page_plan plan(1, 2, 100, drift_limit(3));
     auto a1 = *plan.next(any_org);
     auto b1 = *plan.next(any_org);
     plan.on_failure(a1);
@@ -329,7 +336,7 @@ BOOST_AUTO_TEST_CASE(a_failed_page_fails_its_segment_but_not_the_others) {
 
 BOOST_AUTO_TEST_CASE(a_segment_settles_only_when_no_page_is_outstanding) {
     fake_server server{make_ids(300)};
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100, drift_limit(3));
     auto p1 = *plan.next(any_org);
     plan.on_page(p1, server.serve(p1));
     auto p2 = *plan.next(any_org);
@@ -346,6 +353,191 @@ BOOST_AUTO_TEST_CASE(a_segment_settles_only_when_no_page_is_outstanding) {
     plan.on_page(p3, server.serve(p3));
     BOOST_TEST(plan.settled(0));
     BOOST_TEST(plan.done());
+}
+
+// An offset-paged server whose order of ties changes between requests: each request of a page
+// may return a job another page also returned, and so skip one.
+struct unstable_server : fake_server {
+    mutable unsigned calls = 0;
+    unsigned unstable_calls = 1; // how many requests see the swapped order
+
+    jobs_page serve(const page_ref& ref) const {
+        auto page = fake_server::serve(ref);
+        // The first requests of page 2 see job 99 (page 1's last) where job 100 should be.
+        if (ref.page_index == 2 && calls++ < unstable_calls && !page.jobs.empty())
+            page.jobs.front().job_id = ids[99];
+        return page;
+    }
+};
+
+BOOST_AUTO_TEST_CASE(a_window_short_of_its_total_is_paged_again_one_page_at_a_time) {
+    unstable_server server;
+    server.ids = make_ids(300);
+    page_plan plan(1, 1, 100);
+    auto p1 = *plan.next(any_org);
+    BOOST_TEST((plan.on_page(p1, server.serve(p1)) == page_verdict::accepted));
+    auto p2 = *plan.next(any_org);
+    auto p3 = *plan.next(any_org);
+    BOOST_TEST((plan.on_page(p3, server.serve(p3)) == page_verdict::accepted));
+    // Page 2 repeats job 99 and so never shows job 100: 299 distinct jobs for a total of 300.
+    BOOST_TEST((plan.on_page(p2, server.serve(p2)) == page_verdict::refetch_incomplete));
+    BOOST_TEST(plan.completeness_refetches() == 1u);
+    BOOST_TEST(!plan.complete(0));
+    auto again = *plan.next(any_org);
+    BOOST_TEST(again.page_index == 1);
+    BOOST_TEST(again.generation == 1u);
+    plan.on_page(again, server.serve(again));
+    auto r2 = *plan.next(any_org);
+    BOOST_TEST(!plan.next(any_org).has_value()); // sequential: page 3 waits for page 2
+    plan.on_page(r2, server.serve(r2));
+    auto r3 = *plan.next(any_org);
+    BOOST_TEST(r3.page_index == 3);
+    BOOST_TEST((plan.on_page(r3, server.serve(r3)) == page_verdict::accepted));
+    BOOST_TEST(plan.complete(0));
+}
+
+BOOST_AUTO_TEST_CASE(jobs_found_by_earlier_passes_count_towards_the_total) {
+    // Every pass misses one job, but never the same one: the union completes the window.
+    struct rotating_server : fake_server {
+        mutable unsigned pass = 0;
+        jobs_page serve(const page_ref& ref) const {
+            auto page = fake_server::serve(ref);
+            if (ref.page_index == 1)
+                ++pass;
+            if (!page.jobs.empty() && pass < 3)
+                page.jobs[(pass + ref.page_index) % page.jobs.size()].job_id =
+                    page.jobs.front().job_id;
+            return page;
+        }
+    };
+    rotating_server server;
+    server.ids = make_ids(20);
+    page_plan plan(1, 1, 10);
+    const auto seen = drain(plan, server, 4);
+    BOOST_TEST(plan.complete(0));
+    BOOST_TEST(std::set<std::string>(seen.begin(), seen.end()).size() == 20u);
+}
+
+BOOST_AUTO_TEST_CASE(a_window_that_stays_short_fails_naming_the_missing_count) {
+    unstable_server server;
+    server.ids = make_ids(300);
+    server.unstable_calls = 100; // always
+    page_plan_limits limits;
+    limits.max_completeness_refetches = 2;
+    page_plan plan(1, 1, 100, limits);
+    drain(plan, server, 3);
+    BOOST_TEST(plan.done());
+    BOOST_TEST(!plan.complete(0));
+    BOOST_TEST((plan.failure(0).reason == segment_failure_reason::incomplete));
+    BOOST_TEST(plan.failure(0).missing == 1);
+    BOOST_TEST(plan.completeness_refetches() == 2u);
+    BOOST_TEST(plan.failure(0).detail.find("1 missing") != std::string::npos,
+               plan.failure(0).detail);
+}
+
+BOOST_AUTO_TEST_CASE(an_unbelievable_total_fails_after_asking_page_one_again) {
+    struct lying_server : fake_server {
+        jobs_page serve(const page_ref& ref) const {
+            auto page = fake_server::serve(ref);
+            page.total_count = 1'000'000'000'000'000;
+            page.page_size = 1;
+            page.jobs.resize(std::min<std::size_t>(page.jobs.size(), 1));
+            return page;
+        }
+    };
+    lying_server server;
+    server.ids = make_ids(50);
+    page_plan plan(1, 1, 100, drift_limit(2));
+    for (int ask = 0; ask < 2; ++ask) { // a glitch of one response is asked again
+        auto p1 = *plan.next(any_org);
+        BOOST_TEST((plan.on_page(p1, server.serve(p1)) == page_verdict::refetch));
+    }
+    auto p1 = *plan.next(any_org);
+    BOOST_TEST((plan.on_page(p1, server.serve(p1)) == page_verdict::failed));
+    BOOST_TEST((plan.failure(0).reason == segment_failure_reason::total_not_believable));
+    BOOST_TEST(plan.done());
+    BOOST_TEST(plan.pages_planned() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(pages_that_only_repeat_jobs_end_the_window_after_a_bound) {
+    // totalCount promises 5,000 jobs but every page is page 1 again.
+    struct repeating_server : fake_server {
+        jobs_page serve(const page_ref& ref) const {
+            page_ref first = ref;
+            first.page_index = 1;
+            auto page = fake_server::serve(first);
+            page.total_count = 5000;
+            return page;
+        }
+    };
+    repeating_server server;
+    server.ids = make_ids(100);
+    page_plan plan(1, 1, 100, drift_limit(2));
+    drain(plan, server, 8);
+    BOOST_TEST(plan.done());
+    BOOST_TEST((plan.failure(0).reason == segment_failure_reason::drift_unresolved));
+    BOOST_TEST(plan.failure(0).detail.find("not borne out") != std::string::npos,
+               plan.failure(0).detail);
+    // Each of the 3 passes stops after a handful of pages, not after 50.
+    BOOST_TEST(plan.pages_planned() < 40u);
+}
+
+BOOST_AUTO_TEST_CASE(a_next_link_that_repeats_or_does_not_parse_fails_the_window) {
+    for (const std::string bad :
+         {"/jobs?pageIndex=2&pageSize=100&type=1", "http://[::1", "/jobs"}) {
+        struct looping_server : fake_server {
+            std::string link;
+            jobs_page serve(const page_ref& ref) const {
+                auto page = fake_server::serve(ref);
+                page.total_count.reset();
+                if (ref.page_index >= 2 || link != "/jobs?pageIndex=2&pageSize=100&type=1")
+                    page.next_link = link;
+                return page;
+            }
+        };
+        looping_server server;
+        server.ids = make_ids(1000);
+        server.link = bad;
+        page_plan plan(1, 1, 100);
+        drain(plan, server, 1);
+        BOOST_TEST(plan.done());
+        BOOST_TEST(!plan.complete(0), bad);
+        BOOST_TEST((plan.failure(0).reason == segment_failure_reason::invalid_next_link), bad);
+        BOOST_TEST(plan.pages_planned() <= 3u, bad);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(merged_windows_are_fetched_by_the_first_unfinished_one) {
+    fake_server server{make_ids(10)};
+    page_plan plan(2, 4, 100);
+    // Org 0: window 0 completes, window 1 is in flight, 2 and 3 unopened.
+    auto w0 = *plan.next(any_org);
+    plan.on_page(w0, server.serve(w0));
+    auto w1 = *plan.next(any_org);
+    BOOST_TEST(w1.segment == 1u);
+    BOOST_TEST((plan.take_settled(0) == std::vector<std::size_t>{0}));
+    plan.merge_from(0);
+    BOOST_TEST(plan.delegate(0) == 0u);
+    BOOST_TEST(plan.delegate(1) == 1u);
+    BOOST_TEST(plan.delegate(2) == 1u);
+    BOOST_TEST(plan.delegate(3) == 1u);
+    BOOST_TEST(plan.last_window(1) == 3u);
+    BOOST_TEST(plan.last_window(0) == 0u);
+    BOOST_TEST(!plan.is_current(w1)); // superseded: its window starts again, wider
+    BOOST_TEST((plan.on_page(w1, server.serve(w1)) == page_verdict::stale));
+    std::vector<std::size_t> requested;
+    while (!plan.done()) {
+        auto p = plan.next(any_org);
+        BOOST_TEST_REQUIRE(p.has_value());
+        requested.push_back(p->segment);
+        plan.on_page(*p, server.serve(*p));
+    }
+    // Org 0 asks once more (window 1, for 1..3); org 1 is untouched: its 4 windows.
+    BOOST_TEST((requested == std::vector<std::size_t>{1, 4, 5, 6, 7}));
+    for (std::size_t s = 0; s < 8; ++s)
+        BOOST_TEST(plan.complete(s), s);
+    BOOST_TEST((plan.take_settled(1) == std::vector<std::size_t>{1, 2, 3}));
+    BOOST_TEST(plan.take_settled(1).empty()); // each reported once
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -23,6 +23,8 @@ public:
     /// Adds `job_id`; true when it was not there yet.
     bool insert(std::string_view job_id);
     bool contains(std::string_view job_id) const;
+    /// Adds every id of `other` (windows merged into one keep what each had delivered).
+    void absorb(const dedupe_set& other);
     std::size_t size() const noexcept { return packed_count_ + others_.size(); }
     /// Approximate heap bytes held.
     std::size_t memory_bytes() const noexcept;
@@ -35,6 +37,7 @@ private:
     };
     static bool pack(std::string_view id, key& out) noexcept;
     std::size_t find_slot(const key& k) const noexcept;
+    bool insert_packed(const key& k);
     void grow();
 
     std::vector<key> slots_;
