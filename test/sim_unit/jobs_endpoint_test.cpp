@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(lenient_where_asp_net_is_lenient) {
 BOOST_AUTO_TEST_CASE(error_bodies_stay_valid_json_whatever_the_bytes) {
     jobs_endpoint ep{make_data()};
     const std::string query = "/dynamicsbackup/jobs?type=0&" + all_window + "&organizationId=";
-    for (const std::string value :
+    for (const std::string& value :
          {std::string("%87"), std::string("abc%C3"), std::string("%ED%A0%80%F0%9F%98%80%FF"),
           std::string(99, 'a') + "%C3%A9"}) {
         const http_reply r = ep.handle(query + value, nullptr, base);
