@@ -23,6 +23,12 @@ Server:
   --cert FILE --key FILE  serve this certificate and key instead of generated ones (default:
                         generated)                         e.g. --cert srv.pem --key srv-key.pem
   --threads N           threads serving requests (default 2)             e.g. --threads 4
+Connections (what other servers and load balancers do to them):
+  --idle-timeout D      close a connection idle this long: 200ms, 2s, or milliseconds
+                        (default 60s)                                    e.g. --idle-timeout 200ms
+  --keepalive-requests N  close each connection after N requests, the Nth response saying
+                        Connection: close, as nginx does (default 0: unlimited)
+                                                                 e.g. --keepalive-requests 100
 Data:
   --seed N              dataset seed (default 42)                        e.g. --seed 7
   --orgs N              organizations (default 20)                       e.g. --orgs 100
@@ -86,9 +92,10 @@ sim::next_link_style link_style(std::string_view option, std::string_view v) {
     bad_value(option, v, "published, absolute, null, empty or omitted");
 }
 
-// "50ms", "2s" or a bare number of milliseconds.
-std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
-    constexpr std::int64_t max_ms = 600'000;
+// "50ms", "2s" or a bare number of milliseconds, from min_ms to max_ms; else a usage error
+// saying `expected`.
+std::chrono::milliseconds duration(std::string_view option, std::string_view v, std::int64_t min_ms,
+                                   std::int64_t max_ms, std::string_view expected) {
     std::int64_t unit = 1;
     auto digits = v;
     if (v.ends_with("ms")) {
@@ -100,9 +107,13 @@ std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
     std::int64_t n = 0;
     const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (digits.empty() || ec != std::errc{} || ptr != digits.data() + digits.size() || n < 0 ||
-        n > max_ms / unit)
-        bad_value(option, v, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
+        n > max_ms / unit || n * unit < min_ms)
+        bad_value(option, v, expected);
     return std::chrono::milliseconds(n * unit);
+}
+
+std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
+    return duration(option, v, 0, 600'000, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
 }
 
 } // namespace
@@ -179,6 +190,12 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
                 parse_number<std::int64_t>(opt, reader.value(), 0, 10LL * 365 * 86400));
         else if (opt == "--threads")
             out.threads = parse_number<int>(opt, reader.value(), 1, 64);
+        else if (opt == "--idle-timeout")
+            cfg.idle_timeout = duration(opt, reader.value(), 1, 3'600'000,
+                                        "a timeout from 1ms to 3600s: 200ms, 2s, or milliseconds");
+        else if (opt == "--keepalive-requests")
+            cfg.keepalive_requests =
+                parse_number<std::size_t>(opt, reader.value(), 0, 1'000'000'000);
         else
             reader.unknown();
     }

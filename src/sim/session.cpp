@@ -85,6 +85,7 @@ private:
         }
         bool graceful = !ec;
         beast::flat_buffer buffer;
+        std::size_t served = 0;
         while (!ec && !aborted_) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(16 * 1024);
@@ -93,6 +94,8 @@ private:
             tcp.expires_after(sim_->config.idle_timeout);
             co_await http::async_read(stream_, buffer, parser, with_ec(ec));
             if (ec) {
+                if (ec == beast::error::timeout)
+                    sim_->count(&sim_counters::closed_idle);
                 graceful = false; // peer gone, timed out or sent garbage: nothing to say to it
                 break;
             }
@@ -105,10 +108,18 @@ private:
                               id_,
                               is_tls};
             wire_plan plan = route(*sim_, view);
-            const bool keep_alive = req.keep_alive() && !plan.close;
+            const bool client_keeps_alive = req.keep_alive() && !plan.close;
+            const std::size_t limit = sim_->config.keepalive_requests;
+            const bool limit_reached = limit != 0 && ++served >= limit;
+            const bool keep_alive = client_keeps_alive && !limit_reached;
             graceful = co_await play(plan, keep_alive, ec);
-            if (!keep_alive)
+            if (ec || aborted_)
                 break;
+            if (!keep_alive) {
+                if (client_keeps_alive)
+                    sim_->count(&sim_counters::closed_keepalive_limit);
+                break;
+            }
         }
         co_await finish(graceful && !aborted_);
         sim_->remove_connection(id_);

@@ -63,6 +63,11 @@ void simulator::impl::remove_connection(std::uint64_t id) {
     connections.erase(id);
 }
 
+void simulator::impl::count(std::uint64_t sim_counters::*counter) {
+    std::lock_guard lock(mutex);
+    ++(counters.*counter);
+}
+
 // ---------------------------------------------------------------- start-up helpers
 
 namespace {
@@ -216,6 +221,9 @@ error_code simulator::start(diagnostics& diag) {
     if (cfg.token_lifetime.count() < 0)
         return invalid(diag, "token_lifetime", std::to_string(cfg.token_lifetime.count()),
                        "token_lifetime must not be negative");
+    if (cfg.idle_timeout.count() <= 0)
+        return invalid(diag, "idle_timeout", std::to_string(cfg.idle_timeout.count()),
+                       "idle_timeout must be positive");
     if (auto e = check_clients(cfg.clients, diag))
         return e;
 

@@ -118,6 +118,9 @@ struct simulator::impl : std::enable_shared_from_this<simulator::impl> {
     /// Registers a new connection; returns its id, or 0 when stopped (the caller then closes).
     std::uint64_t add_connection(std::weak_ptr<detail::connection_base> c);
     void remove_connection(std::uint64_t id);
+
+    /// Adds one to a counter (sim_counters::closed_idle, ...). Takes `mutex`.
+    void count(std::uint64_t sim_counters::*counter);
 };
 
 namespace detail {

@@ -153,4 +153,46 @@ BOOST_AUTO_TEST_CASE(help_text_mentions_every_option_it_parses) {
     BOOST_TEST(parse({"-h"}).help);
 }
 
+namespace {
+
+/// Each option in `names` is in sim_help().
+void in_help(std::initializer_list<std::string_view> names) {
+    const std::string help = sim_help();
+    for (std::string_view name : names)
+        BOOST_TEST(help.find(name) != std::string::npos, name);
+}
+
+struct bad_case {
+    args given;
+    std::vector<std::string_view> named;
+};
+
+/// Each case is a usage error naming what its `named` lists.
+void refused(std::initializer_list<bad_case> cases) {
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT("arguments starting " << c.given.list.front()) {
+            check_names(usage_message([&] { parse(c.given); }), c.named);
+        }
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(idle_timeout_and_keepalive_requests) {
+    BOOST_TEST(parse({}).config.idle_timeout.count() == 60'000);
+    BOOST_TEST(parse({}).config.keepalive_requests == 0u);
+    const auto o = parse({"--idle-timeout", "200ms", "--keepalive-requests", "100"});
+    BOOST_TEST(o.config.idle_timeout.count() == 200);
+    BOOST_TEST(o.config.keepalive_requests == 100u);
+    BOOST_TEST(parse({"--idle-timeout", "2s"}).config.idle_timeout.count() == 2000);
+    BOOST_TEST(parse({"--idle-timeout", "75"}).config.idle_timeout.count() == 75);
+    refused({
+        {{"--idle-timeout", "0"}, {"--idle-timeout", "'0'"}},
+        {{"--idle-timeout", "3601s"}, {"--idle-timeout", "'3601s'"}},
+        {{"--idle-timeout", "1m"}, {"--idle-timeout", "'1m'"}},
+        {{"--keepalive-requests", "-1"}, {"--keepalive-requests", "'-1'"}},
+    });
+    in_help({"--idle-timeout", "--keepalive-requests"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

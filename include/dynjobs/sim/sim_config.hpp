@@ -76,9 +76,15 @@ struct sim_config {
     /// every organization.
     std::vector<registered_client> clients;
 
-    /// A connection idle this long between requests is closed (as gateways do); 60 s lets a
-    /// client keep connections in a pool between bursts.
-    std::chrono::seconds idle_timeout{60};
+    /// A connection idle this long between requests is closed (as gateways do), without a TLS
+    /// close_notify; 60 s lets a client keep connections in a pool between bursts. In
+    /// milliseconds so that a test can play a server that drops idle connections fast (200 ms).
+    std::chrono::milliseconds idle_timeout{60'000};
+    /// Requests served on one connection before the server ends it, as nginx's
+    /// keepalive_requests: the Nth response carries `Connection: close`, then the server sends a
+    /// TLS close_notify and closes the socket once the client answers it (at most 2 s later).
+    /// 0 = unlimited, the default (a client may keep one connection for a whole backfill).
+    std::size_t keepalive_requests = 0;
     /// Longest a TLS handshake, a request read or one write may take before the connection is
     /// dropped; bounds what a stuck client can hold. 30 s.
     std::chrono::seconds io_timeout{30};

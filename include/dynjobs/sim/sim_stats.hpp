@@ -36,6 +36,11 @@ struct sim_counters {
     std::uint64_t rate_limited = 0;               ///< 429s from the real rate limiter
     std::uint64_t connections_accepted = 0;       ///< TCP connections accepted (both ports)
     std::uint64_t tls_handshake_failures = 0;     ///< e.g. a client offering only TLS 1.1
+
+    // Connections the server itself closed, by cause. Not counted: a client closing, stop(),
+    // a failed handshake, a client that sent garbage or asked for `Connection: close`.
+    std::uint64_t closed_keepalive_limit = 0; ///< after sim_config::keepalive_requests requests
+    std::uint64_t closed_idle = 0;            ///< sim_config::idle_timeout passed in a request read
 };
 
 } // namespace dynjobs::sim
