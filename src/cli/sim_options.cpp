@@ -29,6 +29,9 @@ Connections (what other servers and load balancers do to them):
   --keepalive-requests N  close each connection after N requests, the Nth response saying
                         Connection: close, as nginx does (default 0: unlimited)
                                                                  e.g. --keepalive-requests 100
+  --close-all-every N   every N jobs requests, close every open connection: idle ones at once,
+                        busy ones after their response (default 0: never)
+                                                                 e.g. --close-all-every 500
 Data:
   --seed N              dataset seed (default 42)                        e.g. --seed 7
   --orgs N              organizations (default 20)                       e.g. --orgs 100
@@ -55,13 +58,12 @@ Weather:
   --token-lifetime S    access token lifetime in seconds (default 3600)  e.g. --token-lifetime 60
   --help                this text
 )";
-} // namespace
 
-std::string sim_help() {
-    std::string out(sim_usage);
-    out += "\nFault kinds (--fault KIND, and what --fault-rate draws from):\n ";
+/// The names of `kinds`, wrapped before column 96, each line indented by two spaces.
+void list_kinds(std::string& out, const std::vector<sim::fault_kind>& kinds) {
+    out += " ";
     std::size_t column = 1;
-    for (auto kind : sim::all_fault_kinds()) {
+    for (auto kind : kinds) {
         const auto name = sim::to_string(kind);
         if (column + name.size() + 1 > 96) {
             out += "\n ";
@@ -72,6 +74,17 @@ std::string sim_help() {
         column += name.size() + 1;
     }
     out += "\n";
+}
+
+} // namespace
+
+std::string sim_help() {
+    std::string out(sim_usage);
+    out += "\nFault kinds (--fault KIND, and what --fault-rate draws from):\n";
+    list_kinds(out, sim::all_fault_kinds());
+    out += "Other servers' ways (--fault KIND only): close-after answers in full, then drops the\n"
+           "connection:\n";
+    list_kinds(out, sim::server_quirk_fault_kinds());
     return out;
 }
 
@@ -196,6 +209,9 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         else if (opt == "--keepalive-requests")
             cfg.keepalive_requests =
                 parse_number<std::size_t>(opt, reader.value(), 0, 1'000'000'000);
+        else if (opt == "--close-all-every")
+            cfg.close_all_every =
+                parse_number<std::uint64_t>(opt, reader.value(), 0, 1'000'000'000);
         else
             reader.unknown();
     }

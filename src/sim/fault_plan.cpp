@@ -14,7 +14,7 @@ struct kind_name {
     fault_kind kind;
     std::string_view name;
 };
-constexpr std::array<kind_name, 18> kind_names{{
+constexpr std::array<kind_name, 19> kind_names{{
     {fault_kind::none, "none"},
     {fault_kind::throttle_429, "429"},
     {fault_kind::throttle_429_fractional, "429-frac"},
@@ -33,6 +33,7 @@ constexpr std::array<kind_name, 18> kind_names{{
     {fault_kind::revoke_token, "revoke"},
     {fault_kind::drift_insert, "drift-insert"},
     {fault_kind::drift_remove, "drift-remove"},
+    {fault_kind::close_after_response, "close-after"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -86,7 +87,20 @@ const std::vector<fault_kind>& all_fault_kinds() {
     static const std::vector<fault_kind> kinds = [] {
         std::vector<fault_kind> v;
         for (const auto& n : kind_names) {
-            if (n.kind != fault_kind::none) {
+            if (n.kind != fault_kind::none && n.kind <= fault_kind::drift_remove) {
+                v.push_back(n.kind);
+            }
+        }
+        return v;
+    }();
+    return kinds;
+}
+
+const std::vector<fault_kind>& server_quirk_fault_kinds() {
+    static const std::vector<fault_kind> kinds = [] {
+        std::vector<fault_kind> v;
+        for (const auto& n : kind_names) {
+            if (n.kind > fault_kind::drift_remove) {
                 v.push_back(n.kind);
             }
         }

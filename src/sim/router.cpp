@@ -168,6 +168,7 @@ void apply_fault(const fault_plan& plan, fault_kind k, wire_plan& out, Answer&& 
     case fault_kind::reset_mid_body:
     case fault_kind::truncated_body:
     case fault_kind::trickle_body:
+    case fault_kind::close_after_response:
         out.transport_fault = k;
         out.trickle_chunk_bytes = std::max<std::size_t>(1, cfg.trickle_chunk_bytes);
         out.trickle_interval = cfg.trickle_interval;
@@ -281,13 +282,22 @@ wire_plan route(simulator::impl& sim, const request_view& rq) {
     out.delay += sim.config.latency;
     entry.status = out.transport_fault == fault_kind::close_before_response ? 0 : out.reply.status;
 
-    std::lock_guard lock(sim.mutex);
-    ++sim.counters.requests;
-    if (path == token_path)
-        ++sim.counters.token_requests;
-    else if (path == jobs_path)
-        ++sim.counters.jobs_requests;
-    sim.record(std::move(entry));
+    bool drain = false;
+    {
+        std::lock_guard lock(sim.mutex);
+        ++sim.counters.requests;
+        if (path == token_path) {
+            ++sim.counters.token_requests;
+        } else if (path == jobs_path) {
+            ++sim.counters.jobs_requests;
+            const std::uint64_t every = sim.config.close_all_every;
+            drain = every != 0 && sim.counters.jobs_requests % every == 0;
+        }
+        sim.record(std::move(entry));
+    }
+    // This request's own connection is among those drained: it closes after this response.
+    if (drain)
+        sim.close_all_connections();
     return out;
 }
 

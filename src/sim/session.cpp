@@ -63,6 +63,18 @@ public:
         beast::get_lowest_layer(stream_).close();
         timer_.cancel();
     }
+    void close_when_idle() override {
+        if (aborted_ || drained_)
+            return;
+        drained_ = true;
+        // Between requests (or still in the handshake): closed at once, as a draining load
+        // balancer drops idle connections; a busy one is closed by serve() after its response.
+        if (!busy_) {
+            if (beast::get_lowest_layer(stream_).socket().is_open())
+                sim_->count(&sim_counters::closed_close_all);
+            abort();
+        }
+    }
     asio::any_io_executor executor() override { return timer_.get_executor(); }
 
     void set_id(std::uint64_t id) { id_ = id; }
@@ -99,6 +111,7 @@ private:
                 graceful = false; // peer gone, timed out or sent garbage: nothing to say to it
                 break;
             }
+            busy_ = true;
             const auto& req = parser.get();
             request_view view{req.method_string(),
                               req.target(),
@@ -113,11 +126,16 @@ private:
             const bool limit_reached = limit != 0 && ++served >= limit;
             const bool keep_alive = client_keeps_alive && !limit_reached;
             graceful = co_await play(plan, keep_alive, ec);
+            busy_ = false;
             if (ec || aborted_)
                 break;
             if (!keep_alive) {
                 if (client_keeps_alive)
                     sim_->count(&sim_counters::closed_keepalive_limit);
+                break;
+            }
+            if (drained_) {
+                sim_->count(&sim_counters::closed_close_all);
                 break;
             }
         }
@@ -151,6 +169,7 @@ private:
         switch (plan.transport_fault) {
         case fault_kind::close_before_response:
             hard_close(false);
+            sim_->count(&sim_counters::closed_fault);
             ec = asio::error::connection_aborted;
             co_return false;
         case fault_kind::reset_mid_body:
@@ -160,6 +179,7 @@ private:
             bytes.append(body, 0, body.size() / 2);
             co_await write(bytes, ec);
             hard_close(plan.transport_fault == fault_kind::reset_mid_body);
+            sim_->count(&sim_counters::closed_fault);
             ec = asio::error::connection_aborted;
             co_return false;
         }
@@ -178,6 +198,14 @@ private:
             std::string bytes = serialize_head(plan.reply, body.size(), keep_alive);
             bytes += body; // one write: one TLS record batch, no Nagle interplay
             co_await write(bytes, ec);
+            if (!ec && plan.transport_fault == fault_kind::close_after_response) {
+                // The response said keep-alive: the client finds out when it reuses the
+                // connection, as with a server that dropped it while it sat in a pool.
+                hard_close(false);
+                sim_->count(&sim_counters::closed_fault);
+                ec = asio::error::connection_aborted;
+                co_return false;
+            }
             co_return !ec;
         }
         }
@@ -216,6 +244,10 @@ private:
     asio::steady_timer timer_;
     std::uint64_t id_ = 0;
     bool aborted_ = false;
+    /// A request is being answered (from its last byte read to its response written).
+    bool busy_ = false;
+    /// A close_all_every drain asked this connection to close.
+    bool drained_ = false;
 };
 
 using tls_stream = asio::ssl::stream<beast::tcp_stream>;

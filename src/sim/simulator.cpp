@@ -63,6 +63,20 @@ void simulator::impl::remove_connection(std::uint64_t id) {
     connections.erase(id);
 }
 
+void simulator::impl::close_all_connections() {
+    std::vector<std::shared_ptr<detail::connection_base>> open;
+    {
+        std::lock_guard lock(mutex);
+        ++counters.close_all_drains;
+        for (auto& [id, weak] : connections)
+            if (auto c = weak.lock())
+                open.push_back(std::move(c));
+    }
+    // As in stop(): a socket is only touched on its own strand.
+    for (auto& c : open)
+        asio::post(c->executor(), [c] { c->close_when_idle(); });
+}
+
 void simulator::impl::count(std::uint64_t sim_counters::*counter) {
     std::lock_guard lock(mutex);
     ++(counters.*counter);
@@ -347,7 +361,9 @@ std::vector<organization> simulator::organizations() const {
 
 sim_counters simulator::counters() const {
     std::lock_guard lock(impl_->mutex);
-    return impl_->counters;
+    sim_counters snapshot = impl_->counters;
+    snapshot.connections_open = impl_->connections.size();
+    return snapshot;
 }
 
 std::vector<request_log_entry> simulator::request_log() const {

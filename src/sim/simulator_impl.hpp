@@ -33,12 +33,16 @@ namespace dynjobs::sim {
 
 namespace detail {
 
-/// What the session registry needs from a connection: a way to abort it from stop().
+/// What the session registry needs from a connection: a way to abort it from stop(), and to
+/// close it for a close_all_every drain.
 class connection_base {
 public:
     virtual ~connection_base() = default;
     /// Closes the socket and cancels timers. Must run on the connection's strand.
     virtual void abort() = 0;
+    /// Closes the connection now when it has no request in progress, else right after the
+    /// response it is answering. Must run on the connection's strand.
+    virtual void close_when_idle() = 0;
     /// The connection's strand, to post abort() to.
     virtual boost::asio::any_io_executor executor() = 0;
 };
@@ -47,7 +51,8 @@ public:
 struct wire_plan {
     http_reply reply;
     /// Transport faults the session plays (close_before_response, reset_mid_body,
-    /// truncated_body, trickle_body); everything else is already in `reply`.
+    /// truncated_body, trickle_body, close_after_response); everything else is already in
+    /// `reply`.
     fault_kind transport_fault = fault_kind::none;
     /// Waited before the first byte: sim_config::latency plus a delay_first_byte fault.
     std::chrono::milliseconds delay{0};
@@ -118,6 +123,10 @@ struct simulator::impl : std::enable_shared_from_this<simulator::impl> {
     /// Registers a new connection; returns its id, or 0 when stopped (the caller then closes).
     std::uint64_t add_connection(std::weak_ptr<detail::connection_base> c);
     void remove_connection(std::uint64_t id);
+
+    /// A close_all_every drain: every registered connection is told to close_when_idle() (on
+    /// its strand), and the drain is counted. Takes `mutex`: the caller must not hold it.
+    void close_all_connections();
 
     /// Adds one to a counter (sim_counters::closed_idle, ...). Takes `mutex`.
     void count(std::uint64_t sim_counters::*counter);

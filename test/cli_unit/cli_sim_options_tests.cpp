@@ -195,4 +195,11 @@ BOOST_AUTO_TEST_CASE(idle_timeout_and_keepalive_requests) {
     in_help({"--idle-timeout", "--keepalive-requests"});
 }
 
+BOOST_AUTO_TEST_CASE(close_all_every) {
+    BOOST_TEST(parse({}).config.close_all_every == 0u);
+    BOOST_TEST(parse({"--close-all-every", "500"}).config.close_all_every == 500u);
+    refused({{{"--close-all-every", "often"}, {"--close-all-every", "'often'"}}});
+    in_help({"--close-all-every", "close-after"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

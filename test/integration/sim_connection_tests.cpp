@@ -229,7 +229,7 @@ BOOST_AUTO_TEST_CASE(keepalive_requests_closes_after_the_nth_response) {
     BOOST_TEST((p.wait_for_close(2s) == link::closed));
     const auto c = counters_when(fx.sim(), [](const auto& c) { return c.closed_keepalive_limit; });
     BOOST_TEST(c.closed_keepalive_limit == 1u);
-    BOOST_TEST(c.closed_idle == 0u);
+    BOOST_TEST(c.closed_fault + c.closed_idle + c.closed_close_all == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_limit_a_connection_stays_open) {
@@ -256,6 +256,80 @@ BOOST_AUTO_TEST_CASE(idle_timeout_closes_a_quiet_connection) {
     BOOST_TEST(waited < 3s);
     const auto c = counters_when(fx.sim(), [](const auto& c) { return c.closed_idle; });
     BOOST_TEST(c.closed_idle == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(close_after_answers_in_full_then_drops_the_connection) {
+    sim_fixture fx;
+    const std::string token = fx.token();
+    sim::fault_config faults;
+    sim::fault_rule rule;
+    rule.kind = sim::fault_kind::close_after_response;
+    rule.path = "/dynamicsbackup/jobs";
+    faults.schedule.push_back(rule);
+    fx.sim().set_fault_config(faults);
+
+    ticket_jar jar(fx.sim().ca_pem());
+    probe p(fx.sim().https_port(), jar);
+    const auto res = p.get(jobs_target("type=0", 1, 10), token);
+    BOOST_TEST(res.result_int() == 200u);
+    BOOST_TEST(connection_header(res) == "keep-alive"); // nothing warns the client
+    const auto body = boost::json::parse(res.body()).as_object();
+    BOOST_TEST(body.at("jobs").as_array().size() == 10u);
+    BOOST_TEST((p.wait_for_close(2s) == link::closed));
+    http::response<http::string_body> again;
+    BOOST_TEST(p.try_get(jobs_target("type=0", 2, 10), again, token).failed());
+
+    const auto c = counters_when(fx.sim(), [](const auto& c) { return c.closed_fault; });
+    BOOST_TEST(c.closed_fault == 1u);
+    BOOST_TEST(c.by_fault.at(sim::fault_kind::close_after_response) == 1u);
+    // Only that response: a new connection is served as usual.
+    probe fresh(fx.sim().https_port(), jar);
+    BOOST_TEST(fresh.get(jobs_target("type=0", 2, 10), token).result_int() == 200u);
+    BOOST_TEST((fresh.wait_for_close(200ms) == link::open));
+}
+
+BOOST_AUTO_TEST_CASE(close_all_every_closes_every_open_connection_at_once) {
+    auto config = small_sim_config();
+    config.close_all_every = 4;
+    sim_fixture fx(config);
+    const std::string token = fx.token();
+    // The token's connection must be gone, so that only the probes are open when the drain comes.
+    BOOST_TEST_REQUIRE(counters_when(fx.sim(), [](const auto& c) {
+                           return c.connections_open == 0;
+                       }).connections_open == 0u);
+
+    ticket_jar jar(fx.sim().ca_pem());
+    std::vector<std::unique_ptr<probe>> idle;
+    for (int i = 1; i <= 3; ++i) {
+        idle.push_back(std::make_unique<probe>(fx.sim().https_port(), jar));
+        BOOST_TEST(idle.back()->get(jobs_target("type=0", i, 10), token).result_int() == 200u);
+    }
+    for (auto& p : idle) // three jobs requests: no drain yet
+        BOOST_TEST((p->wait_for_close(50ms) == link::open));
+
+    probe fourth(fx.sim().https_port(), jar);
+    const auto res = fourth.get(jobs_target("type=0", 4, 10), token);
+    BOOST_TEST(res.result_int() == 200u); // answered in full before its connection closes
+    BOOST_TEST(boost::json::parse(res.body()).as_object().at("jobs").as_array().size() == 10u);
+    BOOST_TEST((fourth.wait_for_close(2s) == link::closed));
+    for (auto& p : idle)
+        BOOST_TEST((p->wait_for_close(2s) == link::closed));
+
+    const auto c = counters_when(fx.sim(), [](const auto& c) { return c.closed_close_all >= 4; });
+    BOOST_TEST(c.close_all_drains == 1u);
+    BOOST_TEST(c.closed_close_all == 4u);
+    BOOST_TEST(c.jobs_requests == 4u);
+    // The server goes on: a new connection is served, and the 8th jobs request drains again.
+    std::vector<std::unique_ptr<probe>> next;
+    for (int i = 5; i <= 8; ++i) {
+        next.push_back(std::make_unique<probe>(fx.sim().https_port(), jar));
+        BOOST_TEST(next.back()->get(jobs_target("type=0", i, 10), token).result_int() == 200u);
+    }
+    for (auto& p : next)
+        BOOST_TEST((p->wait_for_close(2s) == link::closed));
+    BOOST_TEST(counters_when(fx.sim(), [](const auto& c) {
+                   return c.closed_close_all >= 8;
+               }).close_all_drains == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

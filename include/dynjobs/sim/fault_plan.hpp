@@ -36,14 +36,23 @@ enum class fault_kind {
     revoke_token,                ///< "revoke": revoke the caller's token, then answer 401
     drift_insert,                ///< "drift-insert": insert a matching job before answering
     drift_remove,                ///< "drift-remove": remove the first match before answering
+    /// "close-after": the whole response (saying keep-alive), then the connection is closed at
+    /// once, without close_notify: the client learns only when it reuses the stale connection.
+    close_after_response,
 };
 
 /// The text name of a kind ("429-frac", "drift-insert", ...).
 std::string_view to_string(fault_kind k) noexcept;
 /// Parses a text name (exact, case-insensitive). Nullopt for anything else.
 std::optional<fault_kind> parse_fault_kind(std::string_view text) noexcept;
-/// Every kind but none, in enum order: the default pool of random faults.
+/// The default pool of random faults, in enum order: every kind but none from throttle_429 to
+/// drift_remove, the bad moments of a server that a correct client gets through by retrying or
+/// by waiting. The kinds after them are not in it: see server_quirk_fault_kinds().
 const std::vector<fault_kind>& all_fault_kinds();
+/// The kinds that play how servers other than the simulator behave (stale keep-alive
+/// connections, pages that lie), in enum order. Drawn at random only when listed in
+/// fault_config::kinds; scheduled with --fault like any other kind.
+const std::vector<fault_kind>& server_quirk_fault_kinds();
 
 /// One scheduled fault: the `nth` request matching the rule's criteria (and the `times - 1`
 /// matching requests after it) get `kind`. Each rule counts the requests it matches on its own.

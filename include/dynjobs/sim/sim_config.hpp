@@ -85,6 +85,12 @@ struct sim_config {
     /// TLS close_notify and closes the socket once the client answers it (at most 2 s later).
     /// 0 = unlimited, the default (a client may keep one connection for a whole backfill).
     std::size_t keepalive_requests = 0;
+    /// Every this many requests to /dynamicsbackup/jobs (counted over the whole server, whatever
+    /// the connection), every open connection is closed: one with no request in progress at once
+    /// (no close_notify), the others right after the response they are answering, which still
+    /// says keep-alive. Plays a load balancer draining a backend, where many pooled connections
+    /// go stale at the same moment. 0 = never, the default.
+    std::uint64_t close_all_every = 0;
     /// Longest a TLS handshake, a request read or one write may take before the connection is
     /// dropped; bounds what a stuck client can hold. 30 s.
     std::chrono::seconds io_timeout{30};

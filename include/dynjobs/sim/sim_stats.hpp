@@ -35,12 +35,16 @@ struct sim_counters {
     std::uint64_t tokens_issued = 0;              ///< access tokens handed out
     std::uint64_t rate_limited = 0;               ///< 429s from the real rate limiter
     std::uint64_t connections_accepted = 0;       ///< TCP connections accepted (both ports)
+    std::uint64_t connections_open = 0;           ///< of which open when the snapshot was taken
     std::uint64_t tls_handshake_failures = 0;     ///< e.g. a client offering only TLS 1.1
 
     // Connections the server itself closed, by cause. Not counted: a client closing, stop(),
     // a failed handshake, a client that sent garbage or asked for `Connection: close`.
     std::uint64_t closed_keepalive_limit = 0; ///< after sim_config::keepalive_requests requests
     std::uint64_t closed_idle = 0;            ///< sim_config::idle_timeout passed in a request read
+    std::uint64_t closed_close_all = 0;       ///< by a sim_config::close_all_every drain
+    std::uint64_t closed_fault = 0;     ///< by a fault: close, reset, truncate and close-after
+    std::uint64_t close_all_drains = 0; ///< how many close_all_every drains happened
 };
 
 } // namespace dynjobs::sim
