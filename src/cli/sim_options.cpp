@@ -32,6 +32,10 @@ Connections (what other servers and load balancers do to them):
   --close-all-every N   every N jobs requests, close every open connection: idle ones at once,
                         busy ones after their response (default 0: never)
                                                                  e.g. --close-all-every 500
+  --tls-tickets N       TLS 1.3 session tickets sent per full handshake, 0 to 100 (default 2)
+                                                                         e.g. --tls-tickets 4
+  --no-session-resumption  no TLS session tickets and no session cache: every handshake is a
+                        full one (default: resumption allowed)
 Data:
   --seed N              dataset seed (default 42)                        e.g. --seed 7
   --orgs N              organizations (default 20)                       e.g. --orgs 100
@@ -135,6 +139,7 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
     sim_options out;
     sim::sim_config& cfg = out.config;
     cfg.cert_dir = std::filesystem::temp_directory_path() / "dynjobs-sim";
+    bool tickets_given = false; // with --no-session-resumption, a contradiction
     arg_reader reader(args);
     while (reader.next()) {
         const std::string_view opt = reader.option();
@@ -212,11 +217,20 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         else if (opt == "--close-all-every")
             cfg.close_all_every =
                 parse_number<std::uint64_t>(opt, reader.value(), 0, 1'000'000'000);
-        else
+        else if (opt == "--tls-tickets") {
+            cfg.tls_session_tickets = parse_number<std::size_t>(opt, reader.value(), 0, 100);
+            tickets_given = true;
+        } else if (opt == "--no-session-resumption") {
+            reader.no_value();
+            cfg.session_resumption = false;
+        } else
             reader.unknown();
     }
     if (cfg.cert_file.empty() != cfg.key_file.empty())
         throw usage_error{"--cert and --key go together: give both or neither"};
+    if (tickets_given && !cfg.session_resumption)
+        throw usage_error{"--tls-tickets and --no-session-resumption contradict each other; "
+                          "give one"};
     return out;
 }
 

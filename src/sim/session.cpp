@@ -18,6 +18,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <openssl/ssl.h>
+
 #include <array>
 
 namespace dynjobs::sim::detail {
@@ -90,10 +92,7 @@ private:
         if constexpr (is_tls) {
             tcp.expires_after(sim_->config.io_timeout);
             co_await stream_.async_handshake(asio::ssl::stream_base::server, with_ec(ec));
-            if (ec) {
-                std::lock_guard lock(sim_->mutex);
-                ++sim_->counters.tls_handshake_failures;
-            }
+            count_handshake(ec);
         }
         bool graceful = !ec;
         beast::flat_buffer buffer;
@@ -141,6 +140,20 @@ private:
         }
         co_await finish(graceful && !aborted_);
         sim_->remove_connection(id_);
+    }
+
+    /// Counts a finished handshake: failed (unless stop() or a drain cut it), full or resumed.
+    void count_handshake(const error_code& ec) {
+        if (ec) {
+            if (!aborted_)
+                sim_->count(&sim_counters::tls_handshake_failures);
+            return;
+        }
+        const bool resumed = SSL_session_reused(stream_.native_handle()) == 1;
+        std::lock_guard lock(sim_->mutex);
+        ++sim_->counters.tls_handshakes;
+        if (resumed)
+            ++sim_->counters.tls_resumed_handshakes;
     }
 
     /// Waits `d` on the connection's timer; false when aborted meanwhile.

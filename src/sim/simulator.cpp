@@ -86,6 +86,9 @@ void simulator::impl::count(std::uint64_t sim_counters::*counter) {
 
 namespace {
 
+/// sim_config::tls_session_tickets' ceiling: every ticket costs the client a message to read.
+constexpr std::size_t max_tls_session_tickets = 100;
+
 error_code invalid(diagnostics& diag, std::string field, std::string value, std::string message) {
     diag.field = std::move(field);
     diag.value = std::move(value);
@@ -115,8 +118,8 @@ error_code check_clients(std::vector<registered_client>& clients, diagnostics& d
     return {};
 }
 
-error_code make_tls_context(const server_pki& pki, std::optional<asio::ssl::context>& out,
-                            diagnostics& diag) {
+error_code make_tls_context(const server_pki& pki, const sim_config& cfg,
+                            std::optional<asio::ssl::context>& out, diagnostics& diag) {
     asio::ssl::context ctx(asio::ssl::context::tls_server);
     error_code ec;
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -125,6 +128,18 @@ error_code make_tls_context(const server_pki& pki, std::optional<asio::ssl::cont
     // TLS 1.2 and 1.3 only, as the real service: older clients must fail the handshake.
     if (!ec && SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1)
         ec = detail::last_openssl_error();
+    SSL_CTX* native = ctx.native_handle();
+    if (cfg.session_resumption) {
+        if (!ec && SSL_CTX_set_num_tickets(native, cfg.tls_session_tickets) != 1)
+            ec = detail::last_openssl_error();
+    } else {
+        // Each way to resume is shut: TLS 1.2 tickets, TLS 1.3 tickets (with SSL_OP_NO_TICKET
+        // alone OpenSSL would still send stateful 1.3 tickets) and TLS 1.2 session ids.
+        SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+        SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+        if (!ec && SSL_CTX_set_num_tickets(native, 0) != 1)
+            ec = detail::last_openssl_error();
+    }
     if (!ec)
         ctx.use_certificate_chain(asio::buffer(pki.server_cert_pem), ec);
     if (!ec)
@@ -238,6 +253,10 @@ error_code simulator::start(diagnostics& diag) {
     if (cfg.idle_timeout.count() <= 0)
         return invalid(diag, "idle_timeout", std::to_string(cfg.idle_timeout.count()),
                        "idle_timeout must be positive");
+    if (cfg.tls_session_tickets > max_tls_session_tickets)
+        return invalid(diag, "tls_session_tickets", std::to_string(cfg.tls_session_tickets),
+                       "tls_session_tickets must be at most " +
+                           std::to_string(max_tls_session_tickets));
     if (auto e = check_clients(cfg.clients, diag))
         return e;
 
@@ -256,7 +275,7 @@ error_code simulator::start(diagnostics& diag) {
             s.ca_file = cfg.cert_dir / "ca.pem";
         }
     }
-    if (auto e = make_tls_context(s.pki, s.tls, diag))
+    if (auto e = make_tls_context(s.pki, cfg, s.tls, diag))
         return e;
 
     std::shared_ptr<tcp::acceptor> https, http;

@@ -202,4 +202,18 @@ BOOST_AUTO_TEST_CASE(close_all_every) {
     in_help({"--close-all-every", "close-after"});
 }
 
+BOOST_AUTO_TEST_CASE(tls_tickets_and_session_resumption) {
+    BOOST_TEST(parse({}).config.tls_session_tickets == 2u);
+    BOOST_TEST(parse({}).config.session_resumption);
+    BOOST_TEST(parse({"--tls-tickets", "4"}).config.tls_session_tickets == 4u);
+    BOOST_TEST(!parse({"--no-session-resumption"}).config.session_resumption);
+    refused({
+        {{"--tls-tickets", "101"}, {"--tls-tickets", "'101'"}},
+        {{"--tls-tickets", "2", "--no-session-resumption"},
+         {"--tls-tickets", "--no-session-resumption"}},
+        {{"--no-session-resumption=yes"}, {"--no-session-resumption", "'yes'"}},
+    });
+    in_help({"--tls-tickets", "--no-session-resumption"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -332,4 +332,70 @@ BOOST_AUTO_TEST_CASE(close_all_every_closes_every_open_connection_at_once) {
                }).close_all_drains == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(sessions_resume_with_the_tickets_sent) {
+    sim_fixture fx;
+    ticket_jar jar(fx.sim().ca_pem());
+    // Kept open: OpenSSL marks the session of a connection freed without a TLS shutdown as not
+    // resumable, and a pool opens new connections while its others live.
+    probe first(fx.sim().https_port(), jar);
+    BOOST_TEST(!first.resumed());
+    first.get(jobs_target());        // reading the response also reads the tickets
+    BOOST_TEST(jar.tickets() == 2u); // OpenSSL's default, kept by default
+    BOOST_TEST_REQUIRE(jar.latest() != nullptr);
+    probe second(fx.sim().https_port(), jar, jar.latest());
+    BOOST_TEST(second.resumed());
+    BOOST_TEST(second.get(jobs_target()).result_int() == 401u);
+    const auto c = counters_when(fx.sim(), [](const auto& c) { return c.tls_handshakes >= 2; });
+    BOOST_TEST(c.tls_handshakes == 2u);
+    BOOST_TEST(c.tls_resumed_handshakes == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(tls_tickets_sets_how_many_tickets_a_handshake_brings) {
+    auto config = small_sim_config();
+    config.tls_session_tickets = 5;
+    sim_fixture fx(config);
+    ticket_jar jar(fx.sim().ca_pem());
+    probe p(fx.sim().https_port(), jar);
+    p.get(jobs_target());
+    BOOST_TEST(jar.tickets() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(refused_resumption_makes_every_handshake_full) {
+    for (const int max_version : {0, TLS1_2_VERSION}) {
+        BOOST_TEST_CONTEXT("max TLS version " << max_version) {
+            auto config = small_sim_config();
+            config.session_resumption = false;
+            sim_fixture fx(config);
+            ticket_jar jar(fx.sim().ca_pem(), max_version);
+            probe first(fx.sim().https_port(), jar); // open, as in the test above
+            first.get(jobs_target());
+            BOOST_TEST(jar.tickets() == 0u); // nothing a client could resume with
+            for (int i = 0; i < 3; ++i) {
+                probe next(fx.sim().https_port(), jar, jar.latest());
+                BOOST_TEST(!next.resumed());
+                BOOST_TEST(next.get(jobs_target()).result_int() == 401u);
+            }
+            const auto c =
+                counters_when(fx.sim(), [](const auto& c) { return c.tls_handshakes >= 4; });
+            BOOST_TEST(c.tls_handshakes == 4u);
+            BOOST_TEST(c.tls_resumed_handshakes == 0u);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tls_1_2_sessions_resume_unless_refused) {
+    // The control for the test above: the same TLS 1.2 client does resume by default.
+    sim_fixture fx;
+    ticket_jar jar(fx.sim().ca_pem(), TLS1_2_VERSION);
+    probe first(fx.sim().https_port(), jar);
+    first.get(jobs_target());
+    BOOST_TEST(jar.tickets() == 1u);
+    BOOST_TEST_REQUIRE(jar.latest() != nullptr);
+    probe second(fx.sim().https_port(), jar, jar.latest());
+    BOOST_TEST(second.resumed());
+    BOOST_TEST(counters_when(fx.sim(), [](const auto& c) {
+                   return c.tls_resumed_handshakes >= 1;
+               }).tls_resumed_handshakes == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -91,6 +91,15 @@ struct sim_config {
     /// says keep-alive. Plays a load balancer draining a backend, where many pooled connections
     /// go stale at the same moment. 0 = never, the default.
     std::uint64_t close_all_every = 0;
+    /// TLS 1.3 session tickets sent after each full handshake (SSL_CTX_set_num_tickets), at most
+    /// 100. 2, OpenSSL's default: a client can resume twice (each ticket is meant for one use)
+    /// before it needs a full handshake again. Ignored when session_resumption is false.
+    std::size_t tls_session_tickets = 2;
+    /// Whether clients may resume TLS sessions. true (the default): TLS 1.3 tickets and TLS 1.2
+    /// tickets and session ids, as OpenSSL serves by default. false: no tickets at all
+    /// (SSL_OP_NO_TICKET, zero TLS 1.3 tickets) and no session cache, so every handshake is a
+    /// full one, as behind load balancers that share no ticket keys.
+    bool session_resumption = true;
     /// Longest a TLS handshake, a request read or one write may take before the connection is
     /// dropped; bounds what a stuck client can hold. 30 s.
     std::chrono::seconds io_timeout{30};

@@ -36,6 +36,8 @@ struct sim_counters {
     std::uint64_t rate_limited = 0;               ///< 429s from the real rate limiter
     std::uint64_t connections_accepted = 0;       ///< TCP connections accepted (both ports)
     std::uint64_t connections_open = 0;           ///< of which open when the snapshot was taken
+    std::uint64_t tls_handshakes = 0;             ///< TLS handshakes completed, full or resumed
+    std::uint64_t tls_resumed_handshakes = 0;     ///< of which resumed (SSL_session_reused)
     std::uint64_t tls_handshake_failures = 0;     ///< e.g. a client offering only TLS 1.1
 
     // Connections the server itself closed, by cause. Not counted: a client closing, stop(),
