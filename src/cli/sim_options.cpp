@@ -48,6 +48,11 @@ Paging:
   --next-link-style published|absolute|null|empty|omitted
                         how nextLink is written (default published: relative, without the
                         /dynamicsbackup prefix, as in the API's own sample) e.g. --next-link-style null
+  --time-filter start|finish|overlap|ignored
+                        which jobs startTime..finishTime selects: those starting in it, those
+                        finishing in it (never one in progress), those running during it, or
+                        every job (the times are checked, not used) (default start)
+                                                                 e.g. --time-filter overlap
 Weather:
   --latency D           added before every response: 50ms, 2s, or milliseconds (default 0)
                                                                          e.g. --latency 50ms
@@ -131,6 +136,19 @@ std::chrono::milliseconds duration(std::string_view option, std::string_view v, 
 
 std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
     return duration(option, v, 0, 600'000, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
+}
+
+sim::window_match time_filter(std::string_view option, std::string_view v) {
+    using sim::window_match;
+    if (v == "start")
+        return window_match::start_time;
+    if (v == "finish")
+        return window_match::finish_time;
+    if (v == "overlap")
+        return window_match::overlap;
+    if (v == "ignored")
+        return window_match::ignored;
+    bad_value(option, v, "start, finish, overlap or ignored");
 }
 
 } // namespace
@@ -223,6 +241,8 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         } else if (opt == "--no-session-resumption") {
             reader.no_value();
             cfg.session_resumption = false;
+        } else if (opt == "--time-filter") {
+            cfg.jobs.window = time_filter(opt, reader.value());
         } else
             reader.unknown();
     }

@@ -19,10 +19,18 @@ bool matches(const filter& f, const job& j) noexcept {
     if (f.visible && !f.visible->contains(j.organization)) {
         return false;
     }
-    if (f.window == window_match::start_time) {
+    switch (f.window) {
+    case window_match::start_time:
         return f.start <= j.start_time && j.start_time <= f.finish;
+    case window_match::overlap:
+        return f.start <= f.finish && j.start_time <= f.finish &&
+               (!j.finish_time || *j.finish_time >= f.start);
+    case window_match::finish_time:
+        return j.finish_time && f.start <= *j.finish_time && *j.finish_time <= f.finish;
+    case window_match::ignored:
+        return true;
     }
-    return j.start_time <= f.finish && (!j.finish_time || *j.finish_time >= f.start);
+    return false;
 }
 
 namespace detail {
@@ -60,24 +68,29 @@ void dataset::impl::update_bounds(const job& j) {
 
 std::vector<std::uint32_t> dataset::impl::compute_matches(const filter& f) const {
     std::vector<std::uint32_t> out;
-    if (f.start > f.finish) {
-        return out;
-    }
-    // Jobs are sorted by startTime descending: the candidates are one contiguous run, from the
-    // first job starting at or before `finish` to the last starting at or after `lowest`.
-    timestamp lowest = f.start;
-    if (f.window == window_match::overlap) {
-        // A finished job overlapping the window started at most max_duration before it; a
-        // running one may have started any time, but none started before min_open_start.
-        lowest = f.start - max_duration;
-        if (min_open_start && *min_open_start < lowest) {
+    auto first = jobs.begin(), last = jobs.end();
+    if (f.window != window_match::ignored) {
+        if (f.start > f.finish) {
+            return out;
+        }
+        // Jobs are sorted by startTime descending: the candidates are one contiguous run, from
+        // the first job starting at or before `finish` (no job starts after it finishes) to the
+        // last starting at or after `lowest`.
+        timestamp lowest = f.start;
+        if (f.window != window_match::start_time) {
+            // A finished job overlapping the window, or finishing in it, started at most
+            // max_duration before it.
+            lowest = f.start - max_duration;
+        }
+        if (f.window == window_match::overlap && min_open_start && *min_open_start < lowest) {
+            // A running one may have started any time, but none started before min_open_start.
             lowest = *min_open_start;
         }
+        first = std::partition_point(jobs.begin(), jobs.end(),
+                                     [&](const job& j) { return j.start_time > f.finish; });
+        last = std::partition_point(first, jobs.end(),
+                                    [&](const job& j) { return j.start_time >= lowest; });
     }
-    const auto first = std::partition_point(jobs.begin(), jobs.end(),
-                                            [&](const job& j) { return j.start_time > f.finish; });
-    const auto last = std::partition_point(first, jobs.end(),
-                                           [&](const job& j) { return j.start_time >= lowest; });
     for (auto it = first; it != last; ++it) {
         if (matches(f, *it)) {
             out.push_back(static_cast<std::uint32_t>(it - jobs.begin()));
@@ -204,14 +217,29 @@ const job& dataset::insert_matching(const filter& f) {
     const organization* org = find_organization(j.organization);
     j.organization_name = org ? org->name : "drift-org";
 
-    // Newest within the window: 1 ms after the current first match, else at the window's end.
-    j.start_time = f.finish;
-    if (front && front->start_time < f.finish &&
-        front->start_time + timestamp::duration{1} >= f.start) {
-        j.start_time = front->start_time + timestamp::duration{1};
+    constexpr timestamp::duration one_ms{1};
+    timestamp::duration duration{0};
+    if (j.status != job_status::in_progress) {
+        duration = timestamp::duration{d.drift_rng.octaves(20'000, 5)};
+    }
+    if (f.window == window_match::finish_time && j.status != job_status::in_progress) {
+        // Newest by start time among the matches, then finishing inside the window. A match
+        // finishes by f.finish, after it started: front->start_time <= latest_start.
+        const timestamp latest_start = f.finish - one_ms;
+        j.start_time = front ? std::min(front->start_time + one_ms, latest_start) : latest_start;
+        duration =
+            std::clamp(duration, std::max(one_ms, f.start - j.start_time), f.finish - j.start_time);
+    } else if (f.window == window_match::ignored) {
+        // Any start time matches: just the newest of all.
+        j.start_time = front ? front->start_time + one_ms : f.finish;
+    } else {
+        // Newest within the window: 1 ms after the current first match, else at its end.
+        j.start_time = f.finish;
+        if (front && front->start_time < f.finish && front->start_time + one_ms >= f.start) {
+            j.start_time = front->start_time + one_ms;
+        }
     }
     if (j.status != job_status::in_progress) {
-        const timestamp::duration duration{d.drift_rng.octaves(20'000, 5)};
         j.finish_time = j.start_time + duration;
         j.duration_hours = static_cast<double>(duration.count()) / 3'600'000.0;
     }

@@ -216,4 +216,16 @@ BOOST_AUTO_TEST_CASE(tls_tickets_and_session_resumption) {
     in_help({"--tls-tickets", "--no-session-resumption"});
 }
 
+BOOST_AUTO_TEST_CASE(time_filter) {
+    using sim::window_match;
+    BOOST_TEST((parse({}).config.jobs.window == window_match::start_time));
+    BOOST_TEST((parse({"--time-filter", "start"}).config.jobs.window == window_match::start_time));
+    BOOST_TEST(
+        (parse({"--time-filter", "finish"}).config.jobs.window == window_match::finish_time));
+    BOOST_TEST((parse({"--time-filter", "overlap"}).config.jobs.window == window_match::overlap));
+    BOOST_TEST((parse({"--time-filter", "ignored"}).config.jobs.window == window_match::ignored));
+    refused({{{"--time-filter", "end"}, {"--time-filter", "'end'"}}});
+    in_help({"--time-filter"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

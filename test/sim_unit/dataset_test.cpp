@@ -219,7 +219,8 @@ BOOST_AUTO_TEST_CASE(select_equals_brute_force) {
     const job& probe = d.jobs()[d.jobs().size() / 2];
 
     std::vector<filter> filters;
-    for (auto w : {window_match::start_time, window_match::overlap}) {
+    for (auto w : {window_match::start_time, window_match::overlap, window_match::finish_time,
+                   window_match::ignored}) {
         filters.push_back(flt(job_type::all, c.begin, c.end, {}, {}, nullptr, w));
         filters.push_back(
             flt(job_type::backup, c.begin + hours{10}, c.end - hours{30}, {}, {}, nullptr, w));

@@ -47,13 +47,21 @@ struct dataset_config {
     }
 };
 
-/// Which jobs a time window selects. The API does not document it, so both are playable.
+/// Which jobs a time window [start, finish] selects. The API does not document it, and servers
+/// differ, so each of these is playable. A reversed window (start > finish) selects nothing,
+/// except under `ignored`.
 enum class window_match {
     /// startTime in [start, finish], both ends inclusive. The default.
     start_time,
     /// The job's interval [startTime, finishTime] (finishTime = +infinity while in progress)
     /// intersects [start, finish], both ends inclusive.
     overlap,
+    /// finishTime in [start, finish], both ends inclusive; a job in progress (no finishTime)
+    /// never matches.
+    finish_time,
+    /// The window filters nothing: every job the other criteria select matches, as from a
+    /// server that checks startTime and finishTime but does not filter on them.
+    ignored,
 };
 
 /// A query over the dataset: what GET /dynamicsbackup/jobs filters on. Every member has a default
@@ -135,12 +143,18 @@ public:
     /// An offset at or past the end gives an empty page with the right total.
     page_view page(const filter& f, std::size_t offset, std::size_t limit) const;
 
-    /// Drift: adds a new job that matches `f` and sorts first among its matches (its startTime is
-    /// 1 ms after the newest match, or `f.finish` when there is none or that would leave the
-    /// window). Type, status and organization follow the filter where it fixes them (else backup,
+    /// Drift: adds a new job that matches `f` and sorts first among its matches. Its startTime:
+    /// - start_time and overlap: 1 ms after the newest match, or `f.finish` when there is none
+    ///   or that would leave the window;
+    /// - finish_time: 1 ms after the newest match (at most `f.finish` - 1 ms), or `f.finish` -
+    ///   1 ms when there is none; its duration is then cut so that it finishes inside the
+    ///   window. A filter asking for status in_progress can match nothing under finish_time:
+    ///   the job is then inserted in progress at `f.finish`, and does not match;
+    /// - ignored: 1 ms after the newest match, or `f.finish` when there is none.
+    /// Type, status and organization follow the filter where it fixes them (else backup,
     /// finished, the first visible organization). Returns the stored job.
-    /// Edge case: if the newest match already starts at `f.finish` with a larger jobId than any
-    /// the new job can take, the new job sorts right after it.
+    /// Edge case: if the newest match already starts where the new job must start, with a larger
+    /// jobId than any the new job can take, the new job sorts right after it.
     /// Precondition: f.start <= f.finish, and f.organization (if set) is visible.
     const job& insert_matching(const filter& f);
 

@@ -64,7 +64,8 @@ struct jobs_endpoint_config {
     next_link_style link_style = next_link_style::published;
     /// nextLink on the last page: null (default), as a real server most plausibly does.
     last_link_style last_link = last_link_style::null;
-    /// Whether the time window selects by start time (default) or by overlap.
+    /// How the time window selects jobs: by start time (the default, the most plausible reading
+    /// of the published page), by overlap, by finish time, or not at all (see window_match).
     window_match window = window_match::start_time;
 };
 
