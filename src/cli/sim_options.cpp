@@ -1,6 +1,7 @@
 #include "cli/sim_options.hpp"
 
 #include "cli/arg_reader.hpp"
+#include "cli/time_spec.hpp"
 
 #include <dynjobs/sim/fault_plan.hpp>
 
@@ -41,6 +42,9 @@ Data:
   --orgs N              organizations (default 20)                       e.g. --orgs 100
   --jobs N              jobs, spread over two years up to 2026-01-01 (default 100000)
                                                                          e.g. --jobs 1000000
+  --start-time-granularity D  round start times down to a multiple of D: 1ms or a span (s, m,
+                        h, d) (default 1ms, or 1h with --unstable-order)
+                                                           e.g. --start-time-granularity 1m
 Paging:
   --max-page-size N     largest page served (default 1000)              e.g. --max-page-size 500
   --oversize cap|reject what a larger pageSize gets: a silently capped page, or 400 (default cap)
@@ -53,6 +57,10 @@ Paging:
                         finishing in it (never one in progress), those running during it, or
                         every job (the times are checked, not used) (default start)
                                                                  e.g. --time-filter overlap
+  --unstable-order      order by startTime alone, ties in a new order for every request, so
+                        that pages fetched at once can repeat a job and miss another; rounds
+                        start times to the hour unless --start-time-granularity is given
+                        (default: one total order, the same for every request)
 Weather:
   --latency D           added before every response: 50ms, 2s, or milliseconds (default 0)
                                                                          e.g. --latency 50ms
@@ -138,6 +146,17 @@ std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
     return duration(option, v, 0, 600'000, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
 }
 
+// "1ms" (or more milliseconds) or a span: "1s", "1m", "1h", "1d".
+std::chrono::milliseconds granularity(std::string_view option, std::string_view v) {
+    constexpr std::string_view expected = "1ms or a span like 1s, 1m, 1h or 1d";
+    if (v.ends_with("ms"))
+        return duration(option, v, 1, 86'400'000, expected);
+    const auto span = parse_span(v);
+    if (!span)
+        bad_value(option, v, expected);
+    return *span;
+}
+
 sim::window_match time_filter(std::string_view option, std::string_view v) {
     using sim::window_match;
     if (v == "start")
@@ -157,7 +176,8 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
     sim_options out;
     sim::sim_config& cfg = out.config;
     cfg.cert_dir = std::filesystem::temp_directory_path() / "dynjobs-sim";
-    bool tickets_given = false; // with --no-session-resumption, a contradiction
+    bool tickets_given = false;     // with --no-session-resumption, a contradiction
+    bool granularity_given = false; // else --unstable-order rounds start times to the hour
     arg_reader reader(args);
     while (reader.next()) {
         const std::string_view opt = reader.option();
@@ -241,11 +261,21 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         } else if (opt == "--no-session-resumption") {
             reader.no_value();
             cfg.session_resumption = false;
+        } else if (opt == "--start-time-granularity") {
+            cfg.dataset.start_time_granularity = granularity(opt, reader.value());
+            granularity_given = true;
         } else if (opt == "--time-filter") {
             cfg.jobs.window = time_filter(opt, reader.value());
+        } else if (opt == "--unstable-order") {
+            reader.no_value();
+            cfg.jobs.unstable_order = true;
         } else
             reader.unknown();
     }
+    // Without shared start times an unstable order shows nothing; rounded to the hour, ties
+    // straddle most page boundaries of the default dataset (see jobs_endpoint_config).
+    if (cfg.jobs.unstable_order && !granularity_given)
+        cfg.dataset.start_time_granularity = std::chrono::hours(1);
     if (cfg.cert_file.empty() != cfg.key_file.empty())
         throw usage_error{"--cert and --key go together: give both or neither"};
     if (tickets_given && !cfg.session_resumption)

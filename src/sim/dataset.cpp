@@ -2,6 +2,7 @@
 #include "dataset_impl.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 namespace dynjobs::sim {
@@ -141,9 +142,34 @@ const organization* dataset::find_organization(const organization_id& id) const 
     return nullptr;
 }
 
+void dataset::impl::with_matches(
+    const filter& f, const std::function<void(const std::vector<std::uint32_t>&)>& use) const {
+    {
+        const std::lock_guard lock{cache_mutex};
+        for (auto it = cache.begin(); it != cache.end(); ++it) {
+            if (it->key.same_as(f)) {
+                cache.splice(cache.begin(), cache, it); // most recently used first
+                use(cache.front().indices);
+                return;
+            }
+        }
+    }
+    // Scan without holding the lock, so other filters' pages are served meanwhile.
+    std::vector<std::uint32_t> indices = compute_matches(f);
+    use(indices);
+    const std::lock_guard lock{cache_mutex};
+    if (std::none_of(cache.begin(), cache.end(),
+                     [&](const detail::cache_entry& e) { return e.key.same_as(f); })) {
+        cache.push_front(detail::cache_entry{detail::filter_key{f}, std::move(indices)});
+        if (cache.size() > cache_capacity) {
+            cache.pop_back();
+        }
+    }
+}
+
 page_view dataset::page(const filter& f, std::size_t offset, std::size_t limit) const {
     page_view out;
-    auto serve = [&](const std::vector<std::uint32_t>& indices) {
+    impl_->with_matches(f, [&](const std::vector<std::uint32_t>& indices) {
         out.total = indices.size();
         if (offset < indices.size()) {
             const std::size_t n = std::min(limit, indices.size() - offset);
@@ -152,30 +178,49 @@ page_view dataset::page(const filter& f, std::size_t offset, std::size_t limit) 
                 out.jobs.push_back(&impl_->jobs[indices[i]]);
             }
         }
-    };
-    {
-        const std::lock_guard lock{impl_->cache_mutex};
-        auto& cache = impl_->cache;
-        for (auto it = cache.begin(); it != cache.end(); ++it) {
-            if (it->key.same_as(f)) {
-                cache.splice(cache.begin(), cache, it); // most recently used first
-                serve(cache.front().indices);
-                return out;
+    });
+    return out;
+}
+
+page_view dataset::page_with_ties(const filter& f, std::size_t offset, std::size_t limit,
+                                  std::uint64_t tie_seed) const {
+    page_view out;
+    const auto& jobs = impl_->jobs;
+    impl_->with_matches(f, [&](const std::vector<std::uint32_t>& indices) {
+        out.total = indices.size();
+        if (offset >= indices.size() || limit == 0) {
+            return;
+        }
+        const std::size_t end = std::min(indices.size(), offset + limit);
+        const auto start_of = [&](std::size_t i) { return jobs[indices[i]].start_time; };
+        // Only jobs of a group of equal startTime trade places, so the page is cut from its own
+        // jobs plus the groups straddling its two ends.
+        std::size_t lo = offset;
+        while (lo > 0 && start_of(lo - 1) == start_of(offset)) {
+            --lo;
+        }
+        std::size_t hi = end;
+        while (hi < indices.size() && start_of(hi) == start_of(end - 1)) {
+            ++hi;
+        }
+        std::vector<std::uint32_t> order(indices.begin() + static_cast<std::ptrdiff_t>(lo),
+                                         indices.begin() + static_cast<std::ptrdiff_t>(hi));
+        const std::uint64_t salt = detail::mix64(tie_seed);
+        const auto rank = [&](std::uint32_t i) {
+            return detail::mix64(salt ^ detail::fnv1a(jobs[i].job_id));
+        };
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            if (jobs[a].start_time != jobs[b].start_time) {
+                return jobs[a].start_time > jobs[b].start_time;
             }
+            const auto ra = rank(a), rb = rank(b);
+            return ra != rb ? ra < rb : jobs[a].job_id > jobs[b].job_id;
+        });
+        out.jobs.reserve(end - offset);
+        for (std::size_t i = offset; i < end; ++i) {
+            out.jobs.push_back(&jobs[order[i - lo]]);
         }
-    }
-    // Scan without holding the lock, so other filters' pages are served meanwhile.
-    std::vector<std::uint32_t> indices = impl_->compute_matches(f);
-    serve(indices);
-    const std::lock_guard lock{impl_->cache_mutex};
-    auto& cache = impl_->cache;
-    if (std::none_of(cache.begin(), cache.end(),
-                     [&](const detail::cache_entry& e) { return e.key.same_as(f); })) {
-        cache.push_front(detail::cache_entry{detail::filter_key{f}, std::move(indices)});
-        if (cache.size() > impl::cache_capacity) {
-            cache.pop_back();
-        }
-    }
+    });
     return out;
 }
 

@@ -118,7 +118,10 @@ job make_job(xoshiro256ss& rng, const dataset_config& config, const organization
     j.module = modules[rng.weighted(module_weights)];
     j.type = profile.type;
     const auto span = (config.end - config.begin).count();
-    j.start_time = config.begin + milliseconds{rng.below(static_cast<std::uint64_t>(span))};
+    // Rounding after the draw keeps the random sequence, and so every other value, unchanged.
+    const auto granularity = std::max<std::int64_t>(1, config.start_time_granularity.count());
+    const auto offset = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(span)));
+    j.start_time = config.begin + milliseconds{offset / granularity * granularity};
     const milliseconds duration{rng.octaves(profile.base_duration, 7)};
     const bool running = j.start_time + duration >= config.end;
     j.status =

@@ -6,6 +6,7 @@
 #include <dynjobs/sim/dataset.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <string>
@@ -76,6 +77,10 @@ struct dataset::impl {
     void update_bounds(const job& j);
     /// Indices of the matching jobs, in order, computed from scratch (binary search + scan).
     std::vector<std::uint32_t> compute_matches(const filter& f) const;
+    /// Calls `use` with the indices of the jobs matching `f`: from the cache (under its lock),
+    /// or computed, then cached.
+    void with_matches(const filter& f,
+                      const std::function<void(const std::vector<std::uint32_t>&)>& use) const;
     void modified();
 };
 

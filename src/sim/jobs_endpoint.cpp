@@ -334,13 +334,21 @@ jobs_endpoint::parse(std::string_view target, const std::set<organization_id>* v
         return json_reply(403, error_body(403, "The application has no access to organization '" +
                                                    r.where.organization->to_string() + "'."));
     }
+    if (config_.unstable_order) {
+        // Shared by every endpoint: a seed only has to differ from the previous requests'.
+        static std::atomic<std::uint64_t> draws{0};
+        r.tie_seed = detail::mix64(draws.fetch_add(1, std::memory_order_relaxed));
+    }
     return r;
 }
 
 http_reply jobs_endpoint::respond(const jobs_request& r, std::string_view base_url) const {
     // Both factors are int32, so the offset fits; a page past the end is simply empty.
     const auto offset = static_cast<std::size_t>((r.page_index - 1) * r.page_size);
-    const page_view page = data_.page(r.where, offset, static_cast<std::size_t>(r.page_size));
+    const auto size = static_cast<std::size_t>(r.page_size);
+    const page_view page = config_.unstable_order
+                               ? data_.page_with_ties(r.where, offset, size, r.tie_seed)
+                               : data_.page(r.where, offset, size);
     const bool has_next = offset + page.jobs.size() < page.total;
 
     std::string body;

@@ -228,4 +228,26 @@ BOOST_AUTO_TEST_CASE(time_filter) {
     in_help({"--time-filter"});
 }
 
+BOOST_AUTO_TEST_CASE(unstable_order_and_start_time_granularity) {
+    BOOST_TEST(!parse({}).config.jobs.unstable_order);
+    BOOST_TEST(parse({}).config.dataset.start_time_granularity.count() == 1);
+    BOOST_TEST(
+        parse({"--start-time-granularity", "1m"}).config.dataset.start_time_granularity.count() ==
+        60'000);
+    BOOST_TEST(parse({"--start-time-granularity", "250ms"})
+                   .config.dataset.start_time_granularity.count() == 250);
+    // An unstable order needs ties: start times go to the hour unless told otherwise.
+    const auto unstable = parse({"--unstable-order"});
+    BOOST_TEST(unstable.config.jobs.unstable_order);
+    BOOST_TEST(unstable.config.dataset.start_time_granularity.count() == 3'600'000);
+    BOOST_TEST(parse({"--start-time-granularity", "1ms", "--unstable-order"})
+                   .config.dataset.start_time_granularity.count() == 1);
+    refused({
+        {{"--start-time-granularity", "0ms"}, {"--start-time-granularity", "'0ms'"}},
+        {{"--start-time-granularity", "hourly"}, {"--start-time-granularity", "'hourly'"}},
+        {{"--unstable-order=1"}, {"--unstable-order", "'1'"}},
+    });
+    in_help({"--unstable-order", "--start-time-granularity"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include <dynjobs/organization_id.hpp>
 #include <dynjobs/timestamp.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -40,6 +41,11 @@ struct dataset_config {
     /// The dataset's "now": jobs still running at `end` are in progress (status 2, no
     /// finishTime, no durationHours). Default 2026-01-01T00:00:00Z, fixed so runs are reproducible.
     timestamp end = default_end();
+    /// Start times are rounded down to `begin` plus a multiple of this (finish times follow from
+    /// the durations). 1 ms, the default, keeps them as drawn: nearly all distinct. 1 h makes
+    /// many jobs share a start time, as scheduled jobs do, which is what an unstable sort order
+    /// (jobs_endpoint_config::unstable_order) needs to show. Values below 1 ms count as 1 ms.
+    std::chrono::milliseconds start_time_granularity{1};
 
     /// 2026-01-01T00:00:00Z.
     static constexpr timestamp default_end() {
@@ -100,7 +106,7 @@ struct page_view {
 ///
 /// SORT ORDER (the order of jobs(), select() and page(), and so of every simulated response):
 /// startTime descending (newest first), then jobId descending. jobIds are unique, so the order is
-/// total and stable across requests.
+/// total and stable across requests. page_with_ties() plays a server whose order is not total.
 ///
 /// Generated values: organizations with v4-like GUIDs and names like "contoso-sales"; module
 /// "Customer Engagement" for most jobs; types weighted towards backup; statuses mostly finished
@@ -142,6 +148,14 @@ public:
     /// Up to `limit` matching jobs starting at match number `offset` (0-based), and the total.
     /// An offset at or past the end gives an empty page with the right total.
     page_view page(const filter& f, std::size_t offset, std::size_t limit) const;
+    /// page() as served by a server whose sort key is startTime alone, like an SQL
+    /// `ORDER BY startTime DESC OFFSET offset ROWS FETCH NEXT limit ROWS ONLY` that leaves ties
+    /// to chance: jobs with the same startTime trade places in an order drawn from `tie_seed`
+    /// (each seed gives one fixed permutation of every group of equal startTime). Paging with
+    /// one seed therefore serves every match exactly once; pages served with different seeds
+    /// can repeat one job and skip another where a group straddles the boundary between them.
+    page_view page_with_ties(const filter& f, std::size_t offset, std::size_t limit,
+                             std::uint64_t tie_seed) const;
 
     /// Drift: adds a new job that matches `f` and sorts first among its matches. Its startTime:
     /// - start_time and overlap: 1 ms after the newest match, or `f.finish` when there is none
