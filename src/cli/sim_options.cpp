@@ -61,6 +61,8 @@ Paging:
                         that pages fetched at once can repeat a job and miss another; rounds
                         start times to the hour unless --start-time-granularity is given
                         (default: one total order, the same for every request)
+  --huge-total          every page says totalCount 1000000000000000 and holds one job
+                        (pageSize 1), with a nextLink on every page (default: the true count)
 Weather:
   --latency D           added before every response: 50ms, 2s, or milliseconds (default 0)
                                                                          e.g. --latency 50ms
@@ -100,7 +102,9 @@ std::string sim_help() {
     out += "\nFault kinds (--fault KIND, and what --fault-rate draws from):\n";
     list_kinds(out, sim::all_fault_kinds());
     out += "Other servers' ways (--fault KIND only): close-after answers in full, then drops the\n"
-           "connection:\n";
+           "connection; the others are jobs pages that lie (no-jobs: no jobs nor totalCount;\n"
+           "repeat-link: nextLink to the same page; bad-link: an unparsable nextLink;\n"
+           "huge-total: totalCount 10^15; short-page: half the jobs; html: a sign-in page):\n";
     list_kinds(out, sim::server_quirk_fault_kinds());
     return out;
 }
@@ -269,6 +273,9 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         } else if (opt == "--unstable-order") {
             reader.no_value();
             cfg.jobs.unstable_order = true;
+        } else if (opt == "--huge-total") {
+            reader.no_value();
+            cfg.jobs.huge_total = true;
         } else
             reader.unknown();
     }

@@ -14,7 +14,7 @@ struct kind_name {
     fault_kind kind;
     std::string_view name;
 };
-constexpr std::array<kind_name, 19> kind_names{{
+constexpr std::array<kind_name, 25> kind_names{{
     {fault_kind::none, "none"},
     {fault_kind::throttle_429, "429"},
     {fault_kind::throttle_429_fractional, "429-frac"},
@@ -34,6 +34,12 @@ constexpr std::array<kind_name, 19> kind_names{{
     {fault_kind::drift_insert, "drift-insert"},
     {fault_kind::drift_remove, "drift-remove"},
     {fault_kind::close_after_response, "close-after"},
+    {fault_kind::no_jobs_body, "no-jobs"},
+    {fault_kind::repeat_link, "repeat-link"},
+    {fault_kind::bad_link, "bad-link"},
+    {fault_kind::huge_total, "huge-total"},
+    {fault_kind::short_page, "short-page"},
+    {fault_kind::html_body, "html"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

@@ -19,6 +19,14 @@ namespace {
 
 constexpr std::string_view jobs_path = "/dynamicsbackup/jobs";
 constexpr std::size_t max_echoed_value = 100; // longest value quoted back in an error message
+/// The bad-link fault's nextLink: an IPv6 literal without its closing bracket.
+constexpr std::string_view unparsable_link = "http://[::1";
+/// The html fault's body: what a client gets from a gateway that wants an interactive sign-in.
+constexpr std::string_view gateway_sign_in_page =
+    "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n<body><h1>Sign in to "
+    "continue</h1>\n<form method=\"post\" action=\"/login\"><input name=\"username\">"
+    "<input name=\"password\" type=\"password\"><button>Sign in</button></form>\n"
+    "</body></html>\n";
 
 enum param : std::size_t {
     p_page_index,
@@ -145,11 +153,12 @@ void append_json_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-/// The query string of the page after `r`, in the published sample's parameter order.
-std::string next_query(const jobs_request& r) {
+/// The query string of page `page_index` of `r`'s filter, in the published sample's parameter
+/// order.
+std::string page_query(const jobs_request& r, std::int64_t page_index) {
     boost::urls::url u;
     auto ps = u.params();
-    ps.append({"pageIndex", std::to_string(r.page_index + 1)});
+    ps.append({"pageIndex", std::to_string(page_index)});
     ps.append({"pageSize", std::to_string(r.page_size)});
     ps.append({"startTime", format_iso8601(r.where.start)});
     ps.append({"finishTime", format_iso8601(r.where.finish)});
@@ -334,6 +343,9 @@ jobs_endpoint::parse(std::string_view target, const std::set<organization_id>* v
         return json_reply(403, error_body(403, "The application has no access to organization '" +
                                                    r.where.organization->to_string() + "'."));
     }
+    if (config_.huge_total) {
+        r.page_size = 1;
+    }
     if (config_.unstable_order) {
         // Shared by every endpoint: a seed only has to differ from the previous requests'.
         static std::atomic<std::uint64_t> draws{0};
@@ -342,35 +354,58 @@ jobs_endpoint::parse(std::string_view target, const std::set<organization_id>* v
     return r;
 }
 
-http_reply jobs_endpoint::respond(const jobs_request& r, std::string_view base_url) const {
+http_reply respond_page(const dataset& data, const jobs_endpoint_config& config,
+                        const jobs_request& r, std::string_view base_url, fault_kind distortion) {
+    if (distortion == fault_kind::html_body) {
+        http_reply reply;
+        reply.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+        reply.body = std::string{gateway_sign_in_page};
+        return reply;
+    }
+    if (distortion == fault_kind::no_jobs_body) {
+        return json_reply(200, R"({"message":"ok"})");
+    }
     // Both factors are int32, so the offset fits; a page past the end is simply empty.
     const auto offset = static_cast<std::size_t>((r.page_index - 1) * r.page_size);
     const auto size = static_cast<std::size_t>(r.page_size);
-    const page_view page = config_.unstable_order
-                               ? data_.page_with_ties(r.where, offset, size, r.tie_seed)
-                               : data_.page(r.where, offset, size);
-    const bool has_next = offset + page.jobs.size() < page.total;
+    const page_view page = config.unstable_order
+                               ? data.page_with_ties(r.where, offset, size, r.tie_seed)
+                               : data.page(r.where, offset, size);
+    const bool lie_about_total = config.huge_total || distortion == fault_kind::huge_total;
+    const std::uint64_t total = lie_about_total ? huge_total_count : page.total;
+    const bool has_next = offset + page.jobs.size() < total;
+    // short_page drops the second half: the client sees a page shorter than pageSize while
+    // totalCount says more follow.
+    const std::size_t served =
+        distortion == fault_kind::short_page ? page.jobs.size() / 2 : page.jobs.size();
 
     std::string body;
-    body.reserve(128 + page.jobs.size() * 640);
+    body.reserve(128 + served * 640);
     body += "{\"totalCount\":";
-    body += std::to_string(page.total);
+    body += std::to_string(total);
 
-    auto link_style = config_.link_style;
+    auto link_style = config.link_style;
     std::optional<std::string> link; // written as a string, or null when nullopt
     bool write_link = true;
     if (!has_next &&
         (link_style == next_link_style::published || link_style == next_link_style::absolute)) {
-        link_style = config_.last_link == last_link_style::empty     ? next_link_style::empty
-                     : config_.last_link == last_link_style::omitted ? next_link_style::omitted
-                                                                     : next_link_style::null;
+        link_style = config.last_link == last_link_style::empty     ? next_link_style::empty
+                     : config.last_link == last_link_style::omitted ? next_link_style::omitted
+                                                                    : next_link_style::null;
     }
+    if (distortion == fault_kind::repeat_link || distortion == fault_kind::bad_link) {
+        // These lies need a link on every page, whatever the configured style says.
+        link_style = config.link_style == next_link_style::absolute ? next_link_style::absolute
+                                                                    : next_link_style::published;
+    }
+    const std::int64_t linked_page =
+        distortion == fault_kind::repeat_link ? r.page_index : r.page_index + 1;
     switch (link_style) {
     case next_link_style::published:
-        link = "/jobs?" + next_query(r);
+        link = "/jobs?" + page_query(r, linked_page);
         break;
     case next_link_style::absolute:
-        link = std::string{base_url} + std::string{jobs_path} + "?" + next_query(r);
+        link = std::string{base_url} + std::string{jobs_path} + "?" + page_query(r, linked_page);
         break;
     case next_link_style::empty:
         link = std::string{};
@@ -381,6 +416,9 @@ http_reply jobs_endpoint::respond(const jobs_request& r, std::string_view base_u
     case next_link_style::null:
         break;
     }
+    if (distortion == fault_kind::bad_link) {
+        link = std::string{unparsable_link};
+    }
     if (write_link) {
         body += ",\"nextLink\":";
         if (link) {
@@ -390,7 +428,7 @@ http_reply jobs_endpoint::respond(const jobs_request& r, std::string_view base_u
         }
     }
     body += ",\"jobs\":[";
-    for (std::size_t i = 0; i < page.jobs.size(); ++i) {
+    for (std::size_t i = 0; i < served; ++i) {
         if (i != 0) {
             body += ',';
         }
@@ -402,6 +440,11 @@ http_reply jobs_endpoint::respond(const jobs_request& r, std::string_view base_u
     body += std::to_string(r.page_size);
     body += '}';
     return json_reply(200, std::move(body));
+}
+
+http_reply jobs_endpoint::respond(const jobs_request& r, std::string_view base_url,
+                                  fault_kind distortion) const {
+    return respond_page(data_, config_, r, base_url, distortion);
 }
 
 http_reply jobs_endpoint::handle(std::string_view target, const std::set<organization_id>* visible,

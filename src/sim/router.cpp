@@ -130,13 +130,32 @@ std::shared_ptr<fault_plan> current_plan(simulator::impl& sim) {
     return sim.faults;
 }
 
-/// The jobs endpoint proper, with drift applied first when the fault asks for it.
+/// The faults that make a jobs page lie (jobs_endpoint::respond plays them).
+bool is_page_fault(fault_kind k) {
+    switch (k) {
+    case fault_kind::no_jobs_body:
+    case fault_kind::repeat_link:
+    case fault_kind::bad_link:
+    case fault_kind::huge_total:
+    case fault_kind::short_page:
+    case fault_kind::html_body:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/// The jobs endpoint proper, with drift applied first when the fault asks for it, and the page
+/// distorted when the fault is a lying page.
 http_reply jobs_reply(simulator::impl& sim, std::string_view target,
                       const std::set<organization_id>* visible, std::string_view base_url,
                       fault_kind fault) {
     if (fault != fault_kind::drift_insert && fault != fault_kind::drift_remove) {
         std::shared_lock lock(sim.data_mutex);
-        return sim.endpoint->handle(target, visible, base_url);
+        auto parsed = sim.endpoint->parse(target, visible);
+        if (auto* error = std::get_if<http_reply>(&parsed))
+            return std::move(*error);
+        return sim.endpoint->respond(std::get<jobs_request>(parsed), base_url, fault);
     }
     // Drift changes the dataset, so it needs the exclusive lock; the page is answered under the
     // same lock so that the client sees the data right after the change.
@@ -249,9 +268,10 @@ wire_plan route_token(simulator::impl& sim, const request_view& rq, request_log_
                 client = p.value;
     auto plan = current_plan(sim);
     fault_kind k = plan->decide({token_path, std::nullopt, client});
-    // Revocation and drift mean nothing to the token endpoint: answered normally, logged as none.
+    // Revocation, drift and lying pages mean nothing to the token endpoint: answered normally,
+    // logged as none.
     if (k == fault_kind::revoke_token || k == fault_kind::drift_insert ||
-        k == fault_kind::drift_remove)
+        k == fault_kind::drift_remove || is_page_fault(k))
         k = fault_kind::none;
     entry.fault = k;
     apply_fault(*plan, k, out, [&] { return handle_token_request(sim, rq, entry.client_id); });

@@ -250,4 +250,13 @@ BOOST_AUTO_TEST_CASE(unstable_order_and_start_time_granularity) {
     in_help({"--unstable-order", "--start-time-granularity"});
 }
 
+BOOST_AUTO_TEST_CASE(huge_total_and_lying_pages) {
+    BOOST_TEST(!parse({}).config.jobs.huge_total);
+    BOOST_TEST(parse({"--huge-total"}).config.jobs.huge_total);
+    BOOST_TEST(parse({"--fault", "page=2:short-page"}).config.faults.schedule.size() == 1u);
+    refused({{{"--huge-total=no"}, {"--huge-total", "'no'"}}});
+    in_help(
+        {"--huge-total", "no-jobs", "repeat-link", "bad-link", "huge-total", "short-page", "html"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 using namespace dynjobs::sim;
@@ -40,6 +41,38 @@ BOOST_AUTO_TEST_CASE(kind_names_round_trip) {
     BOOST_TEST(to_string(fault_kind::close_before_response) == "close");
     BOOST_TEST(!parse_fault_kind("430").has_value());
     BOOST_TEST(!parse_fault_kind("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(server_quirks_are_named_but_not_drawn_by_default) {
+    const std::vector<std::pair<fault_kind, std::string_view>> quirks{
+        {fault_kind::close_after_response, "close-after"},
+        {fault_kind::no_jobs_body, "no-jobs"},
+        {fault_kind::repeat_link, "repeat-link"},
+        {fault_kind::bad_link, "bad-link"},
+        {fault_kind::huge_total, "huge-total"},
+        {fault_kind::short_page, "short-page"},
+        {fault_kind::html_body, "html"}};
+    const fault_config defaults;
+    BOOST_TEST_REQUIRE(server_quirk_fault_kinds().size() == quirks.size());
+    for (std::size_t i = 0; i < quirks.size(); ++i) {
+        const auto [kind, name] = quirks[i];
+        BOOST_TEST((server_quirk_fault_kinds()[i] == kind));
+        BOOST_TEST(to_string(kind) == name);
+        BOOST_TEST((parse_fault_kind(name) == kind));
+        BOOST_TEST((rule_of(std::string{"page=2:"} + std::string{name}).kind == kind));
+        // The default random pool (and so every existing --fault-rate run) is unchanged.
+        BOOST_TEST(std::count(all_fault_kinds().begin(), all_fault_kinds().end(), kind) == 0);
+        BOOST_TEST(std::count(defaults.kinds.begin(), defaults.kinds.end(), kind) == 0);
+    }
+    // Listed in the pool, they are drawn like any other kind.
+    fault_config cfg;
+    cfg.rate = 1;
+    cfg.kinds = server_quirk_fault_kinds();
+    fault_plan plan{cfg};
+    for (int i = 0; i < 500; ++i) {
+        page(plan, i % 20 + 1);
+    }
+    BOOST_TEST(plan.counts().size() == quirks.size());
 }
 
 BOOST_AUTO_TEST_CASE(rules_parse) {

@@ -39,6 +39,13 @@ enum class fault_kind {
     /// "close-after": the whole response (saying keep-alive), then the connection is closed at
     /// once, without close_notify: the client learns only when it reuses the stale connection.
     close_after_response,
+    // Pages that lie (jobs endpoint only; a token request gets none of them):
+    no_jobs_body, ///< "no-jobs": 200 `{"message":"ok"}`, with neither jobs nor totalCount
+    repeat_link,  ///< "repeat-link": nextLink names the page just served (same pageIndex)
+    bad_link,     ///< "bad-link": nextLink "http://[::1", which no URL parser accepts
+    huge_total,   ///< "huge-total": totalCount 10^15, with the page's real jobs
+    short_page,   ///< "short-page": the first half of the page's jobs, the true totalCount
+    html_body,    ///< "html": 200 text/html, a gateway's sign-in page
 };
 
 /// The text name of a kind ("429-frac", "drift-insert", ...).

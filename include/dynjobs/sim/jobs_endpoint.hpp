@@ -3,6 +3,7 @@
 
 #include <dynjobs/organization_id.hpp>
 #include <dynjobs/sim/dataset.hpp>
+#include <dynjobs/sim/fault_plan.hpp>
 
 #include <cstdint>
 #include <set>
@@ -79,13 +80,21 @@ struct jobs_endpoint_config {
     /// sim_unstable_order/pages_fetched_with_different_seeds_skip_and_repeat_jobs). false, the
     /// default: the total order of dataset.hpp, the same for every request.
     bool unstable_order = false;
+    /// Lie about totalCount: every page says totalCount huge_total_count (10^15) and holds one
+    /// job (pageSize forced to 1: page N holds the Nth job, as with a stable order; past the last
+    /// job, none), and every page has a nextLink. Tests a client that must not trust
+    /// totalCount. false, the default.
+    bool huge_total = false;
 };
+
+/// The totalCount of jobs_endpoint_config::huge_total and of the huge-total fault: 10^15.
+inline constexpr std::uint64_t huge_total_count = 1'000'000'000'000'000;
 
 /// A validated request: the filter and the paging asked for.
 struct jobs_request {
     filter where;                ///< type, window, status, organization, visible set
     std::int64_t page_index = 1; ///< as asked, >= 1
-    std::int64_t page_size = 10; ///< as served: already capped to max_page_size
+    std::int64_t page_size = 10; ///< as served: already capped to max_page_size (1 huge_total)
     /// With unstable_order: the order of ties for this request. parse() draws a new one each
     /// time; a test may set one to page in a fixed order.
     std::uint64_t tie_seed = 0;
@@ -112,7 +121,7 @@ struct jobs_request {
 ///
 /// Success: 200 `{"totalCount":N,"nextLink":...,"jobs":[...],"pageIndex":i,"pageSize":s}` with
 /// the jobs in the dataset's sort order (see dataset.hpp). A page past the end is 200 with no
-/// jobs and the real totalCount.
+/// jobs and the real totalCount. respond_page() writes it.
 ///
 /// Thread safety: handle(), parse() and respond() may run concurrently with each other; access
 /// to data() for modification (drift) needs exclusive access, as for dataset.
@@ -131,8 +140,10 @@ public:
     std::variant<jobs_request, http_reply> parse(std::string_view target,
                                                  const std::set<organization_id>* visible);
 
-    /// The second half of handle(): the 200 reply for a validated request.
-    http_reply respond(const jobs_request& request, std::string_view base_url) const;
+    /// The second half of handle(): the 200 reply for a validated request, as respond_page()
+    /// writes it over data() with config().
+    http_reply respond(const jobs_request& request, std::string_view base_url,
+                       fault_kind distortion = fault_kind::none) const;
 
     dataset& data() noexcept { return data_; }
     const dataset& data() const noexcept { return data_; }
@@ -142,6 +153,16 @@ private:
     dataset data_;
     jobs_endpoint_config config_;
 };
+
+/// The 200 reply to `request` over `data`, as an endpoint configured with `config` writes it;
+/// `base_url` is the scheme and authority of absolute next links. `distortion` makes it lie as
+/// the fault of that kind says (no_jobs_body, repeat_link, bad_link, huge_total, short_page,
+/// html_body; any other kind changes nothing). repeat_link and bad_link write their nextLink on
+/// every page, the last one too, whatever the link style (repeat_link as an absolute URL with
+/// next_link_style::absolute, else in the published form).
+http_reply respond_page(const dataset& data, const jobs_endpoint_config& config,
+                        const jobs_request& request, std::string_view base_url,
+                        fault_kind distortion = fault_kind::none);
 
 /// The JSON error body used by the simulator's endpoints, in the style of sibling AvePoint
 /// endpoints: {"statusCode":S,"message":M,"errors":{...},"requestId":"...","traceId":"..."}.
