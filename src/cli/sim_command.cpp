@@ -1,6 +1,7 @@
 #include "cli/sim_command.hpp"
 
 #include <dynjobs/sim/simulator.hpp>
+#include <dynjobs/sim/static_pages.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,7 +14,41 @@
 
 namespace dynjobs::cli {
 
+namespace {
+
+/// --write-pages: the dataset as files for nginx, then how to serve and fetch them.
+int write_pages(const sim_options& options) {
+    const sim::static_pages_config& pages = *options.write_pages;
+    const sim::dataset data(options.config.dataset);
+    sim::static_pages_summary summary;
+    diagnostics diag;
+    if (auto ec = sim::write_static_pages(data, pages, summary, diag)) {
+        std::cerr << "dynjobs: sim: --write-pages: "
+                  << (diag.message.empty() ? ec.message() : diag.message) << '\n';
+        return 1;
+    }
+    const std::string dir = summary.dir.string();
+    std::cout << "wrote " << summary.page_files << " pages (" << summary.organization_filters
+              << " organization filters: each organization and none; " << summary.windows
+              << (summary.windows == 1 ? " window" : " windows") << ") into " << dir << '\n'
+              << "start nginx: nginx -p " << dir << " -c " << summary.config_file.string() << " -e "
+              << dir << "/error.log\n"
+              << "stop it:     nginx -p " << dir << " -c " << summary.config_file.string() << " -e "
+              << dir << "/error.log -s stop\n"
+              << "backfill it with exactly these arguments (any secret; --org GUID may be "
+                 "added):\n"
+              << "DYNJOBS_CLIENT_SECRET=any dynjobs backfill";
+    for (const auto& arg : sim::matching_backfill_arguments(data, pages))
+        std::cout << ' ' << arg;
+    std::cout << std::endl;
+    return 0;
+}
+
+} // namespace
+
 int run_sim(const sim_options& options) {
+    if (options.write_pages)
+        return write_pages(options);
     boost::asio::io_context ioc(options.threads);
     sim::simulator server(ioc.get_executor(), options.config);
     diagnostics diag;

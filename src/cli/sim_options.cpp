@@ -75,6 +75,21 @@ Weather:
   --fault RULE          scheduled fault, repeatable (default none): [page=N,nth=N,times=N,
                         path=/p,client=ID:]KIND                          e.g. --fault page=7,nth=3:503
   --token-lifetime S    access token lifetime in seconds (default 3600)  e.g. --token-lifetime 60
+Static pages (write the dataset for nginx, print how to run it, and exit):
+  --write-pages DIR     write each page of each 30-day window of each organization as a file,
+                        an nginx.conf serving them and certificates into DIR (default: serve)
+                                                                 e.g. --write-pages ./pages
+  --write-pages-page-size N  the pages' pageSize (default 100)
+                                                         e.g. --write-pages-page-size 500
+  --write-pages-window SPAN  the windows, from the data's start, or none (default 30d)
+                                                           e.g. --write-pages-window 7d
+  --write-pages-port N  nginx's HTTPS port on 127.0.0.1 (default 8443)
+                                                           e.g. --write-pages-port 9443
+  --write-pages-keepalive-requests N  nginx's keepalive_requests (default 100)
+                                                 e.g. --write-pages-keepalive-requests 10
+  --write-pages-ignore-time  pages that any startTime and finishTime get: a server that ignores
+                        the time filter, as --time-filter ignored (default: filtered)
+  --write-pages-foreground  write `daemon off;`: nginx stays in the foreground (default: off)
   --help                this text
 )";
 
@@ -182,6 +197,10 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
     cfg.cert_dir = std::filesystem::temp_directory_path() / "dynjobs-sim";
     bool tickets_given = false;     // with --no-session-resumption, a contradiction
     bool granularity_given = false; // else --unstable-order rounds start times to the hour
+    sim::static_pages_config pages; // used when --write-pages is given
+    std::string_view pages_option;  // a --write-pages-* option seen, for its error
+    bool ignore_time = false;       // --write-pages-ignore-time
+    bool time_filter_given = false; // with --write-pages-ignore-time, maybe a contradiction
     arg_reader reader(args);
     while (reader.next()) {
         const std::string_view opt = reader.option();
@@ -270,14 +289,66 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             granularity_given = true;
         } else if (opt == "--time-filter") {
             cfg.jobs.window = time_filter(opt, reader.value());
+            time_filter_given = true;
         } else if (opt == "--unstable-order") {
             reader.no_value();
             cfg.jobs.unstable_order = true;
         } else if (opt == "--huge-total") {
             reader.no_value();
             cfg.jobs.huge_total = true;
+        } else if (opt == "--write-pages") {
+            const auto v = reader.value();
+            if (v.empty())
+                bad_value(opt, v, "a folder");
+            pages.dir = std::string(v);
+        } else if (opt.starts_with("--write-pages-")) {
+            pages_option = opt;
+            if (opt == "--write-pages-page-size")
+                pages.page_size = parse_number<std::int64_t>(opt, reader.value(), 1, 10'000);
+            else if (opt == "--write-pages-window") {
+                const auto v = reader.value();
+                if (v == "none")
+                    pages.window.reset();
+                else if (const auto span = parse_span(v))
+                    pages.window = *span;
+                else
+                    bad_value(opt, v, "a span like 30d, 12h or 2w, or none");
+            } else if (opt == "--write-pages-port")
+                pages.port = parse_number<std::uint16_t>(opt, reader.value(), 1, 65535);
+            else if (opt == "--write-pages-keepalive-requests")
+                pages.keepalive_requests =
+                    parse_number<std::size_t>(opt, reader.value(), 1, 1'000'000'000);
+            else if (opt == "--write-pages-ignore-time") {
+                reader.no_value();
+                ignore_time = true;
+            } else if (opt == "--write-pages-foreground") {
+                reader.no_value();
+                pages.foreground = true;
+            } else
+                reader.unknown();
         } else
             reader.unknown();
+    }
+    if (!pages.dir.empty()) {
+        if (ignore_time) {
+            if (time_filter_given && cfg.jobs.window != sim::window_match::ignored)
+                throw usage_error{"--write-pages-ignore-time and --time-filter contradict each "
+                                  "other; give one"};
+            cfg.jobs.window = sim::window_match::ignored;
+        }
+        if (cfg.jobs.unstable_order || cfg.jobs.huge_total)
+            throw usage_error{
+                std::string(cfg.jobs.unstable_order ? "--unstable-order" : "--huge-total") +
+                " cannot be written as static pages (--write-pages): a static "
+                "server serves one order and a finite number of pages"};
+        if (pages.page_size > cfg.jobs.max_page_size)
+            throw usage_error{"--write-pages-page-size " + std::to_string(pages.page_size) +
+                              " is larger than --max-page-size " +
+                              std::to_string(cfg.jobs.max_page_size)};
+        pages.endpoint = cfg.jobs;
+        out.write_pages = std::move(pages);
+    } else if (!pages_option.empty()) {
+        throw usage_error{std::string(pages_option) + " needs --write-pages DIR"};
     }
     // Without shared start times an unstable order shows nothing; rounded to the hour, ties
     // straddle most page boundaries of the default dataset (see jobs_endpoint_config).

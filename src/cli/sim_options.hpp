@@ -3,7 +3,9 @@
 #pragma once
 
 #include <dynjobs/sim/sim_config.hpp>
+#include <dynjobs/sim/static_pages.hpp>
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +16,9 @@ struct sim_options {
     sim::sim_config config;
     int threads = 2; ///< threads serving requests
     bool help = false;
+    /// --write-pages DIR: write the dataset as static pages for nginx (its `endpoint` is
+    /// `config.jobs`) and exit instead of serving. nullopt: serve.
+    std::optional<sim::static_pages_config> write_pages;
 };
 
 /// Parses the arguments after `sim`. Throws usage_error naming the option and the value.

@@ -259,4 +259,58 @@ BOOST_AUTO_TEST_CASE(huge_total_and_lying_pages) {
         {"--huge-total", "no-jobs", "repeat-link", "bad-link", "huge-total", "short-page", "html"});
 }
 
+BOOST_AUTO_TEST_CASE(write_pages_options) {
+    BOOST_TEST(!parse({}).write_pages);
+    const auto o = parse({"--write-pages", "/tmp/pages", "--write-pages-page-size", "500",
+                          "--write-pages-window", "7d", "--write-pages-port", "9443",
+                          "--write-pages-keepalive-requests", "10", "--write-pages-foreground",
+                          "--next-link-style", "absolute"});
+    BOOST_TEST_REQUIRE(o.write_pages.has_value());
+    const auto& p = *o.write_pages;
+    BOOST_TEST(p.dir == "/tmp/pages");
+    BOOST_TEST(p.page_size == 500);
+    BOOST_TEST(p.window->count() == 7 * 86'400'000LL);
+    BOOST_TEST(p.port == 9443);
+    BOOST_TEST(p.keepalive_requests == 10u);
+    BOOST_TEST(p.foreground);
+    BOOST_TEST((p.endpoint.link_style == sim::next_link_style::absolute));
+
+    const auto defaults = *parse({"--write-pages", "out"}).write_pages;
+    BOOST_TEST(defaults.page_size == 100);
+    BOOST_TEST(defaults.window->count() == 30 * 86'400'000LL);
+    BOOST_TEST(defaults.port == 8443);
+    BOOST_TEST(defaults.keepalive_requests == 100u);
+    BOOST_TEST(!defaults.foreground);
+    BOOST_TEST((defaults.endpoint.window == sim::window_match::start_time));
+
+    BOOST_TEST(!parse({"--write-pages", "out", "--write-pages-window", "none"})
+                    .write_pages->window.has_value());
+    BOOST_TEST((
+        parse({"--write-pages", "out", "--write-pages-ignore-time"}).write_pages->endpoint.window ==
+        sim::window_match::ignored));
+    BOOST_TEST(
+        (parse({"--write-pages", "out", "--time-filter", "overlap"}).write_pages->endpoint.window ==
+         sim::window_match::overlap));
+    refused({
+        {{"--write-pages", ""}, {"--write-pages", "''"}},
+        {{"--write-pages-port", "9443"}, {"--write-pages-port", "--write-pages DIR"}},
+        {{"--write-pages", "d", "--write-pages-port", "0"}, {"--write-pages-port", "'0'"}},
+        {{"--write-pages", "d", "--write-pages-page-size", "0"},
+         {"--write-pages-page-size", "'0'"}},
+        {{"--write-pages", "d", "--write-pages-page-size", "2000"},
+         {"--write-pages-page-size", "--max-page-size"}},
+        {{"--write-pages", "d", "--write-pages-window", "30x"}, {"--write-pages-window", "'30x'"}},
+        {{"--write-pages", "d", "--write-pages-keepalive-requests", "0"},
+         {"--write-pages-keepalive-requests", "'0'"}},
+        {{"--write-pages", "d", "--write-pages-ignore-time", "--time-filter", "start"},
+         {"--write-pages-ignore-time", "--time-filter"}},
+        {{"--write-pages", "d", "--unstable-order"}, {"--unstable-order", "--write-pages"}},
+        {{"--write-pages", "d", "--huge-total"}, {"--huge-total", "--write-pages"}},
+        {{"--write-pages-bogus", "1"}, {"--write-pages-bogus"}},
+    });
+    in_help({"--write-pages", "--write-pages-page-size", "--write-pages-window",
+             "--write-pages-port", "--write-pages-keepalive-requests", "--write-pages-ignore-time",
+             "--write-pages-foreground"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -159,7 +159,8 @@ private:
 /// the fault of that kind says (no_jobs_body, repeat_link, bad_link, huge_total, short_page,
 /// html_body; any other kind changes nothing). repeat_link and bad_link write their nextLink on
 /// every page, the last one too, whatever the link style (repeat_link as an absolute URL with
-/// next_link_style::absolute, else in the published form).
+/// next_link_style::absolute, else in the published form). Also how dynjobs sim --write-pages
+/// writes its files, so that a static server answers byte for byte what the simulator does.
 http_reply respond_page(const dataset& data, const jobs_endpoint_config& config,
                         const jobs_request& request, std::string_view base_url,
                         fault_kind distortion = fault_kind::none);

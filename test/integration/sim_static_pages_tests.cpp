@@ -1,0 +1,258 @@
+// The pages of write_static_pages() served by a real nginx (Debian 12's, /usr/sbin/nginx) with
+// the written nginx.conf: over TLS, the client's own request targets get byte for byte what the
+// simulator answers, anything else a JSON 404, and nginx closes connections after
+// keepalive_requests. Skipped, with a message, where nginx is not installed.
+#include "sim_fixture.hpp"
+
+#include <dynjobs/jobs_query.hpp>
+#include <dynjobs/sim/static_pages.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace {
+
+using namespace dynjobs;
+using namespace dynjobs::testkit;
+using namespace std::chrono;
+
+constexpr const char* nginx_binary = "/usr/sbin/nginx";
+
+sim::dataset_config small_data() {
+    sim::dataset_config c;
+    c.seed = 4;
+    c.organizations = 3;
+    c.jobs = 4000;
+    c.begin = c.end - days{60};
+    return c;
+}
+
+/// A port that was free a moment ago (nginx needs a fixed one).
+std::uint16_t free_port() {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(
+        ioc, {boost::asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(0)});
+    return a.local_endpoint().port();
+}
+
+std::string read_all(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+/// The pages written into a scratch folder and nginx serving them in the foreground, as a child
+/// of this process; stopped (by its pid) and the folder removed at the end.
+class nginx_server {
+public:
+    explicit nginx_server(const sim::dataset& data, sim::static_pages_config config) {
+        config.dir = std::filesystem::temp_directory_path() /
+                     ("dynjobs-nginx-" + std::to_string(::getpid()) + "-" +
+                      std::to_string(config.endpoint.window == sim::window_match::ignored));
+        std::filesystem::remove_all(config.dir);
+        config.port = free_port();
+        config.foreground = true; // a child we can wait for
+        diagnostics diag;
+        if (auto ec = sim::write_static_pages(data, config, summary_, diag))
+            throw std::runtime_error("write_static_pages: " + diag.message);
+        port_ = config.port;
+        const std::string dir = summary_.dir.string(), conf = summary_.config_file.string(),
+                          log = dir + "/error.log";
+        const char* argv[] = {nginx_binary, "-p", dir.c_str(), "-c",
+                              conf.c_str(), "-e", log.c_str(), nullptr};
+        if (::posix_spawn(&pid_, nginx_binary, nullptr, nullptr, const_cast<char**>(argv),
+                          environ) != 0)
+            throw std::runtime_error("cannot start nginx");
+        // Ready when it accepts connections.
+        for (int i = 0; i < 500; ++i) {
+            boost::asio::io_context ioc;
+            boost::asio::ip::tcp::socket s(ioc);
+            boost::system::error_code ec;
+            s.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
+            if (!ec)
+                return;
+            std::this_thread::sleep_for(10ms);
+        }
+        stop();
+        throw std::runtime_error("nginx did not start: " + read_all(log));
+    }
+    ~nginx_server() {
+        stop();
+        std::filesystem::remove_all(summary_.dir);
+    }
+    nginx_server(const nginx_server&) = delete;
+    nginx_server& operator=(const nginx_server&) = delete;
+
+    test_client client() const {
+        client_options o;
+        o.port = port_;
+        o.ca_pem = read_all(summary_.ca_file);
+        return test_client(o);
+    }
+    std::uint16_t port() const { return port_; }
+
+private:
+    void stop() {
+        if (pid_ <= 0)
+            return;
+        ::kill(pid_, SIGTERM); // nginx's fast shutdown; the master takes its worker along
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = 0;
+    }
+
+    sim::static_pages_summary summary_;
+    std::uint16_t port_ = 0;
+    pid_t pid_ = 0;
+};
+
+std::string client_target(timestamp from, timestamp to, std::optional<organization_id> org,
+                          std::int64_t page, std::int64_t size = 100) {
+    jobs_query q;
+    q.type = job_type::all;
+    q.start_time = from;
+    q.finish_time = to;
+    q.organization = org;
+    q.page_index = page;
+    q.page_size = size;
+    return q.target();
+}
+
+bool have_nginx() {
+    if (::access(nginx_binary, X_OK) == 0)
+        return true;
+    BOOST_TEST_MESSAGE(nginx_binary << " is not installed: nothing to check here");
+    return false;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(sim_static_pages_nginx)
+
+BOOST_AUTO_TEST_CASE(nginx_answers_the_client_as_the_simulator_does) {
+    if (!have_nginx())
+        return;
+    sim::jobs_endpoint endpoint{sim::dataset{small_data()}};
+    sim::static_pages_config config;
+    config.keepalive_requests = 3;
+    nginx_server nginx(endpoint.data(), config);
+    const auto& c = endpoint.data().config();
+    auto client = nginx.client();
+
+    // The second window of one organization, page by page, and the first page past its end.
+    const organization_id org = endpoint.data().organizations()[2].id;
+    const timestamp from = c.begin + days{30}, to = c.end;
+    sim::filter f;
+    f.start = from;
+    f.finish = to;
+    f.organization = org;
+    const std::size_t pages = (endpoint.data().count(f) + 99) / 100;
+    BOOST_TEST_REQUIRE(pages >= 2u);
+    std::size_t served = 0;
+    for (std::size_t page = 1; page <= pages + 1; ++page) {
+        const std::string target = client_target(from, to, org, static_cast<std::int64_t>(page));
+        const auto res = client.get(target, "any-token");
+        BOOST_TEST_REQUIRE(res.status == 200u, target);
+        BOOST_TEST(res.header("Content-Type").value_or("") == "application/json; charset=utf-8");
+        BOOST_TEST(res.body == endpoint.handle(target, nullptr, "").body);
+        served += boost::json::parse(res.body).at("jobs").as_array().size();
+    }
+    BOOST_TEST(served == endpoint.data().count(f));
+
+    // Without organizationId, the times percent-encoded: the same page.
+    std::string encoded = client_target(c.begin, c.begin + days{30}, std::nullopt, 2);
+    for (auto at = encoded.find(':'); at != std::string::npos; at = encoded.find(':'))
+        encoded.replace(at, 1, "%3A");
+    const auto all = client.get(encoded);
+    BOOST_TEST(all.status == 200u);
+    BOOST_TEST(
+        all.body ==
+        endpoint.handle(client_target(c.begin, c.begin + days{30}, std::nullopt, 2), nullptr, "")
+            .body);
+
+    // Queries no page was written for: a JSON 404.
+    for (const std::string& target :
+         {client_target(from, to, org, 1, 50), client_target(from + days{1}, to, org, 1),
+          client_target(from, to, org, pages + 2), client_target(from, to, org, 1) + "&status=3",
+          std::string{"/dynamicsbackup/jobs?type=1&pageSize=100&startTime=2025-11-02T00:00:00Z&"
+                      "finishTime=2025-12-02T00:00:00Z"},
+          std::string{"/elsewhere"}}) {
+        const auto res = client.get(target);
+        BOOST_TEST(res.status == 404u, target);
+        BOOST_TEST(boost::json::parse(res.body).at("statusCode").as_int64() == 404);
+    }
+
+    // A token for anyone.
+    const auto token = client.post_form("/connect/token", secret_grant_form("x", "y"));
+    BOOST_TEST(token.status == 200u);
+    BOOST_TEST(boost::json::parse(token.body).at("token_type").as_string() == "Bearer");
+}
+
+BOOST_AUTO_TEST_CASE(nginx_closes_after_keepalive_requests) {
+    if (!have_nginx())
+        return;
+    const sim::dataset data{small_data()};
+    sim::static_pages_config config;
+    config.keepalive_requests = 3;
+    nginx_server nginx(data, config);
+    auto client = nginx.client();
+    const auto target =
+        client_target(data.config().begin, data.config().begin + days{30}, std::nullopt, 1);
+    BOOST_TEST(client.get(target).keep_alive);
+    BOOST_TEST(client.get(target).keep_alive);
+    const auto third = client.get(target);
+    BOOST_TEST(third.status == 200u);
+    BOOST_TEST(!third.keep_alive); // Connection: close
+    BOOST_TEST(client.connections_opened() == 1u);
+    BOOST_TEST(client.get(target).status == 200u);
+    BOOST_TEST(client.connections_opened() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(nginx_ignoring_the_time_filter_serves_any_window) {
+    if (!have_nginx())
+        return;
+    sim::jobs_endpoint_config endpoint_config;
+    endpoint_config.window = sim::window_match::ignored;
+    sim::jobs_endpoint endpoint{sim::dataset{small_data()}, endpoint_config};
+    sim::static_pages_config config;
+    config.endpoint = endpoint_config;
+    nginx_server nginx(endpoint.data(), config);
+    auto client = nginx.client();
+    const auto& c = endpoint.data().config();
+    const organization_id org = endpoint.data().organizations()[0].id;
+    // Whatever the window, the organization's second page, as the simulator serves it.
+    const auto expected = boost::json::parse(
+        endpoint.handle(client_target(c.begin, c.end, org, 2), nullptr, "").body);
+    for (const auto& [from, to] : {std::pair{c.begin, c.end}, std::pair{c.end - days{1}, c.end},
+                                   std::pair{timestamp{sys_days{year{2020} / 1 / 1}},
+                                             timestamp{sys_days{year{2020} / 1 / 2}}}}) {
+        const auto res = client.get(client_target(from, to, org, 2));
+        BOOST_TEST_REQUIRE(res.status == 200u);
+        const auto got = boost::json::parse(res.body);
+        BOOST_TEST(got.at("jobs") == expected.at("jobs"));
+        BOOST_TEST(got.at("totalCount") == expected.at("totalCount"));
+    }
+    // Times are still checked for shape.
+    BOOST_TEST(client
+                   .get("/dynamicsbackup/jobs?type=0&pageSize=100&startTime=yesterday&"
+                        "finishTime=2026-01-01T00:00:00Z")
+                   .status == 404u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
