@@ -60,7 +60,9 @@ void check_error(const http_reply& reply) {
 // The next page's request, reached the way the engine reaches it from a nextLink.
 void follow(const jobs_request& r, const jobs_page& page) {
     const auto everyone = [](std::size_t) { return true; };
-    policy::page_plan plan(1, 1, r.page_size, 0);
+    policy::page_plan_limits one_pass;
+    one_pass.max_drift_refetches = 0; // the link is checked, not drift
+    policy::page_plan plan(1, 1, r.page_size, one_pass);
     const auto first = plan.next(everyone);
     jobs_page without_count = page; // totalCount absent: the plan follows the link
     without_count.total_count.reset();
