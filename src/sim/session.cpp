@@ -66,7 +66,7 @@ public:
         timer_.cancel();
     }
     void close_when_idle() override {
-        if (aborted_ || drained_)
+        if (aborted_ || drained_ || finishing_)
             return;
         drained_ = true;
         // Between requests (or still in the handshake): closed at once, as a draining load
@@ -138,6 +138,7 @@ private:
                 break;
             }
         }
+        finishing_ = true;
         co_await finish(graceful && !aborted_);
         sim_->remove_connection(id_);
     }
@@ -261,6 +262,9 @@ private:
     bool busy_ = false;
     /// A close_all_every drain asked this connection to close.
     bool drained_ = false;
+    /// The request loop is over and the connection is closing for its own reason: a drain
+    /// must neither cut its TLS shutdown short nor count it a second time.
+    bool finishing_ = false;
 };
 
 using tls_stream = asio::ssl::stream<beast::tcp_stream>;
