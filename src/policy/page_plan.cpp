@@ -147,7 +147,13 @@ page_verdict page_plan::page_completed(segment& s) {
 void page_plan::restart(segment& s) {
     ++s.generation;
     s.state = phase::first_pending;
+    // Each completeness pass asks for pages 4 times larger (up to 1,000, or the size asked for
+    // if larger): fewer page boundaries for an unstable order to skip jobs at. 1,000 is served
+    // by servers that cap silently; a larger size risks a 400 from one that refuses.
     s.page_size = page_size_;
+    for (unsigned pass = 0; pass < s.completeness_passes && s.page_size < 1000; ++pass)
+        s.page_size =
+            std::min<std::int64_t>(s.page_size * 4, std::max<std::int64_t>(page_size_, 1000));
     s.pages_done = 0;
     s.repeated_pages = 0;
     s.next_page = 2;
@@ -253,7 +259,8 @@ page_verdict page_plan::on_page(const page_ref& page, const jobs_page& body) {
         return drifted(s, "page " + std::to_string(page.page_index) + " returned " +
                               std::to_string(jobs) + " job(s) where totalCount " +
                               std::to_string(s.total) + " promises " + std::to_string(expected));
-    if (fresh == 0 && jobs > 0 && page.page_index < s.page_count &&
+    // Only a first pass can tell: a completeness pass finds mostly jobs it found before.
+    if (fresh == 0 && jobs > 0 && page.page_index < s.page_count && s.completeness_passes == 0 &&
         ++s.repeated_pages > limits_.max_repeated_pages)
         return drifted(s, std::to_string(s.repeated_pages) +
                               " pages brought only jobs already returned: totalCount " +

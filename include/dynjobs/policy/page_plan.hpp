@@ -68,8 +68,7 @@ struct page_plan_limits {
     /// than planned, pages repeating only jobs already seen). 3 rides out a few live changes.
     unsigned max_drift_refetches = 3;
     /// Refetches of a window whose pages all came but held fewer distinct jobs than totalCount
-    /// (unstable order between requests). Each pass adds what it finds; 3 passes found every job
-    /// against the simulator's unstable order in tests.
+    /// (unstable order between requests). Each pass adds what it finds, with larger pages.
     unsigned max_completeness_refetches = 3;
     /// A totalCount needing more pages than this is not believed (a server answering 10^15).
     /// 1,000,000 pages is 100 million jobs at the default page size: beyond any organization.
@@ -92,7 +91,8 @@ struct page_plan_limits {
 ///   a window that drifted once is verified by asking page 1 once more at its end;
 /// - completeness: when the last page of a pass arrives, the distinct jobs returned (over every
 ///   pass since totalCount last changed) must reach totalCount, else the segment is paged again,
-///   one page at a time (max_completeness_refetches), then failed naming the missing count.
+///   one page at a time, with pages 4 times larger each pass up to 1,000 jobs (fewer boundaries
+///   for an unstable order to skip at), then failed naming the missing count.
 ///
 /// Merging: merge_from() turns an organization's unfinished windows into one segment that asks
 /// for the whole rest of the range (for a server that ignores the time filter: one window costs
