@@ -6,6 +6,8 @@
 #include <dynjobs/sim/fault_plan.hpp>
 
 #include <charconv>
+#include <cmath>
+#include <utility>
 
 namespace dynjobs::cli {
 
@@ -67,6 +69,9 @@ Weather:
   --latency D           added before every response: 50ms, 2s, or milliseconds (default 0)
                                                                          e.g. --latency 50ms
   --latency-ms N        the same in milliseconds                         e.g. --latency-ms 50
+  --bandwidth R         pace all responses together to R bits/s, as one link: a number with
+                        kbit, mbit or gbit (decimal), or 0 for unlimited (default 0)
+                                                                 e.g. --bandwidth 100mbit
   --rate-limit R[:B]    R requests/s per client with a burst of B; beyond, 429 with Retry-After
                         (default: no limit; burst 10)                    e.g. --rate-limit 200:20
   --fault-rate P        probability in [0,1] of a random fault per jobs request (default 0)
@@ -176,6 +181,32 @@ std::chrono::milliseconds granularity(std::string_view option, std::string_view 
     return *span;
 }
 
+/// "100mbit", "1.5gbit", "800kbit" (SI units, any case), a bare number of bits/s, or 0.
+std::uint64_t bandwidth(std::string_view option, std::string_view v) {
+    constexpr std::string_view expected =
+        "0 (unlimited) or a rate from 1kbit to 100gbit: 800kbit, 100mbit, 1.5gbit";
+    std::string lower(v);
+    for (char& c : lower)
+        c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    std::string_view digits = lower;
+    double unit = 1;
+    for (const auto& [suffix, scale] :
+         {std::pair{std::string_view("kbit"), 1e3}, std::pair{std::string_view("mbit"), 1e6},
+          std::pair{std::string_view("gbit"), 1e9}})
+        if (digits.ends_with(suffix)) {
+            digits.remove_suffix(suffix.size());
+            unit = scale;
+        }
+    double n = 0;
+    const auto [ptr, ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), n, std::chars_format::fixed);
+    const double bits = n * unit;
+    if (digits.empty() || ec != std::errc{} || ptr != digits.data() + digits.size() ||
+        !(bits == 0 || (bits >= 1e3 && bits <= 1e11)))
+        bad_value(option, v, expected);
+    return static_cast<std::uint64_t>(std::llround(bits));
+}
+
 sim::window_match time_filter(std::string_view option, std::string_view v) {
     using sim::window_match;
     if (v == "start")
@@ -240,6 +271,8 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
                 parse_number<std::int64_t>(opt, reader.value(), 0, 600'000));
         else if (opt == "--latency")
             cfg.latency = latency(opt, reader.value());
+        else if (opt == "--bandwidth")
+            cfg.bandwidth_bits_per_second = bandwidth(opt, reader.value());
         else if (opt == "--rate-limit") {
             const auto v = reader.value();
             const auto colon = v.find(':');

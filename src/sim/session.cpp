@@ -20,6 +20,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 
 namespace dynjobs::sim::detail {
@@ -167,9 +168,34 @@ private:
         co_return !aborted_;
     }
 
+    /// Sends `bytes`; with a bandwidth limit, slice by slice, each when the shared link has
+    /// carried it.
     asio::awaitable<void> write(std::string_view bytes, error_code& ec) {
-        beast::get_lowest_layer(stream_).expires_after(sim_->config.io_timeout);
-        co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()), with_ec(ec));
+        auto& tcp = beast::get_lowest_layer(stream_);
+        if (!sim_->link) {
+            tcp.expires_after(sim_->config.io_timeout);
+            co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
+                                       with_ec(ec));
+            co_return;
+        }
+        // Slices of at most 10 ms of the link (so connections take turns finely), at least
+        // 512 bytes (so a slow link is not a timer per byte), at most one TLS record.
+        const std::size_t slice =
+            std::clamp<std::uint64_t>(sim_->link->bits_per_second() / 8 / 100, 512, 16 * 1024);
+        while (!ec && !bytes.empty()) {
+            const std::string_view part = bytes.substr(0, slice);
+            timer_.expires_at(sim_->link->reserve(part.size(), std::chrono::steady_clock::now()));
+            error_code ignored;
+            co_await timer_.async_wait(with_ec(ignored));
+            if (aborted_) {
+                ec = asio::error::operation_aborted;
+                break;
+            }
+            tcp.expires_after(sim_->config.io_timeout);
+            co_await asio::async_write(stream_, asio::buffer(part.data(), part.size()),
+                                       with_ec(ec));
+            bytes.remove_prefix(part.size());
+        }
     }
 
     /// Sends one planned response. Returns whether the connection may still be closed

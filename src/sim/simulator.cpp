@@ -28,7 +28,10 @@ using boost::system::error_code;
 simulator::impl::impl(asio::any_io_executor ex, sim_config cfg)
     : executor(std::move(ex))
     , config(std::move(cfg))
-    , limiter(config.rate_limit) {}
+    , limiter(config.rate_limit) {
+    if (config.bandwidth_bits_per_second != 0)
+        link.emplace(config.bandwidth_bits_per_second);
+}
 
 const registered_client* simulator::impl::find_client(std::string_view id) const {
     for (const auto& c : config.clients)

@@ -7,6 +7,7 @@
 // start() before any connection exists and read-only afterwards.
 #pragma once
 
+#include <dynjobs/sim/bandwidth_limiter.hpp>
 #include <dynjobs/sim/certificates.hpp>
 #include <dynjobs/sim/jobs_endpoint.hpp>
 #include <dynjobs/sim/simulator.hpp>
@@ -100,6 +101,9 @@ struct simulator::impl : std::enable_shared_from_this<simulator::impl> {
 
     /// Has its own mutex.
     rate_limiter limiter;
+    /// The link all responses share (sim_config::bandwidth_bits_per_second); nullopt when
+    /// unlimited. Has its own mutex.
+    std::optional<bandwidth_limiter> link;
 
     // ---- guarded by `mutex` ----
     mutable std::mutex mutex;

@@ -313,4 +313,31 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
              "--write-pages-foreground"});
 }
 
+BOOST_AUTO_TEST_CASE(bandwidth) {
+    BOOST_TEST(parse({}).config.bandwidth_bits_per_second == 0u);
+    const auto bits = [](std::string_view v) {
+        return parse({"--bandwidth", v}).config.bandwidth_bits_per_second;
+    };
+    BOOST_TEST(bits("100mbit") == 100'000'000u);
+    BOOST_TEST(bits("100Mbit") == 100'000'000u);
+    BOOST_TEST(bits("1.5gbit") == 1'500'000'000u);
+    BOOST_TEST(bits("800kbit") == 800'000u);
+    BOOST_TEST(bits("1kbit") == 1'000u);
+    BOOST_TEST(bits("100gbit") == 100'000'000'000u);
+    BOOST_TEST(bits("8000000") == 8'000'000u); // bits per second
+    BOOST_TEST(bits("0") == 0u);
+    BOOST_TEST(bits("0mbit") == 0u);
+    refused({
+        {{"--bandwidth", "fast"}, {"--bandwidth", "'fast'"}},
+        {{"--bandwidth", "100mbps"}, {"--bandwidth", "'100mbps'"}},
+        {{"--bandwidth", "mbit"}, {"--bandwidth", "'mbit'"}},
+        {{"--bandwidth", "-1mbit"}, {"--bandwidth", "'-1mbit'"}},
+        {{"--bandwidth", "999"}, {"--bandwidth", "'999'"}},
+        {{"--bandwidth", "101gbit"}, {"--bandwidth", "'101gbit'"}},
+        {{"--bandwidth", "1e6"}, {"--bandwidth", "'1e6'"}},
+        {{"--bandwidth", "nan"}, {"--bandwidth", "'nan'"}},
+    });
+    in_help({"--bandwidth"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -69,6 +69,12 @@ struct sim_config {
     /// Added before every response, to make loopback behave a little like a real network.
     /// 0 = none (the default, for fast tests).
     std::chrono::milliseconds latency{0};
+    /// The bandwidth of the one link every response crosses, in bits per second: the bytes of
+    /// all responses of all connections together (status line, headers and body as sent, before
+    /// TLS) are paced to it with timers (see bandwidth_limiter). Lets a benchmark see what a
+    /// 100 Mbit/s link does to pages that loopback sends in an instant. 0 = unlimited, the
+    /// default.
+    std::uint64_t bandwidth_bits_per_second = 0;
     /// Lifetime of issued access tokens (expires_in). 3600 s as the real identity service; 0
     /// issues tokens that are already expired (lets tests see a 401 "expired" without waiting).
     std::chrono::seconds token_lifetime{3600};
