@@ -162,7 +162,10 @@ std::optional<fault_rule> parse_fault_rule(std::string_view text, std::string& e
         }
         seen[k] = true;
         const auto n = parse_count(value);
-        const std::string quoted = "'" + std::string{value} + "' ";
+        // Appended rather than `"'" + std::string{value} + "' "`, which GCC 12 at -O3 flags
+        // with a false -Wrestrict (GCC bug 105329).
+        std::string quoted = "'";
+        quoted.append(value).append("' ");
         switch (k) {
         case 0:
             if (!n || *n < 1 || *n > std::uint64_t{INT64_MAX}) {
