@@ -45,6 +45,10 @@ struct client_config {
     /// Decoded pages buffered between the engine and a slow consumer (backpressure point).
     std::size_t channel_capacity = 8;
     std::string user_agent = "dynjobs/0.1";
+    /// Ask for compressed pages (Accept-Encoding: gzip, deflate) and inflate them as they
+    /// stream in. A page of JSON shrinks about 7 times: on a slow link that is the speed-up; on
+    /// loopback it costs some CPU. On by default, as every browser and HTTP library does.
+    bool compression = true;
     /// Called once per request attempt (see request_event.hpp). Empty: none.
     request_hook on_request;
     /// Called when a fetch learns something about the server or refetches a window for

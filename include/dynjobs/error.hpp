@@ -67,7 +67,7 @@ enum class errc {
     oauth_error,
     /// The token endpoint answered something that is not a valid token response.
     invalid_token_response,
-    /// The API refused a fresh token too (401 after the replay).
+    /// The API refused a fresh token too (401 after the replay). Ends the whole fetch.
     unauthorized,
     /// A certificate or private key could not be loaded (bad file, format or password).
     credential_error,
@@ -85,6 +85,14 @@ enum class errc {
     invalid_next_link,
     /// A totalCount that would take more pages than fetch_request::max_pages_per_window.
     implausible_total,
+    /// A compressed body that is corrupt or truncated, or a Content-Encoding the client cannot
+    /// decode (br, compress).
+    bad_content_encoding,
+    /// The API answered 403: the app may not read this (scope, permissions, an organization it
+    /// may not see). Ends the whole fetch: every other page would be refused alike.
+    forbidden,
+    /// A 200 whose Content-Type is not JSON (a gateway's HTML sign-in or error page).
+    unexpected_content_type,
 };
 
 /// True for the transport timeouts (resolve ... pool acquire).

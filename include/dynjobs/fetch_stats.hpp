@@ -47,11 +47,12 @@ struct fetch_stats {
     std::uint64_t completeness_refetches = 0;
     /// Windows folded into one per organization because the server ignores the time filter.
     std::uint64_t windows_merged = 0;
-    std::uint64_t bytes_received = 0; ///< response body bytes of job pages
+    std::uint64_t bytes_received = 0; ///< job page body bytes as received (compressed or not)
+    std::uint64_t bytes_decoded = 0;  ///< the same after inflating
     std::uint64_t requests = 0;       ///< page request attempts sent
     std::uint64_t retries = 0;
     /// Retries by cause, indexed by policy::retry_cause.
-    std::array<std::uint64_t, 10> retries_by_cause{};
+    std::array<std::uint64_t, 11> retries_by_cause{};
     std::uint64_t throttled = 0;       ///< 429 answers
     std::uint64_t unauthorized = 0;    ///< 401 answers (each replayed once with a fresh token)
     std::uint64_t drift_refetches = 0; ///< windows fetched again because totalCount moved

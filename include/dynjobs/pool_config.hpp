@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace dynjobs {
 
@@ -26,6 +27,10 @@ struct pool_config {
     /// Most open connections to one origin. Matches the default in-flight limit
     /// (rate_config::max_in_flight): every request in flight can have its own connection.
     std::size_t max_connections = 32;
+    /// Largest body a compressed response may inflate to before it is refused
+    /// (errc::limit_exceeded): a decompression bomb must be an error, not an out-of-memory. A
+    /// page of 1,000 jobs is about 600 KB; 64 MiB leaves room for any page size the API serves.
+    std::uint64_t max_inflated_body = 64ull * 1024 * 1024;
     /// Longest wait for a free connection before errc::pool_acquire_timeout.
     std::chrono::milliseconds acquire_timeout{60'000};
     /// An idle connection older than this is closed rather than reused: servers and proxies

@@ -71,7 +71,7 @@ std::string in_command_terms(const diagnostics& diag, boost::system::error_code 
 
 bool is_authentication_error(boost::system::error_code ec) {
     return ec == errc::oauth_error || ec == errc::invalid_token_response ||
-           ec == errc::unauthorized || ec == errc::credential_error;
+           ec == errc::unauthorized || ec == errc::forbidden || ec == errc::credential_error;
 }
 
 struct segment_less {

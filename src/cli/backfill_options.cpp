@@ -51,9 +51,12 @@ Connection (a real endpoint; secrets never on the command line):
                          qa, gov, aos2, fedramp (default: none)      e.g. --region us
   --base-url URL         API origin instead of a region (default: none)
                                                e.g. --base-url https://graph-us.avepointonlineservices.com
-  --token-url URL        token endpoint (default: the region's identity service)
+  --token-url URL        token endpoint (default: the region's identity service; required
+                         with a --base-url that is no region's host nor loopback)
                                                e.g. --token-url https://identity.avepointonlineservices.com/connect/token
   --client-id ID         the app's client id (default: none)         e.g. --client-id 8d1c...
+  --scope SCOPE          the OAuth scope asked for (default dynamics.readwrite.all)
+                                                                     e.g. --scope dynamics.readwrite.all
   --client-secret-file F the client secret is the first line of F (default: the environment
                          variable DYNJOBS_CLIENT_SECRET)             e.g. --client-secret-file ~/.dynjobs-secret
   --certificate FILE     authenticate with a certificate (PEM or PFX) instead of a secret; its
@@ -62,6 +65,8 @@ Connection (a real endpoint; secrets never on the command line):
                                                                      e.g. --ca-file corp-ca.pem
   --allow-insecure-http  allow http:// to a host that is not loopback: sends the token in clear
                          (default: refused)
+  --no-compression       do not ask for gzip/deflate pages (default: ask, and inflate them as
+                         they stream in; a page shrinks about 7 times on the wire)
 
 Output:
   --output PATH          the output file, - for stdout (default jobs.jsonl, or jobs.csv)
@@ -154,6 +159,13 @@ backfill_options parse_backfill_options(std::span<const std::string_view> args) 
             out.client_id = text();
             if (out.client_id->empty())
                 bad_value(opt, "", "a client id");
+        } else if (opt == "--scope") {
+            out.scope = text();
+            if (out.scope.empty() || out.scope.find_first_of(" \t\r\n") != std::string::npos)
+                bad_value(opt, out.scope, "one scope such as dynamics.readwrite.all");
+        } else if (opt == "--no-compression") {
+            reader.no_value();
+            out.compression = false;
         } else if (opt == "--client-secret") {
             throw usage_error{"--client-secret is not accepted: a secret on the command line "
                               "leaks into shell history and the process list; set "

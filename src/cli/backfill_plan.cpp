@@ -8,7 +8,11 @@
 #include <dynjobs/region.hpp>
 #include <dynjobs/sim/dataset.hpp>
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <system_error>
@@ -111,6 +115,24 @@ std::optional<std::string> first_connection_option(const backfill_options& o,
     return std::nullopt;
 }
 
+// True for a base URL whose token endpoint is known: a region's API host (its identity
+// service), or loopback (the simulator's layout, <base-url>/connect/token). Anywhere else,
+// guessing would post the client's credentials to a server that may not be the identity one.
+bool guessable_token_endpoint(const std::string& base_url, bool allow_insecure_http) {
+    const auto url = boost::urls::parse_uri(base_url);
+    // A malformed URL, or plain http refused anyway: the library's validation says why.
+    if (!url || (url->scheme() == "http" && !allow_insecure_http))
+        return true;
+    std::string host(url->encoded_host());
+    for (auto& ch : host)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (find_region_by_host(host) || host == "localhost" || host == "[::1]")
+        return true;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
+}
+
 void resolve_connection(const backfill_options& o, const environment& env, backfill_plan& plan) {
     const auto given = first_connection_option(o, env);
     plan.embedded = !given;
@@ -132,6 +154,7 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
                           "simulator)"};
     plan.config.region = o.region.value_or("");
     plan.config.base_url = o.base_url.value_or("");
+    plan.config.scope = o.scope;
     plan.config.token_url = o.token_url.value_or("");
     plan.config.tls.ca_file = o.ca_file.value_or("");
     plan.config.tls.allow_insecure_http = o.allow_insecure_http;
@@ -159,6 +182,10 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
     if (ways > 1)
         throw usage_error{"more than one credential given (DYNJOBS_CLIENT_SECRET, "
                           "--client-secret-file, --certificate): give one"};
+    if (o.base_url && !o.token_url && !guessable_token_endpoint(*o.base_url, o.allow_insecure_http))
+        throw usage_error{"--token-url is required with --base-url " + *o.base_url +
+                          ": it is no region's host nor loopback, so where to send the "
+                          "credentials cannot be guessed"};
     if (o.certificate) {
         std::ifstream probe(*o.certificate, std::ios::binary);
         if (!is_readable_file(*o.certificate) || !probe)
@@ -213,6 +240,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     c.rate.max_requests_per_second = o.max_rate;
     c.rate.adaptive_rate = o.adaptive_rate;
     c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
+    c.compression = o.compression;
 
     plan.format = o.format;
     const std::string output =

@@ -37,6 +37,7 @@ constexpr policy::retry_cause causes[] = {
     policy::retry_cause::transport, policy::retry_cause::timeout,  policy::retry_cause::http_408,
     policy::retry_cause::http_429,  policy::retry_cause::http_500, policy::retry_cause::http_502,
     policy::retry_cause::http_503,  policy::retry_cause::http_504, policy::retry_cause::http_401,
+    policy::retry_cause::decode,
 };
 
 std::string_view outcome_text(run_outcome o) {
@@ -216,6 +217,7 @@ std::string format_summary_json(const run_result& r) {
         {"completenessRefetches", st.completeness_refetches},
         {"driftRefetches", st.drift_refetches},
         {"bytesReceived", st.bytes_received},
+        {"bytesDecoded", st.bytes_decoded},
         {"elapsedSeconds", static_cast<double>(t.elapsed.count()) / 1000.0},
         {"jobsPerSecond", per_second(t.jobs_written, t.elapsed)},
         {"output", r.output},

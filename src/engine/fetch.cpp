@@ -14,6 +14,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cctype>
 #include <tuple>
 
 namespace dynjobs::detail {
@@ -25,7 +26,63 @@ using policy::host_gate;
 
 namespace {
 
-constexpr std::size_t body_excerpt_bytes = 512;
+constexpr std::size_t body_excerpt_bytes = 300;
+
+// At most `body_excerpt_bytes` of a body, control characters escaped: a gateway's HTML or a
+// binary body must not garble the one-line report or the terminal.
+std::string sanitized_excerpt(std::string_view body) {
+    body = body.substr(0, body_excerpt_bytes);
+    std::string out;
+    out.reserve(body.size());
+    for (const char ch : body) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c < 0x20 || c == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else
+            out += ch;
+    }
+    return out;
+}
+
+// A JSON media type: application/json, text/json, application/<x>+json, with any parameters.
+// An absent Content-Type is let through: the decoder then decides.
+bool is_json_media_type(std::string_view type) {
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ')
+        type.remove_suffix(1);
+    std::string lower(type);
+    for (auto& ch : lower)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return lower.empty() || lower == "application/json" || lower == "text/json" ||
+           (lower.starts_with("application/") && lower.ends_with("+json"));
+}
+
+// `key="value"` (or key=value) from a WWW-Authenticate challenge; empty when absent.
+std::string challenge_param(std::string_view header, std::string_view key) {
+    for (std::size_t at = header.find(key); at != std::string_view::npos;
+         at = header.find(key, at + 1)) {
+        const bool starts = at == 0 || header[at - 1] == ' ' || header[at - 1] == ',';
+        const std::size_t eq = at + key.size();
+        if (!starts || eq >= header.size() || header[eq] != '=')
+            continue;
+        std::string_view rest = header.substr(eq + 1);
+        if (!rest.empty() && rest.front() == '"') {
+            rest.remove_prefix(1);
+            return std::string(rest.substr(0, rest.find('"')));
+        }
+        return std::string(rest.substr(0, rest.find_first_of(", ")));
+    }
+    return {};
+}
 
 // The request target of a page: built from the query, or from a nextLink's query string.
 std::string page_target(const fetch_state& f, const policy::page_ref& ref) {
@@ -85,12 +142,15 @@ diagnostics page_diagnostics(const fetch_state& f, const policy::page_ref& ref, 
     diag.url = url;
     if (response.status != 0) {
         diag.http_status = static_cast<int>(response.status);
-        diag.body_excerpt = response.body.substr(0, body_excerpt_bytes);
+        diag.body_excerpt = sanitized_excerpt(response.body);
     }
+    if (!detail.body_excerpt.empty())
+        diag.body_excerpt = detail.body_excerpt;
     std::string what = last_ec ? last_ec.message() : "HTTP " + std::to_string(response.status);
     if (!detail.message.empty())
         what += ": " + detail.message;
-    if (final_ec != errc::http_status && final_ec != errc::unauthorized)
+    if (final_ec != errc::http_status && final_ec != errc::unauthorized &&
+        final_ec != errc::forbidden)
         what = final_ec.message() + " after " + std::to_string(attempts) +
                " attempt(s); last: " + what;
     diag.message = where + ": " + what + " (GET " + url + ")";
@@ -319,6 +379,8 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
 
     unsigned attempt = 1;
     bool replayed_401 = false;
+    policy::retry_cause last_cause = policy::retry_cause::none;
+    unsigned streak = 0;
     jobs_page page;
     page_decoder decoder;
     for (;;) {
@@ -344,21 +406,39 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
         request.target = target;
         request.authorization = "Bearer " + token;
         request.user_agent = c.config.user_agent;
+        request.accept = "application/json";
+        if (c.config.compression)
+            request.accept_encoding = "gzip, deflate";
         net::http_response response;
         diagnostics decode_diag;
         error_code decode_error;
         decoder.reset(page);
         std::uint64_t body_bytes = 0;
+        std::string head; // the body's first bytes, for the report of a body that fails
         const net::body_sink sink = [&](std::string_view chunk) {
+            if (head.size() < body_excerpt_bytes)
+                head.append(chunk.substr(0, body_excerpt_bytes - head.size()));
+            if (body_bytes == 0 && !is_json_media_type(response.content_type)) {
+                // A gateway's sign-in page or error page: never fed to the JSON decoder.
+                decode_diag.message = "Content-Type is '" + response.content_type + "', not JSON";
+                decode_diag.body_excerpt = sanitized_excerpt(head);
+                decode_error = errc::unexpected_content_type;
+                return decode_error;
+            }
             body_bytes += chunk.size();
             decode_error = decoder.write(chunk, decode_diag);
+            if (decode_error)
+                decode_diag.body_excerpt = sanitized_excerpt(head);
             return decode_error;
         };
         const auto sent = clock_type::now();
         error_code ec = co_await c.api_pool->async_exchange(request, response, &sink);
         const auto now = clock_type::now();
-        if (!ec && response.status == 200 && !decode_error)
+        if (!ec && response.status == 200 && !decode_error) {
             decode_error = decoder.finish(decode_diag);
+            if (decode_error)
+                decode_diag.body_excerpt = sanitized_excerpt(head);
+        }
         if (decode_error && (ec == decode_error || !ec))
             ec = decode_error;
 
@@ -383,7 +463,8 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
         {
             std::lock_guard lock(f.mutex);
             ++f.stats.requests;
-            f.stats.bytes_received += body_bytes;
+            f.stats.bytes_received += response.body_bytes;
+            f.stats.bytes_decoded += response.decoded_bytes;
             if (response.status != 0)
                 f.latency.record(event.duration);
             f.stats.throttled += response.status == 429;
@@ -418,6 +499,10 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             result.retry_after =
                 policy::parse_retry_after(response.retry_after, std::chrono::system_clock::now());
         result.unauthorized_retryable = replayed_401;
+        const auto cause = policy::classify(result);
+        streak = cause == last_cause ? streak + 1 : 1;
+        last_cause = cause;
+        result.same_cause_streak = streak;
         const auto decision = c.retry.on_failure(result, attempt, now, f.deadline);
         event.retry = decision.retry ? decision.cause : policy::retry_cause::none;
         event.retry_wait = decision.wait;
@@ -425,10 +510,31 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             c.config.on_request(event);
 
         if (!decision.retry) {
-            const error_code final_ec = decision.error;
-            const auto diag =
-                page_diagnostics(f, ref, final_ec, ec, attempt, url, response, decode_diag);
+            const error_code final_ec =
+                !ec && response.status == 403 ? errc::forbidden : decision.error;
+            auto diag = page_diagnostics(f, ref, final_ec, ec, attempt, url, response, decode_diag);
             f.plan->on_failure(ref);
+            if (final_ec == errc::forbidden || final_ec == errc::unauthorized) {
+                // The credentials or their scope are wrong: every other page would be refused
+                // the same way, so the whole fetch stops here, whatever on_failure says.
+                diag.oauth_error = challenge_param(response.www_authenticate, "error");
+                diag.oauth_error_description =
+                    challenge_param(response.www_authenticate, "error_description");
+                diag.message +=
+                    final_ec == errc::forbidden
+                        ? "; the app's token may not do this (scope '" + c.config.scope + "')"
+                        : "; the API refused a freshly issued token (scope '" + c.config.scope +
+                              "')";
+                if (!diag.oauth_error.empty())
+                    diag.message += " (" + diag.oauth_error +
+                                    (diag.oauth_error_description.empty()
+                                         ? std::string()
+                                         : ": " + diag.oauth_error_description) +
+                                    ")";
+                record_failure(f, ref, final_ec, diag);
+                finish(self, final_ec, diag, false);
+                co_return;
+            }
             record_failure(f, ref, final_ec, diag);
             if (f.request.on_failure == failure_policy::stop)
                 finish(self, final_ec, diag, true);

@@ -73,6 +73,12 @@ public:
             return "nextLink is not a usable link to the next page";
         case errc::implausible_total:
             return "totalCount is not believable";
+        case errc::bad_content_encoding:
+            return "the response body's compression cannot be decoded";
+        case errc::forbidden:
+            return "API refused access (403)";
+        case errc::unexpected_content_type:
+            return "response is not JSON";
         }
         return "unknown dynjobs error " + std::to_string(value);
     }

@@ -62,9 +62,11 @@ bool is_ip_literal(const std::string& host) {
 
 } // namespace
 
-connection::connection(const asio::any_io_executor& executor, asio::ssl::context* tls)
+connection::connection(const asio::any_io_executor& executor, asio::ssl::context* tls,
+                       std::uint64_t max_inflated)
     : stream_(std::in_place_index<0>, executor)
-    , resolver_(executor) {
+    , resolver_(executor)
+    , max_inflated_(max_inflated) {
     // Beast reads at most the buffer's free capacity (at least 512 bytes): left empty, a 50 KB
     // page took ~100 recvmsg calls. One chunk of capacity makes it a handful.
     buffer_.reserve(body_chunk_size);
@@ -249,6 +251,12 @@ connection::exchange_on(Stream& stream, const http_request& request, std::string
     if (!request.content_type.empty()) {
         message.set(http::field::content_type, request.content_type);
     }
+    if (!request.accept.empty()) {
+        message.set(http::field::accept, request.accept);
+    }
+    if (!request.accept_encoding.empty()) {
+        message.set(http::field::accept_encoding, request.accept_encoding);
+    }
     message.body() = std::span<const char>(request.body.data(), request.body.size());
     if (!request.body.empty() || request.method == http::verb::post ||
         request.method == http::verb::put) {
@@ -279,8 +287,27 @@ connection::exchange_on(Stream& stream, const http_request& request, std::string
     response.retry_after.assign(header[http::field::retry_after]);
     response.www_authenticate.assign(header[http::field::www_authenticate]);
     response.content_type.assign(header[http::field::content_type]);
+    response.content_encoding.assign(header[http::field::content_encoding]);
     const bool to_sink =
         sink != nullptr && *sink && response.status >= 200 && response.status < 300;
+    content_coding coding = content_coding::identity;
+    if (!parse_content_coding(response.content_encoding, coding)) {
+        co_return errc::bad_content_encoding; // not reused: the body is left unread
+    }
+    inflater_.reset(coding, max_inflated_);
+    // Where the (inflated) body goes: the sink for a 2xx, else response.body, kept short.
+    const inflater::output deliver = [&](std::string_view bytes) -> error_code {
+        response.decoded_bytes += bytes.size();
+        if (to_sink) {
+            return (*sink)(bytes);
+        }
+        if (response.body.size() < http_pool::max_buffered_body) {
+            response.body.append(
+                bytes.substr(0, http_pool::max_buffered_body - response.body.size()));
+        }
+        return {};
+    };
+    diagnostics inflate_diag; // the error code says enough at this layer
 
     if (!body_chunk_ && !parser.is_done()) {
         body_chunk_ = std::make_unique<char[]>(body_chunk_size);
@@ -296,20 +323,18 @@ connection::exchange_on(Stream& stream, const http_request& request, std::string
         }
         const std::size_t got = body_chunk_size - parser.get().body().size;
         if (got != 0) {
-            const std::string_view chunk(body_chunk_.get(), got);
             response.body_bytes += got;
-            if (to_sink) {
-                if (auto sink_ec = (*sink)(chunk)) {
-                    co_return sink_ec;
-                }
-            } else if (response.body.size() < http_pool::max_buffered_body) {
-                response.body.append(
-                    chunk.substr(0, http_pool::max_buffered_body - response.body.size()));
+            if (auto body_ec = inflater_.write(std::string_view(body_chunk_.get(), got), deliver,
+                                               inflate_diag)) {
+                co_return body_ec;
             }
         }
         if (ec) {
             co_return phase_error(ec, errc::body_timeout);
         }
+    }
+    if (auto body_ec = inflater_.finish(inflate_diag)) {
+        co_return body_ec;
     }
     s.expires_never();
     outcome.keep_alive = parser.get().keep_alive();

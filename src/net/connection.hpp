@@ -2,6 +2,7 @@
 #pragma once
 
 #include "net/http_pool.hpp"
+#include "net/inflater.hpp"
 #include "net/origin.hpp"
 
 #include <dynjobs/pool_config.hpp>
@@ -58,8 +59,9 @@ class connection : public std::enable_shared_from_this<connection> {
 public:
     using tls_stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
 
-    /// `tls` null makes a plain TCP connection.
-    connection(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls);
+    /// `tls` null makes a plain TCP connection. `max_inflated`: see pool_config::max_inflated_body.
+    connection(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls,
+               std::uint64_t max_inflated);
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
@@ -118,6 +120,9 @@ private:
     /// Body bytes land here before going to the sink: one fixed buffer per connection, allocated
     /// on the first body, so a page of any size costs no allocation per chunk.
     std::unique_ptr<char[]> body_chunk_;
+    /// Inflates gzip and deflate bodies; zlib's state is kept for the connection's next body.
+    inflater inflater_;
+    std::uint64_t max_inflated_;
 };
 
 } // namespace dynjobs::net

@@ -51,8 +51,10 @@ void reset_response(http_response& r) {
     r.retry_after.clear();
     r.www_authenticate.clear();
     r.content_type.clear();
+    r.content_encoding.clear();
     r.body.clear(); // keeps its capacity for the next exchange
     r.body_bytes = 0;
+    r.decoded_bytes = 0;
     r.reused_connection = false;
 }
 
@@ -270,7 +272,8 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
         bool reused = l.conn != nullptr;
         for (int attempt = 0;; ++attempt) {
             if (!l.conn) {
-                l.conn = std::make_shared<connection>(executor, tls.get());
+                l.conn =
+                    std::make_shared<connection>(executor, tls.get(), config.max_inflated_body);
                 live.insert(l.conn.get());
                 ++stats.connections_opened;
                 bool resumed = false;

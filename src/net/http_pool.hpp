@@ -30,6 +30,11 @@ struct http_request {
     std::string content_type;
     std::string body;
     std::string user_agent;
+    /// The Accept header; empty for none.
+    std::string accept;
+    /// The Accept-Encoding header; empty for none. A gzip or deflate body is inflated before it
+    /// reaches the sink or response.body, whatever was asked.
+    std::string accept_encoding;
 };
 
 struct http_response {
@@ -38,11 +43,14 @@ struct http_response {
     std::string retry_after;
     std::string www_authenticate;
     std::string content_type;
-    /// The body when it was not given to a sink (non-2xx, or no sink), cut at
+    std::string content_encoding;
+    /// The body when it was not given to a sink (non-2xx, or no sink), inflated, cut at
     /// http_pool::max_buffered_body bytes (the rest is read and dropped).
     std::string body;
-    /// Body bytes received in total, streamed or buffered.
+    /// Body bytes received in total, as they came over the wire (compressed or not).
     std::uint64_t body_bytes = 0;
+    /// Body bytes after inflating (equal to body_bytes for an uncompressed body).
+    std::uint64_t decoded_bytes = 0;
     /// True when the request went over a connection that had served an earlier request.
     bool reused_connection = false;
 };

@@ -12,6 +12,28 @@ namespace dynjobs::policy {
 
 using namespace std::chrono;
 
+namespace {
+
+bool is_decode_error(const boost::system::error_code& ec) noexcept {
+    if (ec.category() != error_category())
+        return false;
+    switch (static_cast<errc>(ec.value())) {
+    case errc::json_syntax:
+    case errc::unexpected_type:
+    case errc::value_out_of_range:
+    case errc::invalid_value:
+    case errc::missing_field:
+    case errc::limit_exceeded:
+    case errc::bad_content_encoding:
+    case errc::unexpected_content_type:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 std::string_view to_string(retry_cause cause) noexcept {
     switch (cause) {
     case retry_cause::none:
@@ -34,6 +56,8 @@ std::string_view to_string(retry_cause cause) noexcept {
         return "504";
     case retry_cause::http_401:
         return "401";
+    case retry_cause::decode:
+        return "decode";
     }
     return "unknown";
 }
@@ -44,6 +68,8 @@ retry_cause classify(const attempt_result& result) noexcept {
         // accidents of the network: retrying cannot change them.
         if (result.transport_error.category() == boost::asio::error::get_ssl_category())
             return retry_cause::none;
+        if (is_decode_error(result.transport_error))
+            return retry_cause::decode;
         return result.timed_out ? retry_cause::timeout : retry_cause::transport;
     }
     switch (result.http_status) {
@@ -88,7 +114,13 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
         decision.error = result.http_status == 401 ? errc::unauthorized : errc::http_status;
         return decision;
     }
-    if (attempt >= config_.max_attempts) {
+    // Deterministic failures get one more chance (a fresh token refused twice; a body that
+    // will not decode), not max_attempts identical ones.
+    const bool repeated =
+        (decision.cause == retry_cause::http_401 && result.same_cause_streak >= 2) ||
+        (decision.cause == retry_cause::decode &&
+         result.same_cause_streak >= config_.max_decode_attempts);
+    if (attempt >= config_.max_attempts || repeated) {
         decision.error =
             decision.cause == retry_cause::http_401 ? errc::unauthorized : errc::retries_exhausted;
         return decision;
@@ -96,8 +128,8 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
     // Throttling with Retry-After is the server pacing us, not failing: the retry waits as
     // told while the whole host is paused, so it cannot grow into a retry storm, and spending
     // the budget on it would fail a long backfill against a rate-limited API.
-    const bool paced = result.retry_after &&
-                       (result.http_status == 429 || result.http_status == 503);
+    const bool paced =
+        result.retry_after && (result.http_status == 429 || result.http_status == 503);
     if (!paced && budget_ < 1.0) {
         decision.error = errc::retry_budget_exhausted;
         return decision;

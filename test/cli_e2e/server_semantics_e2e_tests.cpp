@@ -105,13 +105,13 @@ BOOST_AUTO_TEST_CASE(a_server_ignoring_the_time_filter_is_fetched_once_per_organ
 }
 
 // The reproduction of the double free: bursts of 32 consecutive connection closes at
-// concurrency 32, with the server also ending every connection after 20 requests.
+// concurrency 32, with the server also ending every connection after 6 requests.
 BOOST_AUTO_TEST_CASE(bursts_of_closed_connections_at_concurrency_32_lose_nothing) {
     scratch_dir dir;
     sim_process sim(dir, {.organizations = 20,
                           .jobs = 20'000,
                           .seed = 13,
-                          .extra = {"--keepalive-requests", "20", "--fault",
+                          .extra = {"--keepalive-requests", "6", "--fault",
                                     "nth=100,times=32,path=/dynamicsbackup/jobs:close", "--fault",
                                     "nth=400,times=32,path=/dynamicsbackup/jobs:close", "--fault",
                                     "nth=700,times=32,path=/dynamicsbackup/jobs:close"}});

@@ -90,8 +90,9 @@ BOOST_AUTO_TEST_CASE(endpoint_without_credentials) {
 }
 
 BOOST_AUTO_TEST_CASE(real_endpoint_with_secret_from_the_environment) {
-    const auto p = resolve({"--base-url", "https://api.example.com", "--client-id", "app",
-                            "--since", "2024-01-01", "--output", out},
+    const auto p = resolve({"--base-url", "https://api.example.com", "--token-url",
+                            "https://id.example.com/connect/token", "--client-id", "app", "--since",
+                            "2024-01-01", "--output", out},
                            env_secret);
     BOOST_TEST(!p.embedded);
     BOOST_TEST(p.config.base_url == "https://api.example.com");
@@ -100,6 +101,22 @@ BOOST_AUTO_TEST_CASE(real_endpoint_with_secret_from_the_environment) {
     BOOST_TEST(creds->client_id == "app");
     BOOST_TEST(creds->client_secret == "s3cr3t");
     BOOST_TEST(value_of(p.chosen, "--base-url") == "https://api.example.com");
+}
+
+BOOST_AUTO_TEST_CASE(a_base_url_of_no_region_needs_a_token_url) {
+    // Credentials are never posted to a guessed endpoint on an unknown host.
+    check_names(refused({"--base-url", "https://api.example.com", "--client-id", "app", "--since",
+                         "2024-01-01", "--output", out},
+                        env_secret),
+                {"--token-url", "--base-url https://api.example.com"});
+    // A region's own host and loopback have a known token endpoint.
+    for (const char* url : {"https://graph-us.avepointonlineservices.com", "https://127.0.0.1:8443",
+                            "https://localhost:8443"}) {
+        const auto p = resolve(
+            {"--base-url", url, "--client-id", "app", "--since", "2024-01-01", "--output", out},
+            env_secret);
+        BOOST_TEST(p.config.token_url.empty(), url);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(secret_file_first_line_trimmed) {

@@ -37,6 +37,29 @@ BOOST_AUTO_TEST_CASE(a_wrong_scope_ends_the_fetch_too) {
     BOOST_TEST(out.diag.oauth_error == "invalid_scope");
 }
 
+BOOST_AUTO_TEST_CASE(a_401_a_fresh_token_does_not_cure_stops_the_whole_fetch) {
+    sim_fixture fx;
+    sim::fault_rule rule;
+    rule.kind = sim::fault_kind::revoke_token; // every jobs request: revoked, then 401
+    rule.path = "/dynamicsbackup/jobs";
+    rule.times = 0;
+    fx.sim().add_fault_rule(rule);
+    auto request = whole_dataset(fx);
+    request.window = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::days{30});
+    request.on_failure = failure_policy::go_on; // even so: no other window is tried
+    const auto config = engine_config(fx);
+    const auto out = run_fetch(config, request);
+    BOOST_TEST((out.ec == errc::unauthorized));
+    BOOST_TEST(out.diag.http_status == 401);
+    BOOST_TEST(out.diag.message.find("freshly issued token (scope 'dynamics.readwrite.all')") !=
+                   std::string::npos,
+               out.diag.message);
+    // Each page in flight: its request, the replay with a fresh token, one retry; then nothing.
+    BOOST_TEST(fx.sim().counters().jobs_requests <=
+               3u * config.rate.max_in_flight + 3u);
+    BOOST_TEST(out.jobs.empty());
+}
+
 BOOST_AUTO_TEST_CASE(tokens_expiring_during_the_fetch_are_renewed) {
     auto sim_config = small_sim_config();
     sim_config.token_lifetime = 2s;

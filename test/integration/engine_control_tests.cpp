@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 
 BOOST_AUTO_TEST_SUITE(engine_control)
 
-BOOST_AUTO_TEST_CASE(a_forbidden_organization_is_reported_not_retried) {
+BOOST_AUTO_TEST_CASE(a_403_stops_the_whole_fetch_at_once_whatever_the_failure_policy) {
     auto config = small_sim_config();
     sim_fixture probe; // the same seed gives the same organizations
     const auto orgs = probe.sim().organizations();
@@ -31,34 +31,33 @@ BOOST_AUTO_TEST_CASE(a_forbidden_organization_is_reported_not_retried) {
     auto client_cfg = engine_config(fx);
     client_cfg.creds = client_secret_credentials{"limited", "limited-secret"};
     auto request = whole_dataset(fx);
-    request.organizations = {orgs[0].id, orgs[1].id};
-    request.on_failure = failure_policy::go_on;
-    const auto out = run_fetch(client_cfg, request);
-    BOOST_TEST((out.ec == errc::pages_failed));
-    BOOST_TEST_REQUIRE(out.failures.size() == 1u);
-    const auto& failure = out.failures[0];
-    BOOST_TEST(failure.organization_slot == 1u);
-    BOOST_TEST((failure.organization == orgs[1].id));
-    BOOST_TEST(failure.page_index == 1);
-    BOOST_TEST((failure.error == errc::http_status));
-    BOOST_TEST(failure.diag.http_status == 403);
-    BOOST_TEST(failure.diag.url.find("organizationId=" + orgs[1].id.to_string()) !=
-               std::string::npos);
-    BOOST_TEST(!failure.diag.body_excerpt.empty());
-    BOOST_TEST(failure.diag.message.find("HTTP 403") != std::string::npos);
-    // Not retried: one request for that organization.
-    std::size_t forbidden_requests = 0;
-    for (const auto& entry : fx.sim().request_log())
-        forbidden_requests += entry.status == 403;
-    BOOST_TEST(forbidden_requests == 1u);
-    // The visible organization was fetched completely all the same.
-    require_exactly(out.jobs, fx.sim().select(filter_of(request, orgs[0].id)));
-
-    // With failure_policy::stop the same fetch ends with the page's own error.
-    request.on_failure = failure_policy::stop;
-    const auto stopped = run_fetch(client_cfg, request);
-    BOOST_TEST((stopped.ec == errc::http_status));
-    BOOST_TEST(stopped.diag.http_status == 403);
+    request.organizations = {orgs[1].id, orgs[0].id};
+    request.window = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::days{30}); // 25 windows each: many pages the fetch must not go on to ask
+    for (const auto policy : {failure_policy::go_on, failure_policy::stop}) {
+        request.on_failure = policy;
+        const auto before = fx.sim().request_log().size();
+        const auto out = run_fetch(client_cfg, request);
+        BOOST_TEST((out.ec == errc::forbidden));
+        BOOST_TEST(out.diag.http_status == 403);
+        BOOST_TEST(out.diag.url.find("organizationId=" + orgs[1].id.to_string()) !=
+                   std::string::npos);
+        BOOST_TEST(!out.diag.body_excerpt.empty());
+        BOOST_TEST(out.diag.message.find("HTTP 403") != std::string::npos, out.diag.message);
+        BOOST_TEST(out.diag.message.find("scope 'dynamics.readwrite.all'") != std::string::npos,
+                   out.diag.message);
+        BOOST_TEST_REQUIRE(!out.failures.empty());
+        BOOST_TEST((out.failures[0].organization == orgs[1].id));
+        // Not retried, and nothing new sent after the first refusal: at most the pages that
+        // were already in flight with it, far fewer than the 50 windows asked for.
+        const auto log = fx.sim().request_log();
+        std::size_t forbidden = 0;
+        for (std::size_t i = before; i < log.size(); ++i)
+            forbidden += log[i].status == 403;
+        BOOST_TEST(forbidden >= 1u);
+        BOOST_TEST(forbidden <= client_cfg.max_in_flight_per_organization);
+        BOOST_TEST(log.size() - before <= 2 * client_cfg.max_in_flight_per_organization + 2);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_whole_host) {

@@ -54,9 +54,31 @@ BOOST_AUTO_TEST_CASE(a_401_is_retried_only_after_the_replay_with_a_fresh_token) 
     d = policy.on_failure(again, 1, t0, {});
     BOOST_TEST(d.retry);
     BOOST_TEST((d.cause == retry_cause::http_401));
-    d = policy.on_failure(again, policy.config().max_attempts, t0, {});
+    again.same_cause_streak = 2; // once only: a fresh token refused twice is final
+    d = policy.on_failure(again, 2, t0, {});
     BOOST_TEST(!d.retry);
     BOOST_TEST((d.error == errc::unauthorized));
+}
+
+BOOST_AUTO_TEST_CASE(a_body_that_does_not_decode_is_retried_once) {
+    for (const errc e : {errc::json_syntax, errc::missing_field, errc::unexpected_type,
+                         errc::bad_content_encoding, errc::unexpected_content_type,
+                         errc::limit_exceeded}) {
+        retry_policy policy;
+        attempt_result result{0, e, false, {}};
+        BOOST_TEST((classify(result) == retry_cause::decode));
+        // After transport failures a first decode failure still gets its second chance.
+        auto d = policy.on_failure(result, 3, t0, {});
+        BOOST_TEST(d.retry);
+        BOOST_TEST((d.cause == retry_cause::decode));
+        result.same_cause_streak = 2;
+        d = policy.on_failure(result, 4, t0, {});
+        BOOST_TEST(!d.retry);
+        BOOST_TEST((d.error == errc::retries_exhausted));
+    }
+    // A body cut short by the connection is the network's doing: retried as transport.
+    BOOST_TEST((classify({0, errc::connection_closed, false, {}}) == retry_cause::transport));
+    BOOST_TEST((classify({0, errc::truncated_body, false, {}}) == retry_cause::transport));
 }
 
 BOOST_AUTO_TEST_CASE(does_not_retry_client_errors) {

@@ -31,6 +31,11 @@ struct retry_config {
     /// with the whole host paused (max_attempts and the deadline still bound it).
     double budget_capacity = 100;
     double budget_refund = 0.1;
+    /// Attempts in a row for a page whose body does not decode (not JSON, not a jobs page,
+    /// corrupt compression) before it is given up: such a body is most likely the same again,
+    /// so it gets one more chance, not max_attempts. Raise it against a server that garbles
+    /// bodies at random.
+    unsigned max_decode_attempts = 2;
 };
 
 /// Why an attempt is retried; the engine's stats count retries by cause.
@@ -45,7 +50,11 @@ enum class retry_cause {
     http_503,
     http_504,
     /// A fresh token refused too: identity systems can take a moment to accept a new token.
+    /// Retried once.
     http_401,
+    /// A 200 whose body could not be decoded (not JSON, not a jobs page, corrupt compression):
+    /// most likely the same again, so retried once.
+    decode,
 };
 std::string_view to_string(retry_cause cause) noexcept;
 
@@ -62,11 +71,14 @@ struct attempt_result {
     /// A 401 may be retried: the request was already replayed once with a renewed token (the
     /// first 401 is replayed at once by the engine, without consuming an attempt).
     bool unauthorized_retryable = false;
+    /// How many attempts in a row, this one included, failed for the same cause (classify()).
+    unsigned same_cause_streak = 1;
 };
 
 /// Classifies a failure: transport errors before a complete response, 408, 429, 500, 502, 503
-/// and 504 are retryable (GET is idempotent); everything else (400, 401 after its replay, 403,
-/// 404, ...) is not, and neither are TLS errors (a refused certificate stays refused).
+/// and 504 are retryable (GET is idempotent); a 401 after its replay and a body that does not
+/// decode are retried once; everything else (400, 403, 404, ...) is not, and neither are TLS
+/// errors (a refused certificate stays refused).
 retry_cause classify(const attempt_result& result) noexcept;
 
 /// The policy's answer.
