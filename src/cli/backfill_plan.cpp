@@ -208,6 +208,9 @@ std::string joined(const std::set<organization_id>& orgs) {
 } // namespace
 
 backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const environment& env) {
+    // Times derived from now (the default --until, spans like 90d) go out as whole seconds: a
+    // server may not take milliseconds, and a resume must name the same instants.
+    now = std::chrono::floor<std::chrono::seconds>(now);
     backfill_plan plan;
     resolve_connection(o, env, plan);
 

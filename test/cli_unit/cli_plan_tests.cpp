@@ -57,6 +57,16 @@ BOOST_AUTO_TEST_CASE(embedded_without_connection_options_or_secret) {
     BOOST_TEST(!p.to_stdout);
 }
 
+BOOST_AUTO_TEST_CASE(spans_and_the_default_until_are_whole_seconds) {
+    const timestamp with_ms = now + std::chrono::milliseconds(1234);
+    backfill_options o = parse_backfill_options(args{"--since", "90d", "--output", out}.span());
+    const auto p = resolve_backfill(o, with_ms, no_env);
+    BOOST_TEST((p.request.finish == now + std::chrono::seconds(1)));
+    BOOST_TEST((p.request.start == now + std::chrono::seconds(1) - std::chrono::days(90)));
+    BOOST_TEST(format_iso8601(p.request.start).find('.') == std::string::npos,
+               format_iso8601(p.request.start));
+}
+
 BOOST_AUTO_TEST_CASE(a_secret_in_the_environment_means_a_real_endpoint) {
     const auto m = refused({"--output", out}, env_secret);
     check_names(m, {"no endpoint", "--region", "--base-url", "DYNJOBS_CLIENT_SECRET"});
