@@ -31,6 +31,8 @@
 //   value_out_of_range); type and status take any int32, documented or not;
 // - "jobs" absent or null is an empty list; any other non-array is unexpected_type; but a body
 //   with neither "jobs" nor "totalCount" is missing_field (it is not a jobs page at all);
+// - a number sent as a string ("180832") is taken when the whole string is a plain decimal
+//   number (an integer for counters, type and status); any other string is unexpected_type;
 // - a required field (jobId, type, status, startTime, organizationId) sent as null is
 //   unexpected_type; an empty jobId or organizationId is invalid_value;
 // - a key repeated in one object: the last value wins (a repeated "jobs" replaces the list);
@@ -576,8 +578,36 @@ struct handler {
             seen |= bit(fid::organization_id);
             return true;
         default:
+            return number_in_a_string(v, ec);
+        }
+    }
+
+    // Some gateways serialise numbers as strings ("backupSize":"180832"). Taken when the whole
+    // string is a plain decimal number (an integer for counters); anything else is the type
+    // error it always was.
+    bool number_in_a_string(std::string_view v, error_code& ec) {
+        const char* end = v.data() + v.size();
+        if (target == fid::duration_hours) {
+            double d = 0;
+            const auto r = std::from_chars(v.data(), end, d, std::chars_format::fixed);
+            if (!v.empty() && r.ec == std::errc{} && r.ptr == end && std::isfinite(d)) {
+                cur->duration_hours = d;
+                return true;
+            }
             return type_error(ec, "a string", v);
         }
+        if (is_integer(target)) {
+            std::int64_t i = 0;
+            const auto r = std::from_chars(v.data(), end, i);
+            if (!v.empty() && r.ec == std::errc{} && r.ptr == end)
+                return set_integer(i, v, ec);
+            if (r.ec == std::errc::result_out_of_range && r.ptr == end)
+                return range_error(ec, v,
+                                   target == fid::type || target == fid::status
+                                       ? "a 32-bit integer"
+                                       : "0 to 9223372036854775807");
+        }
+        return type_error(ec, "a string", v);
     }
 
     // ---- numbers ----
