@@ -22,6 +22,9 @@ enum class fetch_event_kind {
     /// A window's pages all came but held fewer distinct jobs than totalCount: it is paged
     /// again, one page at a time.
     window_refetched_for_completeness,
+    /// The server refused the page size (a 400 naming pageSize): the window is fetched again
+    /// with half of it. Reported once per fetch; fetch_stats counts every reduction.
+    page_size_reduced,
 };
 
 /// One event; `organization_slot` and `window` say where, when it is about one window.

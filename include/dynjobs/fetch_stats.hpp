@@ -47,6 +47,9 @@ struct fetch_stats {
     std::uint64_t completeness_refetches = 0;
     /// Windows folded into one per organization because the server ignores the time filter.
     std::uint64_t windows_merged = 0;
+    /// Windows started again with half the page size because the server refused it (a 400
+    /// naming pageSize).
+    std::uint64_t page_size_reductions = 0;
     std::uint64_t bytes_received = 0; ///< job page body bytes as received (compressed or not)
     std::uint64_t bytes_decoded = 0;  ///< the same after inflating
     std::uint64_t requests = 0;       ///< page request attempts sent

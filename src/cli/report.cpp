@@ -214,6 +214,7 @@ std::string format_summary_json(const run_result& r) {
         {"jobsOutOfRange", st.jobs_out_of_range},
         {"jobsMissing", st.jobs_missing},
         {"windowsMerged", st.windows_merged},
+        {"pageSizeReductions", st.page_size_reductions},
         {"completenessRefetches", st.completeness_refetches},
         {"driftRefetches", st.drift_refetches},
         {"bytesReceived", st.bytes_received},

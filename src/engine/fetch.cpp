@@ -66,6 +66,14 @@ bool is_json_media_type(std::string_view type) {
            (lower.starts_with("application/") && lower.ends_with("+json"));
 }
 
+// A 400's body names pageSize (the simulator's and ASP.NET's validation errors do).
+bool names_page_size(std::string_view body) {
+    std::string lower(body);
+    for (auto& ch : lower)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return lower.find("pagesize") != std::string::npos;
+}
+
 // `key="value"` (or key=value) from a WWW-Authenticate challenge; empty when absent.
 std::string challenge_param(std::string_view header, std::string_view key) {
     for (std::size_t at = header.find(key); at != std::string_view::npos;
@@ -509,6 +517,24 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
         if (c.config.on_request)
             c.config.on_request(event);
 
+        if (!ec && response.status == 400 && names_page_size(response.body)) {
+            // A server with a smaller maximum than asked for, refusing instead of capping.
+            if (f.plan->halve_page_size(ref)) {
+                {
+                    std::lock_guard lock(f.mutex);
+                    ++f.stats.page_size_reductions;
+                }
+                if (!f.page_size_reduction_reported) {
+                    f.page_size_reduction_reported = true;
+                    emit(f, fetch_event_kind::page_size_reduced, ref.segment,
+                         "the server refused pageSize " + std::to_string(ref.page_size) +
+                             "; asking for " + std::to_string(ref.page_size / 2) +
+                             " instead (and less if refused again)");
+                }
+                co_await settle_without_page(self, ref);
+                co_return;
+            }
+        }
         if (!decision.retry) {
             const error_code final_ec =
                 !ec && response.status == 403 ? errc::forbidden : decision.error;

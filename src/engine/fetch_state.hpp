@@ -40,6 +40,7 @@ struct fetch_state : std::enable_shared_from_this<fetch_state> {
     /// learn that only after one window delivered it. Few jobs cross a boundary.
     std::vector<policy::dedupe_set> crossers;
     bool windows_merged = false;
+    bool page_size_reduction_reported = false;
     std::vector<std::size_t> org_in_flight;
     std::size_t pages_in_flight = 0;
     std::optional<std::chrono::steady_clock::time_point> deadline;

@@ -11,10 +11,12 @@ page_plan::page_plan(std::size_t org_slots, std::size_t windows, std::int64_t pa
     : org_slots_(std::max<std::size_t>(org_slots, 1))
     , windows_(std::max<std::size_t>(windows, 1))
     , page_size_(page_size)
+    , page_size_asked_(page_size)
     , limits_(limits)
     , segments_(org_slots_ * windows_) {
     for (std::size_t i = 0; i < segments_.size(); ++i) {
         segments_[i].page_size = page_size_;
+        segments_[i].base_page_size = page_size_;
         segments_[i].delegate = i;
         segments_[i].last_window = key(i).window;
     }
@@ -150,10 +152,13 @@ void page_plan::restart(segment& s) {
     // Each completeness pass asks for pages 4 times larger (up to 1,000, or the size asked for
     // if larger): fewer page boundaries for an unstable order to skip jobs at. 1,000 is served
     // by servers that cap silently; a larger size risks a 400 from one that refuses.
-    s.page_size = page_size_;
-    for (unsigned pass = 0; pass < s.completeness_passes && s.page_size < 1000; ++pass)
-        s.page_size =
-            std::min<std::int64_t>(s.page_size * 4, std::max<std::int64_t>(page_size_, 1000));
+    // Never above a size the server refused: then base_page_size is below the size asked for.
+    const std::int64_t ceiling = s.base_page_size < page_size_asked_
+                                     ? s.base_page_size
+                                     : std::max<std::int64_t>(page_size_asked_, 1000);
+    s.page_size = s.base_page_size;
+    for (unsigned pass = 0; pass < s.completeness_passes && s.page_size < ceiling; ++pass)
+        s.page_size = std::min<std::int64_t>(s.page_size * 4, ceiling);
     s.pages_done = 0;
     s.repeated_pages = 0;
     s.next_page = 2;
@@ -266,6 +271,23 @@ page_verdict page_plan::on_page(const page_ref& page, const jobs_page& body) {
                               " pages brought only jobs already returned: totalCount " +
                               std::to_string(s.total) + " is not borne out");
     return page_completed(s);
+}
+
+bool page_plan::halve_page_size(const page_ref& page) {
+    segment& s = segments_[page.segment];
+    --s.outstanding;
+    if (page.generation != s.generation || s.state == phase::complete || s.state == phase::failed ||
+        s.state == phase::merged)
+        return true; // already started again (another page said the same), or ended
+    if (page.page_size <= 1)
+        return false;
+    const std::int64_t half = page.page_size / 2;
+    s.base_page_size = std::min(s.base_page_size, half);
+    page_size_ = std::min(page_size_, half);
+    for (std::size_t i = first_unopened_; i < segments_.size(); ++i)
+        segments_[i].base_page_size = std::min(segments_[i].base_page_size, half);
+    restart(s);
+    return true;
 }
 
 void page_plan::on_failure(const page_ref& page) {

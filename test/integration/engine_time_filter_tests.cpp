@@ -235,4 +235,33 @@ BOOST_AUTO_TEST_CASE(short_and_lying_pages_at_random_still_deliver_the_dataset) 
     BOOST_TEST(out.stats.drift_refetches > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_server_refusing_the_page_size_is_asked_for_smaller_pages) {
+    auto config = small_sim_config();
+    config.jobs.max_page_size = 30;
+    config.jobs.oversize = sim::oversize_page::reject; // 400 naming pageSize
+    sim_fixture fx(config);
+    auto request = whole_dataset(fx);
+    for (const auto& org : fx.sim().organizations())
+        request.organizations.push_back(org.id);
+    request.window = std::chrono::duration_cast<milliseconds>(days{90});
+    request.page_size = 100; // refused: 50 too, then 25 is served
+    std::vector<fetch_event> events;
+    auto client = engine_config(fx);
+    client.on_fetch_event = [&](const fetch_event& e) { events.push_back(e); };
+    const auto out = run_fetch(client, request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, expected_jobs(fx, request));
+    BOOST_TEST(out.stats.page_size_reductions >= 2u);
+    // Windows opened after the first refusals start at the smaller size: few 400s in all.
+    std::size_t refused = 0;
+    for (const auto& entry : fx.sim().request_log())
+        refused += entry.status == 400;
+    BOOST_TEST(refused <=
+               2u * client.max_in_flight_per_organization * request.organizations.size());
+    const auto reported = std::count_if(events.begin(), events.end(), [](const fetch_event& e) {
+        return e.kind == fetch_event_kind::page_size_reduced;
+    });
+    BOOST_TEST(reported == 1); // logged once
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -135,6 +135,10 @@ public:
     page_verdict on_page(const page_ref& page, const jobs_page& body);
     /// A page was given up. Its segment is failed: it will not complete.
     void on_failure(const page_ref& page);
+    /// The server refused the page's size (a 400 naming pageSize): the segment starts again
+    /// with half that size, and segments not yet opened start with it too. False when the size
+    /// was already 1 (nothing smaller to ask for).
+    bool halve_page_size(const page_ref& page);
     /// False once the page's generation was superseded (or its segment ended): do not send it.
     bool is_current(const page_ref& page) const noexcept;
     /// A page handed out and then not sent (see is_current).
@@ -185,6 +189,8 @@ private:
         std::size_t last_window = 0;        ///< the last window its requests cover
         std::int64_t total = 0;
         std::int64_t page_size = 0;
+        /// The size each pass starts from: the plan's, or less after the server refused it.
+        std::int64_t base_page_size = 0;
         std::int64_t page_count = 0;      ///< N, once sized
         std::int64_t next_page = 2;       ///< next page of 2..N to hand out
         std::int64_t pages_done = 0;      ///< of the current generation, page 1 included
@@ -206,7 +212,8 @@ private:
 
     std::size_t org_slots_;
     std::size_t windows_;
-    std::int64_t page_size_;
+    std::int64_t page_size_;       ///< for segments not yet opened (lowered by refusals)
+    std::int64_t page_size_asked_; ///< the request's page size
     page_plan_limits limits_;
     std::vector<segment> segments_;
     /// Opened segments that may still hand out pages, oldest first.
