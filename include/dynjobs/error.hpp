@@ -85,6 +85,15 @@ enum class errc {
     invalid_next_link,
     /// A totalCount that would take more pages than fetch_request::max_pages_per_window.
     implausible_total,
+
+    // --- Proxy (client_config::proxy) ---
+    /// The proxy wants credentials, or refused the ones sent (407, or 401 as tinyproxy answers
+    /// wrong ones), to open a tunnel. A configuration error: the fetch stops at once, nothing
+    /// retried. diagnostics::http_status is the proxy's status, url the proxy without credentials.
+    proxy_auth_required,
+    /// The proxy did not open a tunnel: another status (403, 502, ...; diagnostics::http_status
+    /// holds it), an answer that is not HTTP, or a close. Retried like other transport errors.
+    proxy_refused,
 };
 
 /// True for the transport timeouts (resolve ... pool acquire).

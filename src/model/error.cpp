@@ -73,6 +73,10 @@ public:
             return "nextLink is not a usable link to the next page";
         case errc::implausible_total:
             return "totalCount is not believable";
+        case errc::proxy_auth_required:
+            return "the proxy refused the tunnel: proxy authentication required";
+        case errc::proxy_refused:
+            return "the proxy did not open a tunnel to the server";
         }
         return "unknown dynjobs error " + std::to_string(value);
     }
