@@ -120,8 +120,8 @@ private:
 };
 
 /// Creates a client TLS context: TLS 1.2 minimum, peer verification unless disabled, trust from
-/// tls.ca_file / tls.ca_path or the system's default paths, client session cache on. Errors:
-/// errc::credential_error with diag naming the file that failed.
+/// tls.ca_file / tls.ca_path or else the system's default paths, plus tls.extra_ca_file, client
+/// session cache on. Errors: errc::credential_error with diag naming the file that failed.
 boost::system::error_code make_tls_context(const tls_config& tls,
                                            std::shared_ptr<boost::asio::ssl::context>& out,
                                            diagnostics& diag);
