@@ -94,6 +94,20 @@ std::string base64(std::string_view bytes) {
     return out;
 }
 
+/// A URL's authority as text, and where it starts: after "scheme://" (at 0 without one) up to
+/// the path, query or fragment. Read this way even when the URL does not parse, for redaction.
+struct authority_span {
+    std::size_t start = 0;
+    std::string_view text;
+};
+
+authority_span authority_of(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    const std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+    const auto end = url.find_first_of("/?#", start);
+    return {start, url.substr(start, end == std::string_view::npos ? url.npos : end - start)};
+}
+
 /// The first of `names` set to a non-empty value, with its name.
 std::optional<std::pair<std::string_view, std::string>>
 first_set(const environment& env, std::initializer_list<std::string_view> names) {
@@ -124,6 +138,16 @@ error_code parse_proxy_url(std::string_view url, proxy_url& out, std::string& re
     if (!parsed)
         return fail("not an absolute URL (expected " + std::string(url_shape) + ")");
     const boost::urls::url_view& u = *parsed;
+    // A password with a bare '@' ("p@ss") ends the user information early: the rest of the
+    // password would be read as the host and echoed in a message. Refused before that.
+    const auto authority = authority_of(url).text;
+    if (std::count(authority.begin(), authority.end(), '@') > 1)
+        return fail("the user information holds an '@': write it as %40");
+    // Boost.URL 1.81 takes "http://h:1@x" as host h, port 1 and path "@x", where RFC 3986 wants
+    // a path after an authority to start with '/'. Refused, so that the authority is always
+    // what without_userinfo() reads it to be.
+    if (u.has_authority() && !u.encoded_path().empty() && !u.encoded_path().starts_with('/'))
+        return fail("not an absolute URL (expected " + std::string(url_shape) + ")");
     if (u.scheme_id() == boost::urls::scheme::https)
         return fail("https:// proxies are not supported: give the proxy as http://host:port (the "
                     "tunnel through it carries TLS to the server either way)");
@@ -138,6 +162,9 @@ error_code parse_proxy_url(std::string_view url, proxy_url& out, std::string& re
     case boost::urls::host_type::ipv4:
     case boost::urls::host_type::name:
         result.endpoint.host = lower(u.host_address());
+        // Percent-encoding decodes to anything ("%40" is '@'); a proxy is a plain host name.
+        if (!result.endpoint.host.empty() && !is_name(result.endpoint.host))
+            return fail("the host is not a name, IPv4 or IPv6 address");
         break;
     default:
         return fail("the host is not a name, IPv4 or IPv6 address");
@@ -173,11 +200,7 @@ std::string basic_authorization(std::string_view user, std::string_view password
 }
 
 std::string without_userinfo(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    const std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-    const auto authority_end = url.find_first_of("/?#", start);
-    const auto authority = url.substr(
-        start, authority_end == std::string_view::npos ? url.npos : authority_end - start);
+    const auto [start, authority] = authority_of(url);
     const auto at = authority.rfind('@');
     if (at == std::string_view::npos)
         return std::string(url);

@@ -133,6 +133,19 @@ BOOST_AUTO_TEST_CASE(only_http_proxies_are_accepted) {
     BOOST_TEST(refusal("not a url").starts_with("not an absolute URL"));
 }
 
+BOOST_AUTO_TEST_CASE(a_bare_at_sign_in_the_password_is_refused_unechoed) {
+    // Found by fuzz_proxy_config: the URL parser ends the user information at the first '@', so
+    // the rest of "p@ss:99999" became the host and port and was quoted in the refusal.
+    BOOST_TEST(refusal("http://alice:p@ss:99999@proxy:3128") ==
+               "the user information holds an '@': write it as %40");
+    BOOST_TEST(*parsed("http://alice:p%40ss@proxy:3128").password == "p@ss");
+    // Also found by it: "[::1]:88@fd00" was host, port and a path "@fd00" to the URL parser.
+    BOOST_TEST(refusal("http://[::1]:88@fd00").starts_with("not an absolute URL"));
+    // And a host that decodes to one with an '@' in it.
+    BOOST_TEST(refusal("http://proxy%40corp:3128") ==
+               "the host is not a name, IPv4 or IPv6 address");
+}
+
 BOOST_AUTO_TEST_CASE(refusals_never_carry_the_user_information) {
     for (const auto* url : {"socks5://alice:hunter2@proxy:1080", "http://alice:hunter2@proxy:0",
                             "http://alice:hunter2@proxy:3128/x", "https://alice:hunter2@proxy"})
