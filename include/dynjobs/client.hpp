@@ -41,7 +41,8 @@ public:
     client& operator=(const client&) = delete;
 
     /// Checks the configuration and a request without sending anything: region or base URL,
-    /// token URL, https (or loopback http), credentials present and loadable, request fields.
+    /// token URL, https (or loopback http), proxy settings (those of the environment only for
+    /// the hosts that would use them), credentials present and loadable, request fields.
     /// errc::invalid_argument, insecure_scheme or credential_error with diag naming the field.
     boost::system::error_code validate(const fetch_request& request, diagnostics& diag) const;
 

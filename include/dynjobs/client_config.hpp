@@ -7,6 +7,7 @@
 #include <dynjobs/policy/retry_policy.hpp>
 #include <dynjobs/policy/token_lifetime.hpp>
 #include <dynjobs/pool_config.hpp>
+#include <dynjobs/proxy_config.hpp>
 #include <dynjobs/request_event.hpp>
 #include <dynjobs/tls_config.hpp>
 
@@ -32,6 +33,9 @@ struct client_config {
     /// that combined it with other scopes).
     std::string scope = "dynamics.readwrite.all";
     tls_config tls;
+    /// An HTTP proxy for the API and the token endpoint, each choosing by its own host. Default:
+    /// none set here, the environment's (HTTPS_PROXY, NO_PROXY, ...; loopback never) read.
+    proxy_config proxy;
     /// Connections per origin; the API and the token endpoint each get a pool.
     pool_config pool;
     policy::retry_config retry;

@@ -93,6 +93,15 @@ enum class errc {
     forbidden,
     /// A 200 whose Content-Type is not JSON (a gateway's HTML sign-in or error page).
     unexpected_content_type,
+
+    // --- Proxy (client_config::proxy) ---
+    /// The proxy wants credentials, or refused the ones sent (407, or 401 as tinyproxy answers
+    /// wrong ones), to open a tunnel. A configuration error: the fetch stops at once, nothing
+    /// retried. diagnostics::http_status is the proxy's status, url the proxy without credentials.
+    proxy_auth_required,
+    /// The proxy did not open a tunnel: another status (403, 502, ...; diagnostics::http_status
+    /// holds it), an answer that is not HTTP, or a close. Retried like other transport errors.
+    proxy_refused,
 };
 
 /// True for the transport timeouts (resolve ... pool acquire).

@@ -393,6 +393,21 @@ asio::awaitable<error_code> token_manager::impl::obtain(std::uint64_t id, issued
             diag.message = "token request to " + config.token_url + " failed: " + ec.message();
             if (ec == asio::error::operation_aborted)
                 co_return ec;
+            if (const auto& proxy = pool.via()) {
+                // Through a proxy, every failure names it: a refused connection may be its.
+                if (ec == errc::proxy_refused || ec == errc::proxy_auth_required) {
+                    diag.message = "token request to " + config.token_url + " failed: " +
+                                   net::describe_tunnel_failure(*proxy, pool.where(), ec,
+                                                                response.proxy_status);
+                    diag.url = proxy->to_string();
+                    diag.http_status = static_cast<int>(response.proxy_status);
+                } else {
+                    diag.message += " (via proxy " + proxy->to_string() + ")";
+                }
+                // Configuration, not chance: the proxy refuses every attempt the same way.
+                if (ec == errc::proxy_auth_required)
+                    co_return ec;
+            }
             result.transport_error = ec;
             result.timed_out = is_timeout(ec);
         } else {

@@ -51,10 +51,12 @@ struct token_stats {
 ///   invalid_grant, unsupported_grant_type, 400/401 from the endpoint) -> errc::oauth_error with
 ///   diag.oauth_error and oauth_error_description, at once, to every waiter; transient ones are
 ///   retried per config.retry, then reported; a malformed response -> errc::invalid_token_response;
-///   certificate loading problems -> errc::credential_error. Other token endpoint statuses
-///   (404, 405, ...) -> errc::http_status; retries run out -> errc::retries_exhausted or
-///   retry_budget_exhausted (the manager has its own retry_policy built from config.retry), with
-///   the last attempt's diagnostics.
+///   certificate loading problems -> errc::credential_error; a proxy that wants credentials or
+///   refuses them -> errc::proxy_auth_required at once (diag names the proxy, without
+///   credentials), while its other refusals (errc::proxy_refused) are retried like transport
+///   errors. Other token endpoint statuses (404, 405, ...) -> errc::http_status; retries run
+///   out -> errc::retries_exhausted or retry_budget_exhausted (the manager has its own
+///   retry_policy built from config.retry), with the last attempt's diagnostics.
 /// - A failed background renewal keeps the current token in use and is not tried again for up to
 ///   30 s (less when the token has less life left), so a permanent error does not turn every
 ///   call into a token request.

@@ -437,6 +437,9 @@ int run_backfill(backfill_plan plan) {
         result.error = end.local_error;
     } else if (interrupted) {
         result.outcome = run_outcome::interrupted;
+    } else if (end.error == errc::proxy_auth_required) {
+        result.outcome = run_outcome::misconfigured;
+        result.error = in_command_terms(end.diag, end.error);
     } else if (end.error && is_authentication_error(end.error)) {
         result.outcome = run_outcome::auth_failed;
         result.error = in_command_terms(end.diag, end.error);
@@ -457,7 +460,11 @@ int run_backfill(backfill_plan plan) {
     result.totals = run.snapshot(stream.stats());
     result.output = plan.to_stdout ? "<stdout>" : plan.output.string();
     result.checkpoint = plan.checkpoint_path.string();
-    if (plan.level != verbosity::quiet || result.outcome != run_outcome::complete)
+    // A configuration that cannot work gets one line, as bad usage does: a summary would only
+    // bury it. The checkpoint keeps whatever was written, for --resume once it is fixed.
+    if (result.outcome == run_outcome::misconfigured)
+        std::cerr << "dynjobs: " << result.error << std::endl;
+    else if (plan.level != verbosity::quiet || result.outcome != run_outcome::complete)
         std::cerr << format_summary(result) << std::flush;
     if (plan.stats_json)
         write_file_atomically(*plan.stats_json, format_summary_json(result));

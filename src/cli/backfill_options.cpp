@@ -2,6 +2,7 @@
 
 #include "cli/arg_reader.hpp"
 #include "cli/time_spec.hpp"
+#include "net/proxy.hpp"
 
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
@@ -61,12 +62,24 @@ Connection (a real endpoint; secrets never on the command line):
                          variable DYNJOBS_CLIENT_SECRET)             e.g. --client-secret-file ~/.dynjobs-secret
   --certificate FILE     authenticate with a certificate (PEM or PFX) instead of a secret; its
                          password in DYNJOBS_CERT_PASSWORD (default: none)  e.g. --certificate app.pfx
-  --ca-file FILE         trust the CAs in FILE instead of the system's (default: system store)
-                                                                     e.g. --ca-file corp-ca.pem
+  --ca-file FILE         trust only the CAs in FILE: replaces the system's trust store
+                         (default: the system's store)               e.g. --ca-file corp-ca.pem
+  --extra-ca-file FILE   trust the CAs in FILE as well: added to the system's store (or to
+                         --ca-file's), for a TLS-inspecting proxy (default: none)
+                                                                     e.g. --extra-ca-file proxy-ca.pem
   --allow-insecure-http  allow http:// to a host that is not loopback: sends the token in clear
                          (default: refused)
   --no-compression       do not ask for gzip/deflate pages (default: ask, and inflate them as
                          they stream in; a page shrinks about 7 times on the wire)
+  --proxy URL            reach every host, loopback included, through this HTTP proxy (a
+                         CONNECT tunnel: TLS stays end to end): http://[USER@]HOST[:PORT], the
+                         password in DYNJOBS_PROXY_PASSWORD, never on the command line
+                         (default: HTTPS_PROXY or https_proxy, for hosts that are neither
+                         loopback nor in NO_PROXY)                   e.g. --proxy http://proxy.corp:3128
+  --no-proxy LIST        hosts reached directly, comma-separated: example.com (and its
+                         subdomains), .example.com (subdomains only), IP addresses, CIDR ranges,
+                         any with :PORT, or * for all (default: NO_PROXY or no_proxy)
+                                                                     e.g. --no-proxy .corp.example,10.0.0.0/8
 
 Output:
   --output PATH          the output file, - for stdout (default jobs.jsonl, or jobs.csv)
@@ -95,6 +108,18 @@ void check_time(std::string_view option, std::string_view text) {
         bad_value(option, text,
                   "an ISO 8601 UTC time (2024-01-01T08:00:00Z), a date (2024-01-01) or a span "
                   "back from now (90d, 12h, 2w)");
+}
+
+void check_proxy(const std::string& url) {
+    net::proxy_url parsed;
+    std::string reason;
+    if (net::parse_proxy_url(url, parsed, reason))
+        throw usage_error{"invalid value '" + net::without_userinfo(url) +
+                          "' for --proxy: " + reason};
+    if (parsed.password)
+        throw usage_error{"--proxy: a password in the URL is not accepted: it leaks into shell "
+                          "history and the process list; give the user alone "
+                          "(http://USER@host:port) and the password in DYNJOBS_PROXY_PASSWORD"};
 }
 
 } // namespace
@@ -176,6 +201,18 @@ backfill_options parse_backfill_options(std::span<const std::string_view> args) 
             out.certificate = text();
         } else if (opt == "--ca-file") {
             out.ca_file = text();
+        } else if (opt == "--extra-ca-file") {
+            out.extra_ca_file = text();
+        } else if (opt == "--proxy") {
+            out.proxy = text();
+            check_proxy(*out.proxy);
+        } else if (opt == "--no-proxy") {
+            out.no_proxy = text();
+            net::no_proxy_list list;
+            std::string reason;
+            if (net::no_proxy_list::parse(*out.no_proxy, true, list, reason))
+                throw usage_error{"invalid value '" + *out.no_proxy +
+                                  "' for --no-proxy: " + reason};
         } else if (opt == "--allow-insecure-http") {
             reader.no_value();
             out.allow_insecure_http = true;

@@ -55,7 +55,12 @@ struct backfill_options {
     std::optional<std::string> client_secret_file; ///< the secret, first line of this file
     std::optional<std::string> certificate;        ///< PEM or PFX; password in the environment
     std::optional<std::string> ca_file;            ///< trust these CAs instead of the system's
+    std::optional<std::string> extra_ca_file;      ///< trust these CAs besides the system's
     bool allow_insecure_http = false; ///< --allow-insecure-http: http:// to a non-loopback host
+    /// --proxy: http://[user@]host[:port] for every host, loopback included, but --no-proxy's;
+    /// its password in DYNJOBS_PROXY_PASSWORD. None: HTTPS_PROXY / NO_PROXY, never loopback.
+    std::optional<std::string> proxy;
+    std::optional<std::string> no_proxy; ///< --no-proxy: hosts reached directly (NO_PROXY form)
 
     // Output.
     std::optional<std::string> output; ///< --output: none = jobs.jsonl / jobs.csv; "-" = stdout

@@ -106,7 +106,10 @@ std::optional<std::string> first_connection_option(const backfill_options& o,
         {o.certificate.has_value(), "--certificate"},
         {o.token_url.has_value(), "--token-url"},
         {o.ca_file.has_value(), "--ca-file"},
+        {o.extra_ca_file.has_value(), "--extra-ca-file"},
         {o.allow_insecure_http, "--allow-insecure-http"},
+        {o.proxy.has_value(), "--proxy"},
+        {o.no_proxy.has_value(), "--no-proxy"},
         {!env("DYNJOBS_CLIENT_SECRET").value_or("").empty(), "DYNJOBS_CLIENT_SECRET"},
     };
     for (const auto& [present, name] : given)
@@ -157,12 +160,21 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
     plan.config.scope = o.scope;
     plan.config.token_url = o.token_url.value_or("");
     plan.config.tls.ca_file = o.ca_file.value_or("");
+    plan.config.tls.extra_ca_file = o.extra_ca_file.value_or("");
     plan.config.tls.allow_insecure_http = o.allow_insecure_http;
-    if (o.ca_file) {
-        std::ifstream probe(*o.ca_file);
-        if (!is_readable_file(*o.ca_file) || !probe)
-            throw usage_error{"--ca-file: cannot read '" + *o.ca_file + "'"};
+    for (const auto& [file, option] :
+         {std::pair{o.ca_file, "--ca-file"}, std::pair{o.extra_ca_file, "--extra-ca-file"}}) {
+        if (!file)
+            continue;
+        std::ifstream probe(*file);
+        if (!is_readable_file(*file) || !probe)
+            throw usage_error{std::string(option) + ": cannot read '" + *file + "'"};
     }
+    // The environment's proxy settings are the library's to read; the password is the
+    // command's, as the client secret is.
+    plan.config.proxy.url = o.proxy.value_or("");
+    plan.config.proxy.no_proxy = o.no_proxy.value_or("");
+    plan.config.proxy.password = env("DYNJOBS_PROXY_PASSWORD").value_or("");
     const std::string where = o.region ? "--region " + *o.region : "--base-url " + *o.base_url;
     if (!o.client_id)
         throw usage_error{"--client-id is required with " + where};
@@ -315,6 +327,10 @@ std::string_view option_for_field(std::string_view field) noexcept {
         {"password", "DYNJOBS_CERT_PASSWORD"},
         {"ca_file", "--ca-file"},
         {"tls.ca_file", "--ca-file"},
+        {"tls.extra_ca_file", "--extra-ca-file"},
+        {"proxy.url", "--proxy"},
+        {"proxy.no_proxy", "--no-proxy"},
+        {"proxy.password", "DYNJOBS_PROXY_PASSWORD"},
         {"startTime", "--since"},
         {"finishTime", "--until"},
         {"pageSize", "--page-size"},

@@ -46,7 +46,8 @@ struct backfill_plan {
 /// Reads an environment variable; nullopt when unset.
 using environment = std::function<std::optional<std::string>(std::string_view name)>;
 
-/// Resolves the options against the environment (DYNJOBS_CLIENT_SECRET, DYNJOBS_CERT_PASSWORD)
+/// Resolves the options against the environment (DYNJOBS_CLIENT_SECRET, DYNJOBS_CERT_PASSWORD,
+/// DYNJOBS_PROXY_PASSWORD; HTTPS_PROXY and NO_PROXY are the client's to read)
 /// and the clock (`now` fixes relative times and the default --until). Throws usage_error for
 /// bad input, naming the option and the value: an empty range, an unreadable secret or
 /// organizations file, credentials without an endpoint or an endpoint without credentials, an

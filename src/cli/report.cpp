@@ -50,6 +50,8 @@ std::string_view outcome_text(run_outcome o) {
         return "authentication failed";
     case run_outcome::interrupted:
         return "interrupted";
+    case run_outcome::misconfigured:
+        return "misconfigured";
     }
     return "unknown";
 }
@@ -78,6 +80,8 @@ int exit_status(run_outcome o) noexcept {
         return 3;
     case run_outcome::interrupted:
         return 130;
+    case run_outcome::misconfigured:
+        return 1;
     }
     return 2;
 }

@@ -17,9 +17,12 @@ enum class run_outcome {
     failed,      ///< finished, but some pages failed or the run stopped on an error
     auth_failed, ///< the identity service refused the credentials
     interrupted, ///< Ctrl-C or SIGTERM
+    /// The configuration cannot work, found out only on the way: the proxy wants credentials or
+    /// refuses them. Exit status 1, as for bad usage.
+    misconfigured,
 };
 
-/// Exit status of the command for an outcome: 0, 2, 3, 130.
+/// Exit status of the command for an outcome: 0, 2, 3, 130, 1.
 int exit_status(run_outcome o) noexcept;
 
 struct run_snapshot {

@@ -64,7 +64,10 @@ error_code resolve_endpoints(const client_config& config, endpoints& out, diagno
     out.token_path = out.token.base_path.empty() ? "/" : out.token.base_path;
     out.token.base_path.clear();
     out.token_url = token_url;
-    return {};
+    const auto env = net::process_environment();
+    if (auto ec = net::choose_proxy(config.proxy, out.api, env, out.api_proxy, diag))
+        return ec;
+    return net::choose_proxy(config.proxy, out.token, env, out.token_proxy, diag);
 }
 
 client_state::client_state(asio::any_io_executor executor, client_config cfg)
@@ -91,15 +94,18 @@ error_code client_state::prepare(diagnostics& diag) {
         if (auto ec = net::make_tls_context(config.tls, tls, diag))
             return fail(ec);
     api_pool = std::make_unique<net::http_pool>(strand, where.api, where.api.tls ? tls : nullptr,
-                                                config.pool);
+                                                config.pool, where.api_proxy);
     net::origin token_origin = where.token;
     token_origin.base_path = where.api.base_path;
     net::http_pool* token_target = api_pool.get();
-    if (!(token_origin == where.api)) {
+    // A pool is an origin reached one way: the same server through another proxy (or none)
+    // needs connections of its own.
+    if (!(token_origin == where.api) || where.token_proxy != where.api_proxy) {
         pool_config token_pool_config = config.pool;
         token_pool_config.max_connections = 2; // one token request at a time, plus a spare
-        token_pool = std::make_unique<net::http_pool>(
-            strand, where.token, where.token.tls ? tls : nullptr, token_pool_config);
+        token_pool =
+            std::make_unique<net::http_pool>(strand, where.token, where.token.tls ? tls : nullptr,
+                                             token_pool_config, where.token_proxy);
         token_target = token_pool.get();
     }
     auth::token_manager_config token_config;

@@ -16,6 +16,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace dynjobs::detail {
@@ -29,10 +30,14 @@ struct endpoints {
     net::origin token;
     std::string token_url;
     std::string token_path;
+    /// The proxy each origin's connections tunnel through (none: direct), chosen for each host.
+    std::optional<net::proxy_endpoint> api_proxy;
+    std::optional<net::proxy_endpoint> token_proxy;
 };
 
 /// Resolves region / base URL / token URL into origins, checking schemes (field names as in
-/// client_config: "region", "base_url", "token_url").
+/// client_config: "region", "base_url", "token_url"), and chooses their proxies from
+/// client_config::proxy and the process's environment (net::choose_proxy).
 boost::system::error_code resolve_endpoints(const client_config& config, endpoints& out,
                                             diagnostics& diag);
 

@@ -157,11 +157,21 @@ diagnostics page_diagnostics(const fetch_state& f, const policy::page_ref& ref, 
     std::string what = last_ec ? last_ec.message() : "HTTP " + std::to_string(response.status);
     if (!detail.message.empty())
         what += ": " + detail.message;
+    // Through a proxy, every failure names it: a refused connection or a reset may be its.
+    const auto& proxy = f.client->where.api_proxy;
+    std::string via = proxy ? " via proxy " + proxy->to_string() : "";
+    if (proxy && (last_ec == errc::proxy_refused || last_ec == errc::proxy_auth_required)) {
+        what = net::describe_tunnel_failure(*proxy, f.client->where.api, last_ec,
+                                            response.proxy_status);
+        via.clear();
+        diag.url = proxy->to_string();
+        diag.http_status = static_cast<int>(response.proxy_status);
+    }
     if (final_ec != errc::http_status && final_ec != errc::unauthorized &&
         final_ec != errc::forbidden)
         what = final_ec.message() + " after " + std::to_string(attempts) +
                " attempt(s); last: " + what;
-    diag.message = where + ": " + what + " (GET " + url + ")";
+    diag.message = where + ": " + what + " (GET " + url + via + ")";
     if (!diag.body_excerpt.empty())
         diag.message += " body: " + diag.body_excerpt;
     return diag;
@@ -480,6 +490,20 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
         }
         refresh_shared_counters(f);
 
+        if (ec == errc::proxy_auth_required) {
+            // Configuration, not chance: every request through this proxy would be refused the
+            // same way, so the fetch ends here and sends nothing more.
+            if (c.config.on_request)
+                c.config.on_request(event);
+            diagnostics diag;
+            const auto& proxy = *c.api_pool->via();
+            diag.message =
+                net::describe_tunnel_failure(proxy, c.where.api, ec, response.proxy_status);
+            diag.url = proxy.to_string();
+            diag.http_status = static_cast<int>(response.proxy_status);
+            finish(self, ec, std::move(diag), false);
+            co_return;
+        }
         if (!ec && response.status == 200) {
             c.retry.on_success();
             if (c.config.on_request)

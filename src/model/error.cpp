@@ -79,6 +79,10 @@ public:
             return "API refused access (403)";
         case errc::unexpected_content_type:
             return "response is not JSON";
+        case errc::proxy_auth_required:
+            return "the proxy refused the tunnel: proxy authentication required";
+        case errc::proxy_refused:
+            return "the proxy did not open a tunnel to the server";
         }
         return "unknown dynjobs error " + std::to_string(value);
     }

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -40,6 +41,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t body_chunk_size = 64 * 1024;
 constexpr std::uint32_t header_limit = 64 * 1024;
 constexpr std::uint64_t body_limit = 256ull * 1024 * 1024;
+/// A proxy's answer to CONNECT is a status line and a few headers; anything longer is not one.
+constexpr std::uint32_t connect_header_limit = 16 * 1024;
 
 /// Maps a failed phase's error: the stream's timeout becomes the phase's own code, the forms of
 /// "the peer closed before the response was complete" become errc::connection_closed.
@@ -136,14 +139,14 @@ ssl_session_ptr connection::resumable_session() const noexcept {
     return session;
 }
 
-asio::awaitable<error_code> connection::resolve(const origin& where,
+asio::awaitable<error_code> connection::resolve(const std::string& host, std::uint16_t port,
                                                 std::chrono::milliseconds timeout,
                                                 asio::ip::tcp::resolver::results_type& out) {
-    const std::string port = std::to_string(where.port);
-    if (is_ip_literal(where.host)) {
+    const std::string service = std::to_string(port);
+    if (is_ip_literal(host)) {
         // No resolver thread round trip for addresses (the simulator, proxies by IP).
-        const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(where.host), where.port);
-        out = asio::ip::tcp::resolver::results_type::create(endpoint, where.host, port);
+        const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host), port);
+        out = asio::ip::tcp::resolver::results_type::create(endpoint, host, service);
         co_return error_code{};
     }
     // The resolver has neither a timeout nor per-operation cancellation: a timer and the
@@ -162,7 +165,7 @@ asio::awaitable<error_code> connection::resolve(const origin& where,
     if (slot.is_connected()) {
         slot.assign([self](asio::cancellation_type) { self->resolver_.cancel(); });
     }
-    auto [ec, results] = co_await resolver_.async_resolve(where.host, port, use_tuple);
+    auto [ec, results] = co_await resolver_.async_resolve(host, service, use_tuple);
     if (slot.is_connected()) {
         slot.clear();
     }
@@ -177,12 +180,16 @@ asio::awaitable<error_code> connection::resolve(const origin& where,
     co_return ec;
 }
 
-asio::awaitable<error_code> connection::async_open(const origin& where,
+asio::awaitable<error_code> connection::async_open(const origin& where, const proxy_endpoint* via,
                                                    const timeout_config& timeouts,
-                                                   ssl_session_ptr resume, bool& resumed) {
-    resumed = false;
+                                                   ssl_session_ptr resume, open_outcome& outcome) {
+    outcome = {};
+    // Through a proxy the client only ever resolves and connects to the proxy: the proxy
+    // resolves the server's name, which may not even resolve from here.
     asio::ip::tcp::resolver::results_type endpoints;
-    if (auto ec = co_await resolve(where, timeouts.resolve, endpoints)) {
+    if (auto ec = co_await resolve(via != nullptr ? via->host : where.host,
+                                   via != nullptr ? via->port : where.port, timeouts.resolve,
+                                   endpoints)) {
         co_return ec;
     }
     auto& s = tcp();
@@ -193,6 +200,11 @@ asio::awaitable<error_code> connection::async_open(const origin& where,
     }
     // Requests are small and written at once; Nagle would only add latency.
     s.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    if (via != nullptr) {
+        if (auto tunnel_ec = co_await open_tunnel(*via, where, timeouts, outcome.proxy_status)) {
+            co_return tunnel_ec;
+        }
+    }
 
     auto* tls = std::get_if<tls_stream>(&stream_);
     if (tls == nullptr) {
@@ -214,8 +226,54 @@ asio::awaitable<error_code> connection::async_open(const origin& where,
     if (hec) {
         co_return phase_error(hec, errc::tls_handshake_timeout);
     }
-    resumed = SSL_session_reused(ssl) == 1;
+    outcome.resumed = SSL_session_reused(ssl) == 1;
     s.expires_never();
+    co_return error_code{};
+}
+
+asio::awaitable<error_code> connection::open_tunnel(const proxy_endpoint& via, const origin& where,
+                                                    const timeout_config& timeouts,
+                                                    unsigned& proxy_status) {
+    auto& s = tcp();
+    const std::string target = tunnel_target(where);
+    http::request<http::empty_body> connect{http::verb::connect, target, 11};
+    connect.set(http::field::host, target);
+    if (!via.authorization.empty()) {
+        connect.set(http::field::proxy_authorization, via.authorization);
+    }
+    s.expires_after(timeouts.write);
+    auto [write_ec, written] = co_await http::async_write(s, connect, use_tuple);
+    if (write_ec) {
+        co_return phase_error(write_ec, errc::write_timeout);
+    }
+    // The header only: a 2xx answer to CONNECT has no body (RFC 9110 9.3.6), and after any
+    // other the connection is dropped unread.
+    http::response_parser<http::empty_body> parser;
+    parser.header_limit(connect_header_limit);
+    s.expires_after(timeouts.first_byte);
+    auto [read_ec, read] = co_await http::async_read_header(s, buffer_, parser, use_tuple);
+    if (read_ec == beast::error::timeout) {
+        co_return errc::first_byte_timeout;
+    }
+    if (read_ec == asio::error::operation_aborted) {
+        co_return read_ec;
+    }
+    if (read_ec) {
+        // A close, a reset, or bytes that are not an HTTP response: no tunnel from this proxy.
+        co_return errc::proxy_refused;
+    }
+    const unsigned status = parser.get().result_int();
+    if (status < 200 || status >= 300) {
+        proxy_status = status;
+        // tinyproxy answers 401, not 407, to credentials it refuses; from a proxy, both mean
+        // that this configuration cannot pass it.
+        co_return status == 407 || status == 401 ? errc::proxy_auth_required : errc::proxy_refused;
+    }
+    if (buffer_.size() != 0) {
+        // Bytes from the server side before the client spoke: the TLS handshake (or the first
+        // plain request) would read them as the server's, so the tunnel is not usable.
+        co_return errc::proxy_refused;
+    }
     co_return error_code{};
 }
 

@@ -4,6 +4,7 @@
 #include "net/http_pool.hpp"
 #include "net/inflater.hpp"
 #include "net/origin.hpp"
+#include "net/proxy.hpp"
 
 #include <dynjobs/pool_config.hpp>
 
@@ -20,7 +21,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -50,6 +53,15 @@ struct exchange_outcome {
     bool keep_alive = false;
 };
 
+/// What opening a connection learnt beyond its error code.
+struct open_outcome {
+    /// The server accepted the TLS session offered.
+    bool resumed = false;
+    /// The proxy's status when it refused the tunnel (errc::proxy_auth_required, or
+    /// errc::proxy_refused when it answered HTTP at all), else 0.
+    unsigned proxy_status = 0;
+};
+
 /// A socket, its TLS state and its read buffers. Owned by shared_ptr so that timer and
 /// cancellation handlers can keep it alive past the coroutine that started them.
 ///
@@ -66,14 +78,17 @@ public:
     connection& operator=(const connection&) = delete;
 
     /// Resolves, connects (TCP_NODELAY) and, for TLS, sets SNI and host name verification,
-    /// offers `resume` (may be null) and handshakes. `resumed` tells whether the server accepted
-    /// the session. The operation owns its reference to `resume`: taken by value, it stays valid
-    /// across the suspensions before the handshake whatever the pool does meanwhile.
-    /// Errors: the phase's errc timeout, a transport or TLS error.
-    boost::asio::awaitable<boost::system::error_code> async_open(const origin& where,
-                                                                 const timeout_config& timeouts,
-                                                                 ssl_session_ptr resume,
-                                                                 bool& resumed);
+    /// offers `resume` (may be null) and handshakes; `outcome.resumed` tells whether the server
+    /// accepted the session. The operation owns its reference to `resume`: taken by value, it
+    /// stays valid across the suspensions before the handshake whatever the pool does meanwhile.
+    /// With `via`, it resolves and connects to the proxy instead and asks it for a tunnel to
+    /// `where` (CONNECT), then runs TLS inside the tunnel exactly as it would directly: SNI and
+    /// verification name `where`, never the proxy.
+    /// Errors: the phase's errc timeout (the CONNECT's answer counts as a first byte), a
+    /// transport or TLS error, errc::proxy_auth_required or proxy_refused (`outcome.proxy_status`).
+    boost::asio::awaitable<boost::system::error_code>
+    async_open(const origin& where, const proxy_endpoint* via, const timeout_config& timeouts,
+               ssl_session_ptr resume, open_outcome& outcome);
 
     /// Writes `request` and reads the response (see http_pool::async_exchange).
     boost::asio::awaitable<boost::system::error_code>
@@ -109,8 +124,14 @@ private:
                 exchange_outcome& outcome);
 
     boost::asio::awaitable<boost::system::error_code>
-    resolve(const origin& where, std::chrono::milliseconds timeout,
+    resolve(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
             boost::asio::ip::tcp::resolver::results_type& out);
+
+    /// CONNECT on the open socket to the proxy; on a 2xx the socket is a tunnel to `where`.
+    boost::asio::awaitable<boost::system::error_code> open_tunnel(const proxy_endpoint& via,
+                                                                  const origin& where,
+                                                                  const timeout_config& timeouts,
+                                                                  unsigned& proxy_status);
 
     std::variant<boost::beast::tcp_stream, tls_stream> stream_;
     boost::asio::ip::tcp::resolver resolver_;

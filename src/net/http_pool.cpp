@@ -56,6 +56,7 @@ void reset_response(http_response& r) {
     r.body_bytes = 0;
     r.decoded_bytes = 0;
     r.reused_connection = false;
+    r.proxy_status = 0;
 }
 
 /// An https origin given no context gets the default one (system trust, verification on)
@@ -130,9 +131,10 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
     };
 
     impl(asio::any_io_executor ex, origin o, std::shared_ptr<asio::ssl::context> ctx,
-         pool_config cfg)
+         pool_config cfg, std::optional<proxy_endpoint> through)
         : executor(std::move(ex))
         , where(std::move(o))
+        , via(std::move(through))
         , tls(where.tls ? default_if_null(std::move(ctx)) : nullptr)
         , config(cfg)
         , host_header(host_header_of(where)) {
@@ -143,6 +145,7 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
 
     asio::any_io_executor executor;
     origin where;
+    std::optional<proxy_endpoint> via;
     std::shared_ptr<asio::ssl::context> tls;
     pool_config config;
     std::string host_header;
@@ -276,16 +279,17 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
                     std::make_shared<connection>(executor, tls.get(), config.max_inflated_body);
                 live.insert(l.conn.get());
                 ++stats.connections_opened;
-                bool resumed = false;
-                auto ec = co_await l.conn->async_open(where, config.timeouts,
-                                                      share_session(session), resumed);
+                open_outcome opened;
+                auto ec = co_await l.conn->async_open(where, via ? &*via : nullptr, config.timeouts,
+                                                      share_session(session), opened);
                 if (aborted()) {
                     co_return asio::error::operation_aborted;
                 }
                 if (ec) {
+                    response.proxy_status = opened.proxy_status;
                     co_return ec; // ~lease closes the connection and frees the slot
                 }
-                if (resumed) {
+                if (opened.resumed) {
                     ++stats.tls_sessions_resumed;
                 }
             } else {
@@ -354,9 +358,10 @@ struct http_pool::impl : std::enable_shared_from_this<impl> {
 };
 
 http_pool::http_pool(asio::any_io_executor executor, origin where,
-                     std::shared_ptr<asio::ssl::context> tls, pool_config config)
-    : impl_(std::make_shared<impl>(std::move(executor), std::move(where), std::move(tls), config)) {
-}
+                     std::shared_ptr<asio::ssl::context> tls, pool_config config,
+                     std::optional<proxy_endpoint> via)
+    : impl_(std::make_shared<impl>(std::move(executor), std::move(where), std::move(tls), config,
+                                   std::move(via))) {}
 
 http_pool::~http_pool() {
     impl_->cancel();
@@ -383,6 +388,10 @@ pool_stats http_pool::stats() const {
 
 const origin& http_pool::where() const noexcept {
     return impl_->where;
+}
+
+const std::optional<proxy_endpoint>& http_pool::via() const noexcept {
+    return impl_->via;
 }
 
 } // namespace dynjobs::net

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "net/origin.hpp"
+#include "net/proxy.hpp"
 
 #include <dynjobs/pool_config.hpp>
 
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +55,10 @@ struct http_response {
     std::uint64_t decoded_bytes = 0;
     /// True when the request went over a connection that had served an earlier request.
     bool reused_connection = false;
+    /// When the pool's proxy refused the tunnel (errc::proxy_auth_required or proxy_refused):
+    /// the proxy's status, 0 when it did not answer HTTP. `status` stays 0: the server was not
+    /// reached.
+    unsigned proxy_status = 0;
 };
 
 /// Receives a 2xx response body chunk by chunk as it arrives from the socket. Returning an error
@@ -78,7 +84,8 @@ struct pool_stats {
     std::size_t idle = 0;
 };
 
-/// A pool of keep-alive connections to one origin.
+/// A pool of keep-alive connections to one origin, directly or through one proxy: the origin and
+/// the proxy together identify a pool.
 ///
 /// - At most pool_config::max_connections open; an exchange waits for a free one up to
 ///   acquire_timeout (errc::pool_acquire_timeout).
@@ -86,6 +93,9 @@ struct pool_stats {
 ///   retired after max_requests_per_connection.
 /// - TLS: SNI, host name verification (through the context's verify mode), sessions resumed
 ///   across connections.
+/// - Through a proxy, each new connection is a CONNECT tunnel to the origin (TLS inside names
+///   the origin); a refused tunnel fails the exchange with errc::proxy_auth_required or
+///   proxy_refused and http_response::proxy_status.
 /// - A reused connection found closed before any response byte is replaced and the request sent
 ///   again, once, transparently: only idempotent requests are pooled like this (GET; the token
 ///   POST is sent on a fresh connection's first use when it is retried by its caller).
@@ -101,9 +111,11 @@ public:
     /// Bodies not streamed to a sink are kept up to this size (error bodies, token responses).
     static constexpr std::size_t max_buffered_body = 64 * 1024;
 
-    /// `tls` may be null for a plain-http origin.
+    /// `tls` may be null for a plain-http origin. `via`: the proxy every connection tunnels
+    /// through; none connects directly.
     http_pool(boost::asio::any_io_executor executor, origin where,
-              std::shared_ptr<boost::asio::ssl::context> tls, pool_config config);
+              std::shared_ptr<boost::asio::ssl::context> tls, pool_config config,
+              std::optional<proxy_endpoint> via = std::nullopt);
     ~http_pool();
     http_pool(const http_pool&) = delete;
     http_pool& operator=(const http_pool&) = delete;
@@ -121,6 +133,8 @@ public:
 
     pool_stats stats() const;
     const net::origin& where() const noexcept;
+    /// The proxy the connections tunnel through, if any.
+    const std::optional<proxy_endpoint>& via() const noexcept;
 
 private:
     struct impl;
@@ -128,8 +142,8 @@ private:
 };
 
 /// Creates a client TLS context: TLS 1.2 minimum, peer verification unless disabled, trust from
-/// tls.ca_file / tls.ca_path or the system's default paths, client session cache on. Errors:
-/// errc::credential_error with diag naming the file that failed.
+/// tls.ca_file / tls.ca_path or else the system's default paths, plus tls.extra_ca_file, client
+/// session cache on. Errors: errc::credential_error with diag naming the file that failed.
 boost::system::error_code make_tls_context(const tls_config& tls,
                                            std::shared_ptr<boost::asio::ssl::context>& out,
                                            diagnostics& diag);

@@ -74,6 +74,15 @@ boost::system::error_code make_tls_context(const tls_config& tls,
                             "cannot load the system's default CA certificates: " + ec.message());
             }
         }
+        if (!tls.extra_ca_file.empty()) {
+            ctx->load_verify_file(tls.extra_ca_file, ec);
+            if (ec) {
+                ERR_clear_error();
+                return fail(diag, "tls.extra_ca_file", tls.extra_ca_file,
+                            "cannot load CA certificates from '" + tls.extra_ca_file +
+                                "': " + ec.message());
+            }
+        }
     } else {
         ctx->set_verify_mode(ssl::verify_none);
     }

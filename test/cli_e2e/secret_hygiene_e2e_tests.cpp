@@ -1,12 +1,14 @@
 // Secrets stay secret: a backfill with verbose logging, token renewals, revoked tokens and
-// failing pages writes neither the client secret, nor the private key, nor any access token
-// into anything it emits: stderr, stdout, output, checkpoint, stats.
+// failing pages, through a proxy that wants a password, writes neither the client secret, nor
+// the private key, nor any access token, nor the proxy's password into anything it emits:
+// stderr, stdout, output, checkpoint, stats.
 #include "e2e_fixture.hpp"
 
 #include "../unit/auth_test_material.hpp"
 
 #include "secret_hygiene.hpp"
 #include "sim_fixture.hpp"
+#include "tinyproxy.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -19,6 +21,8 @@ namespace {
 
 constexpr const char* client_id = "hygiene-client";
 constexpr const char* client_secret = "s3cr3t-hygiene-5b0c9e1d7a";
+constexpr const char* proxy_user = "hygiene-proxy";
+constexpr const char* proxy_password = "pr0xy-hygiene_7c.41";
 
 // The simulator in this process, so that the test sees every token it issues.
 sim::sim_config observed_config(const scratch_dir& dir, testkit::issued_tokens& tokens) {
@@ -76,8 +80,15 @@ BOOST_AUTO_TEST_CASE(no_secret_key_or_token_in_anything_the_command_writes) {
     const auto key_file = dir.path() / "client.pem";
     std::ofstream(key_file) << material.cert_pem << material.key_pem;
 
+    testkit::tinyproxy proxy({.user = proxy_user, .password = proxy_password, .connect_ports = {}});
+    auto secret_args = backfill(sim, dir, "secret");
+    secret_args.push_back("--proxy");
+    secret_args.push_back("http://" + std::string(proxy_user) +
+                          "@127.0.0.1:" + std::to_string(proxy.port()));
     const auto with_secret =
-        run(backfill(sim, dir, "secret"), {{"DYNJOBS_CLIENT_SECRET", client_secret}}, dir.path());
+        run(secret_args,
+            {{"DYNJOBS_CLIENT_SECRET", client_secret}, {"DYNJOBS_PROXY_PASSWORD", proxy_password}},
+            dir.path());
     std::ofstream(dir.path() / "secret-run.stderr") << with_secret.err;
     BOOST_TEST(with_secret.how.exit_status == 2, with_secret.err); // page 3 keeps failing
     BOOST_TEST(with_secret.err.find("HTTP 500") != std::string::npos);
@@ -94,4 +105,6 @@ BOOST_AUTO_TEST_CASE(no_secret_key_or_token_in_anything_the_command_writes) {
     const auto emitted = everything_in(dir.path(), {key_file});
     BOOST_TEST(emitted.size() > 100'000u); // the outputs, logs and stats really are in it
     testkit::require_no_secret(emitted, client_secret, tokens, material.key_pem);
+    BOOST_TEST(!proxy.connects().empty(), "the run did not go through the proxy");
+    testkit::require_no_proxy_secret(emitted, proxy_user, proxy_password);
 }

@@ -256,6 +256,29 @@ BOOST_AUTO_TEST_CASE(parse_real_fixed_notation_only) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(proxy_options_are_checked_for_shape) {
+    const auto o = parse({"--proxy", "http://alice@proxy.corp:3128", "--no-proxy",
+                          ".corp.example, 10.0.0.0/8", "--extra-ca-file", "proxy-ca.pem"});
+    BOOST_TEST(*o.proxy == "http://alice@proxy.corp:3128");
+    BOOST_TEST(*o.no_proxy == ".corp.example, 10.0.0.0/8");
+    BOOST_TEST(*o.extra_ca_file == "proxy-ca.pem");
+    check_refused({
+        {{"--proxy", "socks5://proxy:1080"}, {"--proxy", "'socks5://proxy:1080'", "socks5"}},
+        {{"--proxy", "https://proxy:3128"}, {"--proxy", "https://"}},
+        {{"--proxy", "http://proxy:3128/path"}, {"--proxy", "path"}},
+        {{"--no-proxy", "a.example, b c"}, {"--no-proxy", "'b c'"}},
+        {{"--no-proxy", "[::1:443"}, {"--no-proxy", "'[::1:443'"}},
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_proxy_password_on_the_command_line_is_refused_unechoed) {
+    for (const auto* url : {"http://alice:hunter2@proxy:3128", "socks5://alice:hunter2@proxy"}) {
+        const auto m = usage_message([&] { parse({"--proxy", url}); });
+        BOOST_TEST(m.find("--proxy") != std::string::npos, m);
+        BOOST_TEST(m.find("hunter2") == std::string::npos, m);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Found by fuzz_cli_args: an echoed value with a newline or an escape sequence made the error

@@ -184,6 +184,37 @@ BOOST_AUTO_TEST_CASE(unreadable_ca_file_refused) {
                 {"--ca-file", missing});
 }
 
+BOOST_AUTO_TEST_CASE(unreadable_extra_ca_file_refused) {
+    const auto missing = (dir / "extra-ca.pem").string();
+    check_names(refused({"--region", "us", "--client-id", "app", "--extra-ca-file", missing,
+                         "--since", "90d", "--output", out},
+                        env_secret),
+                {"--extra-ca-file", missing});
+}
+
+BOOST_AUTO_TEST_CASE(proxy_options_and_password_go_to_the_client_config) {
+    const auto ca = dir.write("extra-ca.pem", "PEM");
+    const auto p = resolve({"--region", "us", "--client-id", "app", "--since", "90d", "--output",
+                            out, "--proxy", "http://alice@proxy.corp:3128", "--no-proxy",
+                            ".corp.example", "--extra-ca-file", ca},
+                           env_of({{"DYNJOBS_CLIENT_SECRET", "s3cr3t"},
+                                   {"DYNJOBS_PROXY_PASSWORD", "pr0xy"},
+                                   {"HTTPS_PROXY", "http://ignored:1"}}));
+    BOOST_TEST(p.config.proxy.url == "http://alice@proxy.corp:3128");
+    BOOST_TEST(p.config.proxy.no_proxy == ".corp.example");
+    BOOST_TEST(p.config.proxy.password == "pr0xy");
+    // The client reads HTTPS_PROXY and NO_PROXY itself, from the process.
+    BOOST_TEST(p.config.proxy.from_environment);
+    BOOST_TEST(p.config.tls.extra_ca_file == ca);
+    BOOST_TEST(p.config.tls.ca_file.empty());
+}
+
+BOOST_AUTO_TEST_CASE(proxy_options_without_endpoint_are_named) {
+    check_names(refused({"--proxy", "http://proxy.corp:3128", "--output", out}),
+                {"--proxy given, but no endpoint"});
+    check_names(refused({"--no-proxy", "*", "--output", out}), {"--no-proxy given"});
+}
+
 BOOST_AUTO_TEST_CASE(since_is_required_for_a_real_endpoint) {
     check_names(refused({"--region", "us", "--client-id", "app", "--output", out}, env_secret),
                 {"--since"});

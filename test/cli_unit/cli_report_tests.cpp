@@ -62,6 +62,7 @@ BOOST_AUTO_TEST_CASE(exit_statuses) {
     BOOST_TEST(exit_status(run_outcome::failed) == 2);
     BOOST_TEST(exit_status(run_outcome::auth_failed) == 3);
     BOOST_TEST(exit_status(run_outcome::interrupted) == 130);
+    BOOST_TEST(exit_status(run_outcome::misconfigured) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(thousands_separators) {

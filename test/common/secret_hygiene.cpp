@@ -1,5 +1,7 @@
 #include "secret_hygiene.hpp"
 
+#include "net/proxy.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <sstream>
@@ -49,6 +51,15 @@ void require_no_secret(const std::string& emitted, const std::string& secret,
     for (std::string line; std::getline(key_lines, line);)
         if (!line.starts_with("-----"))
             BOOST_TEST(emitted.find(line) == std::string::npos, "private key material leaked");
+}
+
+void require_no_proxy_secret(const std::string& emitted, const std::string& user,
+                             const std::string& password) {
+    BOOST_TEST(!emitted.empty());
+    BOOST_TEST(emitted.find(password) == std::string::npos, "the proxy password leaked");
+    const auto basic = net::basic_authorization(user, password);
+    BOOST_TEST(emitted.find(basic.substr(basic.find(' ') + 1)) == std::string::npos,
+               "the proxy credentials leaked");
 }
 
 } // namespace dynjobs::testkit

@@ -34,4 +34,9 @@ sim::sim_config token_churn(sim::sim_config config, const std::string& client_id
 void require_no_secret(const std::string& emitted, const std::string& secret,
                        const std::vector<std::string>& tokens, const std::string& key_pem);
 
+/// Fails the test if `emitted` holds the proxy's `password`, or the Basic credentials
+/// (base64 of user:password) that carry it to the proxy.
+void require_no_proxy_secret(const std::string& emitted, const std::string& user,
+                             const std::string& password);
+
 } // namespace dynjobs::testkit

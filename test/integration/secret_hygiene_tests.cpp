@@ -1,12 +1,17 @@
 // Secrets stay secret in the library: through token renewals, revocations, faults, failed pages
 // and a refused grant, nothing it hands to the application (request events, errors,
-// diagnostics, failures, stats) holds the client secret, the private key or an access token.
+// diagnostics, failures, stats) holds the client secret, the private key, an access token or
+// the proxy's password.
 #include "../unit/auth_test_material.hpp"
 #include "engine_fixture.hpp"
 #include "secret_hygiene.hpp"
+#include "tinyproxy.hpp"
+
+#include <dynjobs/error.hpp>
 
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <mutex>
 #include <sstream>
 
@@ -28,7 +33,12 @@ struct observed_run {
     std::vector<std::string> tokens;
 };
 
-observed_run run_observed(credentials creds, bool refuse_grant = false) {
+constexpr const char* proxy_user = "hygiene-proxy-user";
+constexpr const char* proxy_password = "pr0xy-library-9d3a_51";
+
+/// `adjust` changes the client's configuration before the run (a proxy, ...).
+observed_run run_observed(credentials creds, bool refuse_grant = false,
+                          const std::function<void(client_config&)>& adjust = {}) {
     std::mutex mutex;
     observed_run out;
     issued_tokens tokens;
@@ -38,6 +48,8 @@ observed_run run_observed(credentials creds, bool refuse_grant = false) {
     config.creds = std::move(creds);
     if (refuse_grant)
         config.creds = client_secret_credentials{client_id, "not-the-secret"};
+    if (adjust)
+        adjust(config);
     config.on_request = [&](const request_event& e) {
         std::lock_guard lock(mutex);
         out.emitted += e.url + "|" + e.error.message() + "|";
@@ -87,6 +99,34 @@ BOOST_AUTO_TEST_CASE(a_refused_grant_names_the_error_not_the_secret) {
     const auto run = run_observed(client_secret_credentials{client_id, client_secret}, true);
     BOOST_TEST(run.emitted.find("not-the-secret") == std::string::npos);
     require_clean(run);
+}
+
+BOOST_AUTO_TEST_CASE(proxy_credentials_leak_nothing) {
+    testkit::tinyproxy proxy({.user = proxy_user, .password = proxy_password, .connect_ports = {}});
+    const auto run = run_observed(
+        client_secret_credentials{client_id, client_secret}, false, [&](client_config& config) {
+            config.proxy.url =
+                "http://" + std::string(proxy_user) + "@127.0.0.1:" + std::to_string(proxy.port());
+            config.proxy.password = proxy_password;
+        });
+    BOOST_TEST(!proxy.connects().empty());
+    require_clean(run);
+    require_no_proxy_secret(run.emitted, proxy_user, proxy_password);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_proxy_password_is_not_in_the_error) {
+    testkit::tinyproxy proxy({.user = proxy_user, .password = proxy_password, .connect_ports = {}});
+    const std::string wrong = "wrong-pr0xy-password";
+    sim_fixture fx;
+    client_config config = engine_config(fx);
+    config.proxy.url = "http://" + std::string(proxy_user) + ":" + wrong +
+                       "@127.0.0.1:" + std::to_string(proxy.port());
+    std::string emitted;
+    config.on_request = [&](const request_event& e) { emitted += e.url + e.error.message(); };
+    const auto out = run_fetch(config, whole_dataset(fx));
+    BOOST_TEST((out.ec == errc::proxy_auth_required));
+    emitted += text_of(out.diag) + out.ec.message();
+    require_no_proxy_secret(emitted, proxy_user, wrong);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

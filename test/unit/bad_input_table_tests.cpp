@@ -86,6 +86,25 @@ const std::map<std::string, std::function<void(setup&)>>& inputs() {
          [](setup& s) {
              s.request.skip = {{5, 0}};
          }},
+        {R"(proxy.url = "socks5://127.0.0.1:1080")",
+         [](setup& s) { s.config.proxy.url = "socks5://127.0.0.1:1080"; }},
+        {R"(proxy.url = "https://proxy.example.com:3128")",
+         [](setup& s) { s.config.proxy.url = "https://proxy.example.com:3128"; }},
+        {R"(proxy.url = "http://")", [](setup& s) { s.config.proxy.url = "http://"; }},
+        {R"(proxy.url = "http://alice:pw@proxy.example.com:3128" and proxy.password = "pw")",
+         [](setup& s) {
+             s.config.proxy.url = "http://alice:pw@proxy.example.com:3128";
+             s.config.proxy.password = "pw";
+         }},
+        {R"(proxy.url = "http://proxy.example.com:3128" and proxy.password = "pw")",
+         [](setup& s) {
+             s.config.proxy.url = "http://proxy.example.com:3128";
+             s.config.proxy.password = "pw";
+         }},
+        {R"(proxy.no_proxy = "example.com:http")",
+         [](setup& s) { s.config.proxy.no_proxy = "example.com:http"; }},
+        {R"(tls.extra_ca_file = "/no/such/extra-ca.pem")",
+         [](setup& s) { s.config.tls.extra_ca_file = "/no/such/extra-ca.pem"; }},
     };
     return table;
 }
