@@ -75,6 +75,8 @@ void check_sim(const std::vector<std::string_view>& args) {
     FUZZ_CHECK(o.config.jobs.max_page_size >= 1);
     FUZZ_CHECK(o.config.latency.count() >= 0 && o.config.latency.count() <= 600'000);
     FUZZ_CHECK(o.config.cert_file.empty() == o.config.key_file.empty());
+    FUZZ_CHECK(o.config.compression.level >= 1 && o.config.compression.level <= 9);
+    FUZZ_CHECK(!o.config.compression.raw_deflate || o.config.compression.deflate);
     const std::uint64_t bandwidth = o.config.bandwidth_bits_per_second;
     FUZZ_CHECK(bandwidth == 0 || (bandwidth >= 1'000 && bandwidth <= 100'000'000'000));
 }

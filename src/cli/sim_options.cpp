@@ -80,6 +80,19 @@ Weather:
   --fault RULE          scheduled fault, repeatable (default none): [page=N,nth=N,times=N,
                         path=/p,client=ID:]KIND                          e.g. --fault page=7,nth=3:503
   --token-lifetime S    access token lifetime in seconds (default 3600)  e.g. --token-lifetime 60
+Compression (of /dynamicsbackup/jobs answers; the token endpoint never compresses):
+  --compression LIST    codings served to requests whose Accept-Encoding asks for them:
+                        gzip,deflate, gzip, deflate or none (default gzip,deflate)
+                                                                 e.g. --compression gzip
+  --compression-level N  zlib level, 1 (fastest) to 9 (smallest) (default 1)
+                                                                 e.g. --compression-level 6
+  --compression-min-size N  bodies of fewer bytes are sent plain (default 1024)
+                                                                 e.g. --compression-min-size 0
+  --raw-deflate         deflate bodies as raw RFC 1951, without the zlib wrapper, as some
+                        servers send them (default: zlib-wrapped, as RFC 9110 says)
+  --awkward-chunks      compressed bodies with Transfer-Encoding: chunked, in chunks of 1, 7,
+                        4093, ... bytes and the last 8 as 3, 4, 1, cutting the gzip and zlib
+                        headers and trailers (default: one body with a Content-Length)
 Static pages (write the dataset for nginx, print how to run it, and exit):
   --write-pages DIR     write each page of each 30-day window of each organization as a file,
                         an nginx.conf serving them and certificates into DIR (default: serve)
@@ -122,9 +135,11 @@ std::string sim_help() {
     out += "\nFault kinds (--fault KIND, and what --fault-rate draws from):\n";
     list_kinds(out, sim::all_fault_kinds());
     out += "Other servers' ways (--fault KIND only): close-after answers in full, then drops the\n"
-           "connection; the others are jobs pages that lie (no-jobs: no jobs nor totalCount;\n"
+           "connection; then jobs pages that lie (no-jobs: no jobs nor totalCount;\n"
            "repeat-link: nextLink to the same page; bad-link: an unparsable nextLink;\n"
-           "huge-total: totalCount 10^15; short-page: half the jobs; html: a sign-in page):\n";
+           "huge-total: totalCount 10^15; short-page: half the jobs; html: a sign-in page);\n"
+           "then gzip bodies, sent whatever Accept-Encoding says, that do not inflate\n"
+           "(corrupt-gzip: invalid from the middle on; truncated-gzip: no 8-byte trailer):\n";
     list_kinds(out, sim::server_quirk_fault_kinds());
     return out;
 }
@@ -179,6 +194,25 @@ std::chrono::milliseconds granularity(std::string_view option, std::string_view 
     if (!span)
         bad_value(option, v, expected);
     return *span;
+}
+
+/// "gzip,deflate" (either order), "gzip", "deflate" or "none" into the offered codings.
+void offered_codings(std::string_view option, std::string_view v, sim::compression_config& out) {
+    out.gzip = out.deflate = false;
+    if (v == "none")
+        return;
+    std::string_view rest = v;
+    while (true) {
+        const auto comma = rest.find(',');
+        const std::string_view name = rest.substr(0, comma);
+        bool& offered = name == "gzip" ? out.gzip : out.deflate;
+        if ((name != "gzip" && name != "deflate") || offered)
+            bad_value(option, v, "gzip,deflate, gzip, deflate or none");
+        offered = true;
+        if (comma == rest.npos)
+            return;
+        rest.remove_prefix(comma + 1);
+    }
 }
 
 /// "100mbit", "1.5gbit", "800kbit" (SI units, any case), a bare number of bits/s, or 0.
@@ -273,7 +307,20 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             cfg.latency = latency(opt, reader.value());
         else if (opt == "--bandwidth")
             cfg.bandwidth_bits_per_second = bandwidth(opt, reader.value());
-        else if (opt == "--rate-limit") {
+        else if (opt == "--compression")
+            offered_codings(opt, reader.value(), cfg.compression);
+        else if (opt == "--compression-level")
+            cfg.compression.level = parse_number<int>(opt, reader.value(), 1, 9);
+        else if (opt == "--compression-min-size")
+            cfg.compression.min_size =
+                parse_number<std::size_t>(opt, reader.value(), 0, 1'000'000'000);
+        else if (opt == "--raw-deflate") {
+            reader.no_value();
+            cfg.compression.raw_deflate = true;
+        } else if (opt == "--awkward-chunks") {
+            reader.no_value();
+            cfg.compression.awkward_chunks = true;
+        } else if (opt == "--rate-limit") {
             const auto v = reader.value();
             const auto colon = v.find(':');
             const auto real = [&](std::string_view part, double min) {
@@ -389,6 +436,8 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
         cfg.dataset.start_time_granularity = std::chrono::hours(1);
     if (cfg.cert_file.empty() != cfg.key_file.empty())
         throw usage_error{"--cert and --key go together: give both or neither"};
+    if (cfg.compression.raw_deflate && !cfg.compression.deflate)
+        throw usage_error{"--raw-deflate needs deflate among the --compression codings"};
     if (tickets_given && !cfg.session_resumption)
         throw usage_error{"--tls-tickets and --no-session-resumption contradict each other; "
                           "give one"};

@@ -14,7 +14,7 @@ struct kind_name {
     fault_kind kind;
     std::string_view name;
 };
-constexpr std::array<kind_name, 25> kind_names{{
+constexpr std::array<kind_name, 27> kind_names{{
     {fault_kind::none, "none"},
     {fault_kind::throttle_429, "429"},
     {fault_kind::throttle_429_fractional, "429-frac"},
@@ -40,6 +40,8 @@ constexpr std::array<kind_name, 25> kind_names{{
     {fault_kind::huge_total, "huge-total"},
     {fault_kind::short_page, "short-page"},
     {fault_kind::html_body, "html"},
+    {fault_kind::corrupt_gzip, "corrupt-gzip"},
+    {fault_kind::truncated_gzip, "truncated-gzip"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

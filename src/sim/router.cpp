@@ -258,6 +258,32 @@ wire_plan route_jobs(simulator::impl& sim, const request_view& rq, request_log_e
     return out;
 }
 
+/// A jobs endpoint reply compressed as the request's Accept-Encoding and the configuration
+/// ask (or broken as a corrupt-gzip or truncated-gzip fault says), and framed as configured.
+void encode(const compression_config& config, std::string_view accept_encoding,
+            request_log_entry& entry, wire_plan& out) {
+    if (out.transport_fault == fault_kind::close_before_response)
+        return; // nothing will be sent
+    http_reply& reply = out.reply;
+    // On every response that could have been compressed, as gateways do: a cache must not hand
+    // a gzip body to a client that did not ask for it.
+    if (config.any())
+        reply.headers.emplace_back("Vary", "Accept-Encoding");
+    content_coding coding = content_coding::gzip;
+    if (auto broken = faulty_gzip(reply.body, entry.fault, config.level)) {
+        reply.body = std::move(*broken);
+    } else {
+        coding = negotiate_coding(accept_encoding, config);
+        if (coding == content_coding::identity || reply.body.size() < config.min_size)
+            return;
+        reply.body = compress_body(reply.body, coding, config.level, config.raw_deflate);
+    }
+    reply.headers.emplace_back("Content-Encoding", std::string(to_string(coding)));
+    entry.coding = coding;
+    if (config.awkward_chunks)
+        out.chunks = awkward_chunk_sizes(reply.body.size());
+}
+
 wire_plan route_token(simulator::impl& sim, const request_view& rq, request_log_entry& entry) {
     wire_plan out;
     // The form's client_id, so that rules with `client=` can target a client's token requests.
@@ -268,10 +294,11 @@ wire_plan route_token(simulator::impl& sim, const request_view& rq, request_log_
                 client = p.value;
     auto plan = current_plan(sim);
     fault_kind k = plan->decide({token_path, std::nullopt, client});
-    // Revocation, drift and lying pages mean nothing to the token endpoint: answered normally,
-    // logged as none.
+    // Revocation, drift, lying pages and broken gzip mean nothing to the token endpoint (it
+    // never compresses): answered normally, logged as none.
     if (k == fault_kind::revoke_token || k == fault_kind::drift_insert ||
-        k == fault_kind::drift_remove || is_page_fault(k))
+        k == fault_kind::drift_remove || is_page_fault(k) || k == fault_kind::corrupt_gzip ||
+        k == fault_kind::truncated_gzip)
         k = fault_kind::none;
     entry.fault = k;
     apply_fault(*plan, k, out, [&] { return handle_token_request(sim, rq, entry.client_id); });
@@ -296,6 +323,7 @@ wire_plan route(simulator::impl& sim, const request_view& rq) {
         out = route_token(sim, rq, entry);
     } else if (path == jobs_path) {
         out = route_jobs(sim, rq, entry);
+        encode(sim.config.compression, rq.accept_encoding, entry, out);
     } else {
         out.reply = json_error(404, "No resource at " + entry.path);
     }

@@ -3,7 +3,8 @@
 // Each connection is a coroutine on its own strand; stop() posts abort() to that strand, so the
 // socket is only ever touched from one place at a time even on a multi-threaded io_context.
 // Responses are serialised by hand (not with http::async_write) because several faults need
-// byte-level control: stop half-way through the body, lie in Content-Length, trickle.
+// byte-level control: stop half-way through the body, lie in Content-Length, trickle, cut
+// chunks at awkward places.
 #include "simulator_impl.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,11 +18,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/range/iterator_range_core.hpp>
 
 #include <openssl/ssl.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 namespace dynjobs::sim::detail {
 
@@ -36,17 +39,52 @@ inline auto with_ec(error_code& ec) {
     return asio::redirect_error(asio::use_awaitable, ec);
 }
 
-/// Status line and headers; the body follows separately.
-std::string serialize_head(const http_reply& reply, std::size_t content_length, bool keep_alive) {
+/// Status line and headers; the body follows separately. The body's framing: Content-Length
+/// of the reply's body, or Transfer-Encoding: chunked when `chunked`.
+std::string serialize_head(const http_reply& reply, bool chunked, bool keep_alive) {
     std::string head = "HTTP/1.1 " + std::to_string(reply.status) + ' ';
     head += std::string_view(http::obsolete_reason(http::int_to_status(reply.status)));
     head += "\r\nDate: " + format_http_date(std::chrono::system_clock::now());
     head += "\r\nServer: dynjobs-sim\r\n";
     for (const auto& [name, value] : reply.headers)
         head += name + ": " + value + "\r\n";
-    head += "Content-Length: " + std::to_string(content_length) + "\r\n";
+    head += chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                    : "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
     head += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     return head;
+}
+
+/// The body in chunks of the planned sizes (RFC 9112 section 7.1), each
+/// `<size in hex>\r\n<bytes>\r\n`, then the last chunk `0\r\n\r\n`.
+std::string chunk_body(const wire_plan& plan) {
+    const std::string& body = plan.reply.body;
+    std::string out;
+    out.reserve(body.size() + plan.chunks.size() * 8 + 5);
+    std::size_t at = 0;
+    for (const std::size_t n : plan.chunks) {
+        std::array<char, 16> hex{};
+        const auto end = std::to_chars(hex.data(), hex.data() + hex.size(), n, 16).ptr;
+        out.append(hex.data(), end);
+        out += "\r\n";
+        out.append(body, at, n);
+        out += "\r\n";
+        at += n;
+    }
+    out += "0\r\n\r\n";
+    return out;
+}
+
+/// Every Accept-Encoding line of the request as one list, as RFC 9110 section 5.3 allows a
+/// recipient to combine them.
+std::string accept_encoding(const http::request<http::string_body>& req) {
+    std::string out;
+    for (const auto& line :
+         boost::make_iterator_range(req.equal_range(http::field::accept_encoding))) {
+        if (!out.empty())
+            out += ", ";
+        out += std::string_view(line.value());
+    }
+    return out;
 }
 
 template <class Stream>
@@ -113,11 +151,13 @@ private:
             }
             busy_ = true;
             const auto& req = parser.get();
+            const std::string codings = accept_encoding(req);
             request_view view{req.method_string(),
                               req.target(),
                               req[http::field::authorization],
                               req[http::field::content_type],
                               req.body(),
+                              codings,
                               id_,
                               is_tls};
             wire_plan plan = route(*sim_, view);
@@ -205,7 +245,9 @@ private:
             ec = asio::error::operation_aborted;
             co_return false;
         }
-        const std::string& body = plan.reply.body;
+        const bool chunked = !plan.chunks.empty();
+        const std::string chunked_body = chunked ? chunk_body(plan) : std::string();
+        const std::string& body = chunked ? chunked_body : plan.reply.body; // as on the wire
         switch (plan.transport_fault) {
         case fault_kind::close_before_response:
             hard_close(false);
@@ -214,8 +256,8 @@ private:
             co_return false;
         case fault_kind::reset_mid_body:
         case fault_kind::truncated_body: {
-            // Content-Length promises the whole body; only the first half is sent.
-            std::string bytes = serialize_head(plan.reply, body.size(), keep_alive);
+            // The framing promises the whole body; only the first half is sent.
+            std::string bytes = serialize_head(plan.reply, chunked, keep_alive);
             bytes.append(body, 0, body.size() / 2);
             co_await write(bytes, ec);
             hard_close(plan.transport_fault == fault_kind::reset_mid_body);
@@ -224,7 +266,7 @@ private:
             co_return false;
         }
         case fault_kind::trickle_body: {
-            co_await write(serialize_head(plan.reply, body.size(), keep_alive), ec);
+            co_await write(serialize_head(plan.reply, chunked, keep_alive), ec);
             for (std::size_t at = 0; !ec && at < body.size(); at += plan.trickle_chunk_bytes) {
                 if (at > 0 && !co_await sleep(plan.trickle_interval)) {
                     ec = asio::error::operation_aborted;
@@ -235,7 +277,7 @@ private:
             co_return !ec;
         }
         default: {
-            std::string bytes = serialize_head(plan.reply, body.size(), keep_alive);
+            std::string bytes = serialize_head(plan.reply, chunked, keep_alive);
             bytes += body; // one write: one TLS record batch, no Nagle interplay
             co_await write(bytes, ec);
             if (!ec && plan.transport_fault == fault_kind::close_after_response) {

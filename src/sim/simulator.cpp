@@ -256,6 +256,9 @@ error_code simulator::start(diagnostics& diag) {
     if (cfg.idle_timeout.count() <= 0)
         return invalid(diag, "idle_timeout", std::to_string(cfg.idle_timeout.count()),
                        "idle_timeout must be positive");
+    if (cfg.compression.level < 1 || cfg.compression.level > 9)
+        return invalid(diag, "compression.level", std::to_string(cfg.compression.level),
+                       "compression.level must be from 1 to 9");
     if (cfg.tls_session_tickets > max_tls_session_tickets)
         return invalid(diag, "tls_session_tickets", std::to_string(cfg.tls_session_tickets),
                        "tls_session_tickets must be at most " +

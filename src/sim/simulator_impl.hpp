@@ -62,6 +62,9 @@ struct wire_plan {
     /// trickle_body: bytes per write and the pause between writes (from fault_config).
     std::size_t trickle_chunk_bytes = 16;
     std::chrono::milliseconds trickle_interval{50};
+    /// Send the body with Transfer-Encoding: chunked in chunks of these sizes (they add up to
+    /// the body's size); empty = with a Content-Length.
+    std::vector<std::size_t> chunks;
 };
 
 /// A parsed request as the router sees it (no Beast types, so the router compiles alone).
@@ -71,6 +74,8 @@ struct request_view {
     std::string_view authorization;
     std::string_view content_type;
     std::string_view body;
+    /// Every Accept-Encoding line of the request joined with ", "; empty when there is none.
+    std::string_view accept_encoding;
     std::uint64_t connection_id = 0;
     bool tls = true;
 };

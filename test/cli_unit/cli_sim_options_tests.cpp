@@ -313,6 +313,47 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
              "--write-pages-foreground"});
 }
 
+BOOST_AUTO_TEST_CASE(compression_options) {
+    const sim::compression_config defaults = parse({}).config.compression;
+    BOOST_TEST((defaults == sim::compression_config{}));
+    BOOST_TEST(defaults.gzip);
+    BOOST_TEST(defaults.deflate);
+
+    const auto offered = [](std::string_view list) {
+        const auto c = parse({"--compression", list}).config.compression;
+        return std::pair{c.gzip, c.deflate};
+    };
+    BOOST_TEST((offered("gzip,deflate") == std::pair{true, true}));
+    BOOST_TEST((offered("deflate,gzip") == std::pair{true, true}));
+    BOOST_TEST((offered("gzip") == std::pair{true, false}));
+    BOOST_TEST((offered("deflate") == std::pair{false, true}));
+    BOOST_TEST((offered("none") == std::pair{false, false}));
+
+    const auto o = parse({"--compression-level", "6", "--compression-min-size", "0",
+                          "--raw-deflate", "--awkward-chunks"})
+                       .config.compression;
+    BOOST_TEST(o.level == 6);
+    BOOST_TEST(o.min_size == 0u);
+    BOOST_TEST(o.raw_deflate);
+    BOOST_TEST(o.awkward_chunks);
+    refused({
+        {{"--compression", "br"}, {"--compression", "'br'"}},
+        {{"--compression", "gzip,gzip"}, {"--compression", "'gzip,gzip'"}},
+        {{"--compression", "gzip,"}, {"--compression", "'gzip,'"}},
+        {{"--compression", "gzip,none"}, {"--compression", "'gzip,none'"}},
+        {{"--compression", ""}, {"--compression", "''"}},
+        {{"--compression-level", "0"}, {"--compression-level", "'0'"}},
+        {{"--compression-level", "10"}, {"--compression-level", "'10'"}},
+        {{"--compression-min-size", "-1"}, {"--compression-min-size", "'-1'"}},
+        {{"--raw-deflate=yes"}, {"--raw-deflate", "'yes'"}},
+        {{"--awkward-chunks=1"}, {"--awkward-chunks", "'1'"}},
+        {{"--compression", "gzip", "--raw-deflate"}, {"--raw-deflate", "--compression"}},
+    });
+    in_help({"--compression", "--compression-level", "--compression-min-size", "--raw-deflate",
+             "--awkward-chunks", "corrupt-gzip", "truncated-gzip"});
+    BOOST_TEST(parse({"--fault", "nth=2:corrupt-gzip"}).config.faults.schedule.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(bandwidth) {
     BOOST_TEST(parse({}).config.bandwidth_bits_per_second == 0u);
     const auto bits = [](std::string_view v) {

@@ -51,7 +51,9 @@ BOOST_AUTO_TEST_CASE(server_quirks_are_named_but_not_drawn_by_default) {
         {fault_kind::bad_link, "bad-link"},
         {fault_kind::huge_total, "huge-total"},
         {fault_kind::short_page, "short-page"},
-        {fault_kind::html_body, "html"}};
+        {fault_kind::html_body, "html"},
+        {fault_kind::corrupt_gzip, "corrupt-gzip"},
+        {fault_kind::truncated_gzip, "truncated-gzip"}};
     const fault_config defaults;
     BOOST_TEST_REQUIRE(server_quirk_fault_kinds().size() == quirks.size());
     for (std::size_t i = 0; i < quirks.size(); ++i) {

@@ -46,6 +46,11 @@ enum class fault_kind {
     huge_total,   ///< "huge-total": totalCount 10^15, with the page's real jobs
     short_page,   ///< "short-page": the first half of the page's jobs, the true totalCount
     html_body,    ///< "html": 200 text/html, a gateway's sign-in page
+    // Compressed bodies that break (jobs endpoint only): sent as gzip whatever the request's
+    // Accept-Encoding says, with Content-Encoding: gzip and a Content-Length that fits the bytes
+    // sent (see faulty_gzip() in compression.hpp for the exact bytes).
+    corrupt_gzip,   ///< "corrupt-gzip": the gzip stream turns invalid in its middle
+    truncated_gzip, ///< "truncated-gzip": the gzip stream without its 8-byte trailer
 };
 
 /// The text name of a kind ("429-frac", "drift-insert", ...).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/organization_id.hpp>
+#include <dynjobs/sim/compression.hpp>
 #include <dynjobs/sim/dataset.hpp>
 #include <dynjobs/sim/fault_plan.hpp>
 #include <dynjobs/sim/jobs_endpoint.hpp>
@@ -75,6 +76,10 @@ struct sim_config {
     /// 100 Mbit/s link does to pages that loopback sends in an instant. 0 = unlimited, the
     /// default.
     std::uint64_t bandwidth_bits_per_second = 0;
+    /// Compressed responses of the jobs endpoint, as a gateway in front of the API serves them
+    /// to clients that send Accept-Encoding. Default on: gzip and deflate, bodies of 1 KiB and
+    /// more, zlib level 1 (see compression_config). The token endpoint never compresses.
+    compression_config compression;
     /// Lifetime of issued access tokens (expires_in). 3600 s as the real identity service; 0
     /// issues tokens that are already expired (lets tests see a 401 "expired" without waiting).
     std::chrono::seconds token_lifetime{3600};

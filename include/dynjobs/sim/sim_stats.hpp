@@ -1,6 +1,7 @@
 // dynjobs/sim/sim_stats.hpp - what the simulator counts and logs, for tests to read.
 #pragma once
 
+#include <dynjobs/sim/compression.hpp>
 #include <dynjobs/sim/fault_plan.hpp>
 
 #include <chrono>
@@ -23,6 +24,8 @@ struct request_log_entry {
     fault_kind fault = fault_kind::none;
     std::string client_id;           ///< client of the bearer token / token request, "" unknown
     std::uint64_t connection_id = 0; ///< 1-based, in accept order, shared by HTTPS and HTTP
+    /// The Content-Encoding of the body sent (identity: none, or nothing was sent).
+    content_coding coding = content_coding::identity;
 };
 
 /// Running totals since start().

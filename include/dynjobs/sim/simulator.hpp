@@ -25,12 +25,14 @@ namespace dynjobs::sim {
 ///   assertion (RS256, verified against the registered certificate); opaque bearer tokens.
 /// - `GET /dynamicsbackup/jobs`: bearer token check (401 with WWW-Authenticate), the per-client
 ///   rate limit (429 with Retry-After from the token bucket), fault injection (fault_plan), then
-///   the jobs_endpoint over the dataset.
+///   the jobs_endpoint over the dataset; the answer gzip- or deflate-compressed when the
+///   request's Accept-Encoding asks (sim_config::compression), with Vary: Accept-Encoding.
 /// - anything else: 404 with a JSON body.
 ///
 /// It serves HTTPS (TLS 1.2 and 1.3 only) and optionally plain HTTP, HTTP/1.1 with keep-alive,
 /// every connection a coroutine on its own strand of the given executor; it runs on an
-/// io_context driven by one thread or several.
+/// io_context driven by one thread or several. With sim_config::bandwidth_bits_per_second, all
+/// responses together are paced to that bandwidth.
 ///
 /// Lifetime: the handle owns a shared implementation that every connection also holds, so the
 /// handle may be destroyed while connections are open (the destructor calls stop()). Work still
