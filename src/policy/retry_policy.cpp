@@ -116,10 +116,10 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
     }
     // Deterministic failures get one more chance (a fresh token refused twice; a body that
     // will not decode), not max_attempts identical ones.
-    const bool repeated =
-        (decision.cause == retry_cause::http_401 && result.same_cause_streak >= 2) ||
-        (decision.cause == retry_cause::decode &&
-         result.same_cause_streak >= config_.max_decode_attempts);
+    const bool repeated = (decision.cause == retry_cause::http_401 &&
+                           result.same_cause_streak >= config_.max_unauthorized_attempts) ||
+                          (decision.cause == retry_cause::decode &&
+                           result.same_cause_streak >= config_.max_decode_attempts);
     if (attempt >= config_.max_attempts || repeated) {
         decision.error =
             decision.cause == retry_cause::http_401 ? errc::unauthorized : errc::retries_exhausted;

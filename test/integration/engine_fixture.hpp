@@ -78,6 +78,10 @@ inline client_config patient_enough(sim_fixture& fx) {
     config.pool.timeouts.first_byte =
         std::chrono::milliseconds(150); // the "delay" fault (300 ms) must time out
     config.retry.max_attempts = 12;
+    // faulty_config garbles bodies and revokes tokens at random, not for good: the same page
+    // may meet them twice in a row, which against a real server would be final.
+    config.retry.max_decode_attempts = config.retry.max_attempts;
+    config.retry.max_unauthorized_attempts = config.retry.max_attempts;
     return config;
 }
 

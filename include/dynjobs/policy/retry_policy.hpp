@@ -36,6 +36,10 @@ struct retry_config {
     /// so it gets one more chance, not max_attempts. Raise it against a server that garbles
     /// bodies at random.
     unsigned max_decode_attempts = 2;
+    /// Attempts in a row refused with 401 after the replay with a freshly issued token, before
+    /// the fetch gives up (errc::unauthorized ends it): one more chance for an identity service
+    /// slow to accept a new token. Raise it against a server that revokes tokens at random.
+    unsigned max_unauthorized_attempts = 2;
 };
 
 /// Why an attempt is retried; the engine's stats count retries by cause.
