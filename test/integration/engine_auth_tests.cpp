@@ -55,8 +55,7 @@ BOOST_AUTO_TEST_CASE(a_401_a_fresh_token_does_not_cure_stops_the_whole_fetch) {
                    std::string::npos,
                out.diag.message);
     // Each page in flight: its request, the replay with a fresh token, one retry; then nothing.
-    BOOST_TEST(fx.sim().counters().jobs_requests <=
-               3u * config.rate.max_in_flight + 3u);
+    BOOST_TEST(fx.sim().counters().jobs_requests <= 3u * config.rate.max_in_flight + 3u);
     BOOST_TEST(out.jobs.empty());
 }
 
