@@ -8,8 +8,9 @@
 // - the request target built from any link is a valid origin-form target whose query is exactly
 //   the one planned: no space, control character, '#' or non-ASCII byte can reach the request
 //   line (no header injection or request smuggling through a link);
-// - the chain is followed exactly when the link has a non-empty query and the page had jobs;
-//   otherwise the segment completes, and the plan is done with nothing outstanding.
+// - the chain is followed exactly when the link has a non-empty query; an empty link ends the
+//   segment as complete; any other link (no query, not a URI) fails it loudly
+//   (segment_failure_reason::invalid_next_link); either way the plan is then done.
 #include "fuzz_check.hpp"
 
 #include <dynjobs/policy/page_plan.hpp>
@@ -36,14 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string link(reinterpret_cast<const char*>(data), size);
     const auto everyone = [](std::size_t) { return true; };
 
-    page_plan plan(1, 1, 100, 3);
+    page_plan plan(1, 1, 100);
     const auto first = plan.next(everyone);
     FUZZ_CHECK(first && first->page_index == 1 && !first->next_link_query);
 
     jobs_page body; // no totalCount: the plan must follow the link
     body.next_link = link;
     body.jobs.emplace_back();
-    FUZZ_CHECK(plan.on_page(*first, body) == policy::page_verdict::accepted);
+    const auto verdict = plan.on_page(*first, body);
 
     const auto uri = boost::urls::parse_uri_reference(link);
     const bool has_query = uri && uri->has_query() && !uri->encoded_query().empty();
@@ -51,9 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(second.has_value() == has_query);
     if (!second) {
         FUZZ_CHECK(plan.done());
-        FUZZ_CHECK(plan.complete(0));
+        FUZZ_CHECK(plan.complete(0) == link.empty());
+        FUZZ_CHECK((verdict == policy::page_verdict::accepted) == link.empty());
+        if (!link.empty())
+            FUZZ_CHECK(plan.failure(0).reason == policy::segment_failure_reason::invalid_next_link);
         return 0;
     }
+    FUZZ_CHECK(verdict == policy::page_verdict::accepted);
     FUZZ_CHECK(second->page_index == 2);
     FUZZ_CHECK(second->next_link_query.has_value());
     const std::string& query = *second->next_link_query;
