@@ -50,6 +50,7 @@ struct options {
     int window_days = 0;         // 0: one window
     int slow_ms = 0;             // wait after each batch
     bool adaptive_rate = false;
+    bool compression = true;  // --no-compression: plain pages, as curl fetches them
     std::int64_t expect = -1; // jobs expected; a mismatch is reported
     std::int64_t print_urls = -1;
 };
@@ -58,7 +59,7 @@ struct options {
     std::cerr << "usage: bench_fetch --base-url URL [--token-url URL] [--ca-file PEM]\n"
                  "  [--client-id ID] [--client-secret S] [--start ISO] [--finish ISO]\n"
                  "  [--concurrency N] [--window-days D] [--slow-ms MS] [--adaptive-rate]\n"
-                 "  [--expect JOBS] | --print-urls PAGES\n";
+                 "  [--no-compression] [--expect JOBS] | --print-urls PAGES\n";
     std::exit(1);
 }
 
@@ -93,6 +94,8 @@ options parse(int argc, char** argv) {
             o.slow_ms = std::stoi(value());
         else if (arg == "--adaptive-rate")
             o.adaptive_rate = true;
+        else if (arg == "--no-compression")
+            o.compression = false;
         else if (arg == "--expect")
             o.expect = std::stoll(value());
         else if (arg == "--print-urls")
@@ -140,6 +143,7 @@ dynjobs::client_config make_config(const options& o) {
     config.tls.ca_file = o.ca_file;
     config.creds = dynjobs::client_secret_credentials{o.client_id, o.client_secret};
     config.rate.adaptive_rate = o.adaptive_rate;
+    config.compression = o.compression;
     if (o.concurrency > 0) {
         config.rate.max_in_flight = o.concurrency;
         config.pool.max_connections = o.concurrency;
@@ -210,14 +214,15 @@ int main(int argc, char** argv) {
     std::printf(
         "jobs=%llu pages=%llu requests=%llu throttled=%llu retries=%llu conns=%llu resumed=%llu "
         "wall_s=%.3f jobs_per_s=%.0f pages_per_s=%.1f cpu_s=%.3f cpu_per_100k=%.3f "
-        "rss_mb=%.1f\n",
+        "rss_mb=%.1f wire_mb=%.2f decoded_mb=%.2f\n",
         static_cast<unsigned long long>(out.jobs), static_cast<unsigned long long>(s.pages_done),
         static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.throttled),
         static_cast<unsigned long long>(s.retries),
         static_cast<unsigned long long>(s.connections_opened),
         static_cast<unsigned long long>(s.tls_sessions_resumed), wall, jobs / wall,
         static_cast<double>(s.pages_done) / wall, cpu, jobs > 0 ? cpu * 100'000.0 / jobs : 0.0,
-        static_cast<double>(after.ru_maxrss) / 1024.0);
+        static_cast<double>(after.ru_maxrss) / 1024.0, static_cast<double>(s.bytes_received) / 1e6,
+        static_cast<double>(s.bytes_decoded) / 1e6);
     if (!out.error.empty()) {
         std::cerr << "bench_fetch: the fetch failed: " << out.error << '\n';
         return 2;
