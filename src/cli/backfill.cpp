@@ -7,6 +7,7 @@
 #include "cli/output_file.hpp"
 #include "cli/report.hpp"
 #include "sink/file_sink.hpp"
+#include "sink/pg_sink.hpp"
 
 #include <dynjobs/client.hpp>
 #include <dynjobs/error.hpp>
@@ -209,7 +210,8 @@ void log_request(const request_event& e) {
 int run_backfill(backfill_plan plan) {
     const auto started = steady_clock::now();
     asio::io_context ioc(1);
-    const auto out = sink::make_file_sink(plan);
+    const auto out =
+        plan.pg ? sink::make_pg_sink(plan, ioc.get_executor()) : sink::make_file_sink(plan);
     const auto from = run_to_end(ioc, out->open());
     if (from.complete) {
         say(plan, "the backfill in '" + out->progress_name() + "' is already complete (" +

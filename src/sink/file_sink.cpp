@@ -32,12 +32,6 @@ std::string read_whole(const std::filesystem::path& path) {
     return text.str();
 }
 
-struct segment_less {
-    bool operator()(const policy::segment_key& a, const policy::segment_key& b) const {
-        return std::pair(a.org_slot, a.window) < std::pair(b.org_slot, b.window);
-    }
-};
-
 class file_sink final : public job_sink {
 public:
     explicit file_sink(const backfill_plan& plan)

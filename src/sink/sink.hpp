@@ -22,6 +22,13 @@
 
 namespace dynjobs::sink {
 
+/// Orders segments (for the sinks' maps and sets).
+struct segment_less {
+    bool operator()(const policy::segment_key& a, const policy::segment_key& b) const noexcept {
+        return a.org_slot != b.org_slot ? a.org_slot < b.org_slot : a.window < b.window;
+    }
+};
+
 /// What the destination holds of an earlier run of the same selection.
 struct resume_point {
     /// Continue that run: fetch [start, finish) (its range, fixed at its start) minus `done`.
@@ -36,10 +43,10 @@ struct resume_point {
 
 /// Counts for the progress line and the summary.
 struct sink_totals {
-    std::uint64_t jobs_written = 0;      ///< by this run, durable or about to be
+    std::uint64_t jobs_written = 0;      ///< by this run: durable, or made so by finish()
     std::uint64_t jobs_before = 0;       ///< by earlier runs of the selection
     std::uint64_t resume_duplicates = 0; ///< jobs an earlier run had written, dropped
-    std::size_t segments_done = 0;       ///< including earlier runs'
+    std::size_t segments_done = 0;       ///< including earlier runs'; as jobs_written
     std::size_t segments_before = 0;
 };
 
