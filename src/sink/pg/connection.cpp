@@ -24,8 +24,9 @@ std::string one_line(const char* text) {
     for (const char* p = text ? text : ""; *p; ++p) {
         if (*p == '\n' || *p == '\r') {
             out += "; ";
-        } else if (*p == ' ' && !out.empty() && out.back() == ' ') {
-            continue;
+        } else if (*p == ' ' || *p == '\t') {
+            if (!out.empty() && out.back() != ' ')
+                out.push_back(' ');
         } else {
             out.push_back(*p);
         }
@@ -141,6 +142,10 @@ asio::awaitable<void> connection::connect(connect_params params) {
         throw error(failure::connect, "out of memory starting a connection");
     if (PQstatus(conn_) == CONNECTION_BAD)
         fail(failure::connect, one_line(PQerrorMessage(conn_)));
+    // libpq prints the server's notices ("schema already exists, skipping") on stderr by
+    // default; the command's stderr is its own.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     const auto deadline = steady_clock::now() + params.timeout;
     // libpq's protocol: start as if PQconnectPoll had asked to wait for writing.
     auto status = PGRES_POLLING_WRITING;

@@ -104,16 +104,35 @@ asio::awaitable<void> check_writable(connection& c, const std::string& schema) {
 } // namespace
 
 asio::awaitable<void> prepare_schema(connection& c, std::string schema, bool for_writing) {
-    const int version = co_await read_version(c, schema);
-    if (version > schema_version)
-        throw schema_error("the schema " + schema + " is at version " + std::to_string(version) +
-                           ", newer than this dynjobs knows (" + std::to_string(schema_version) +
-                           "): use a newer dynjobs");
-    if (version < schema_version)
-        co_await migrate(c, schema);
-    co_await check_shape(c, schema);
-    if (for_writing)
-        co_await check_writable(c, schema);
+    try {
+        const int version = co_await read_version(c, schema);
+        if (version > schema_version)
+            throw schema_error("the schema " + schema + " is at version " +
+                               std::to_string(version) + ", newer than this dynjobs knows (" +
+                               std::to_string(schema_version) + "): use a newer dynjobs");
+        // A jobs table that is not ours is named as such before any DDL trips over it.
+        const auto jobs = co_await c.query("SELECT to_regclass($1) IS NOT NULL",
+                                           params(qualified(schema, "jobs")));
+        if (holds(jobs.rows.at(0).at(0), "t"))
+            co_await check_shape(c, schema);
+        if (version < schema_version)
+            co_await migrate(c, schema);
+        co_await check_shape(c, schema);
+        if (for_writing)
+            co_await check_writable(c, schema);
+    } catch (const error& e) {
+        // What the server refused in terms of the operator's next step.
+        if (e.sqlstate == "25006")
+            throw schema_error("the session is read-only (default_transaction_read_only, or a "
+                               "standby), so the schema " +
+                               schema +
+                               " cannot be created or migrated: give a role that may write");
+        if (e.sqlstate == "42501")
+            throw schema_error(std::string(e.what()) +
+                               ": the role may not create or use the schema " + schema +
+                               "; grant it, or give a role that may write");
+        throw;
+    }
 }
 
 asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
