@@ -12,6 +12,7 @@
 #include <csignal>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 using namespace dynjobs;
@@ -142,6 +143,40 @@ BOOST_AUTO_TEST_CASE(backfill_is_the_dataset_row_for_row_with_every_segment_reco
     for (const auto& text : {r.err, read_text(dir / "stats.json"),
                              scalar("SELECT string_agg(selection, '') FROM e2e_full.runs")})
         BOOST_TEST(text.find(pg_cluster::writer_password) == std::string::npos, text);
+
+    // The README's query runs as printed, with "now" an hour after the dataset's last failure
+    // so that its last day holds some; it counts what the dataset says.
+    const auto dataset = sim.expected(range_start(), range_finish());
+    timestamp last_failure{};
+    for (const auto& j : dataset)
+        if (j.status == job_status::failed && j.finish_time)
+            last_failure = std::max(last_failure, *j.finish_time);
+    const auto at = last_failure + std::chrono::hours(1);
+    std::ifstream readme(DYNJOBS_README);
+    const std::string doc((std::istreambuf_iterator<char>(readme)), {});
+    const auto begin = doc.find("```sql\n", doc.find("<!-- pg-query:begin -->"));
+    const auto end = doc.find("```", begin + 7);
+    BOOST_TEST_REQUIRE((begin != std::string::npos && end != std::string::npos));
+    auto query = doc.substr(begin + 7, end - begin - 7);
+    const auto replace = [&](const std::string& from, const std::string& to) {
+        const auto found = query.find(from);
+        BOOST_TEST_REQUIRE(found != std::string::npos, from);
+        query.replace(found, from.size(), to);
+    };
+    replace("dynjobs.jobs", "e2e_full.jobs");
+    replace("now()", "'" + format_iso8601(at) + "'::timestamptz");
+    std::map<std::string, int> expected_failed;
+    for (const auto& j : dataset)
+        if (j.status == job_status::failed && j.finish_time &&
+            *j.finish_time >= at - std::chrono::hours(24))
+            ++expected_failed[j.organization.to_string() + "|" + j.organization_name];
+    BOOST_TEST_REQUIRE(!expected_failed.empty());
+    std::map<std::string, int> failed;
+    std::istringstream lines(cluster().sql(query));
+    for (std::string line; std::getline(lines, line);)
+        failed[line.substr(0, line.rfind('|'))] = std::stoi(line.substr(line.rfind('|') + 1));
+    BOOST_TEST(failed == expected_failed);
+    BOOST_TEST_MESSAGE(failed.size() << " organizations with failed jobs in the last day");
 
     const auto status = run({"db", "status", "--output", cluster().uri(), "--pg-schema", "e2e_full",
                              "--pg-password-file", dir / "pgpass.txt"},
