@@ -22,7 +22,7 @@ Fetches job reports from the AvePoint Graph API (GET /dynamicsbackup/jobs, Cloud
 Dynamics 365), fast and exactly once.
 
 Commands:
-  backfill    fetch every job of a selection into a JSONL or CSV file, resumable
+  backfill    fetch every job of a selection into a JSONL or CSV file or PostgreSQL, resumable
               e.g. dynjobs backfill --region us --client-id ID --since 2024-01-01
               (with no endpoint or credentials: from the embedded simulator)
   db          create (init) or inspect (status) the PostgreSQL schema backfill writes to
