@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
     append_copy_row(out, awkward_job());
     BOOST_TEST(
         out ==
-        "DCIB2022081903124382222110\tCustomer Engagement, \"CE\"\t1\t"
+        "Customer Engagement, \"CE\"\t1\tDCIB2022081903124382222110\t"
         "2024-03-01T08:15:30.250Z\t2024-03-01T09:45:00Z\t1.4915277777777778\t7\t12\t1\t"
         "2\t3\t18\t1200\t10\t20\t30\t1260\t9876543210\t"
         "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\n");

@@ -1,10 +1,11 @@
 #include "sink/pg/sql.hpp"
 
+#include "cli/job_format.hpp"
+
 #include <dynjobs/timestamp.hpp>
 
 #include <openssl/evp.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 
@@ -43,19 +44,48 @@ void append_copy_text(std::string& out, std::string_view s) {
     }
 }
 
-void append_int(std::string& out, std::int64_t v) {
-    char buffer[24];
-    const auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
-    out.append(buffer, r.ptr);
-}
+// One row of COPY text format: tab-separated, \N for null.
+struct copy_fields {
+    std::string& out;
+    bool first = true;
+
+    void separate() {
+        if (!first)
+            out.push_back('\t');
+        first = false;
+    }
+    void text(std::string_view s) {
+        separate();
+        append_copy_text(out, s);
+    }
+    void number(std::int64_t v) {
+        separate();
+        cli::append_number(out, v);
+    }
+    void time(const std::optional<timestamp>& t) {
+        separate();
+        if (t)
+            append_iso8601(out, *t);
+        else
+            out += "\\N";
+    }
+    void real(const std::optional<double>& v) {
+        separate();
+        if (v && std::isfinite(*v))
+            cli::append_number(out, *v);
+        else
+            out += "\\N";
+    }
+    void organization(const organization_id& id) { text(id.to_string()); }
+};
 
 } // namespace
 
 const std::vector<column>& job_columns() {
     static const std::vector<column> columns{
-        {"job_id", "text"},
         {"module", "text"},
         {"type", "smallint"},
+        {"job_id", "text"},
         {"start_time", "timestamp with time zone"},
         {"finish_time", "timestamp with time zone"},
         {"duration_hours", "double precision"},
@@ -212,38 +242,7 @@ std::string segments_sql(std::string_view schema, std::size_t count) {
 }
 
 void append_copy_row(std::string& out, const job& j) {
-    append_copy_text(out, j.job_id);
-    out.push_back('\t');
-    append_copy_text(out, j.module);
-    out.push_back('\t');
-    append_int(out, static_cast<std::int32_t>(j.type));
-    out.push_back('\t');
-    append_iso8601(out, j.start_time);
-    out.push_back('\t');
-    if (j.finish_time)
-        append_iso8601(out, *j.finish_time);
-    else
-        out += "\\N";
-    out.push_back('\t');
-    if (j.duration_hours && std::isfinite(*j.duration_hours)) {
-        char buffer[32];
-        const auto r = std::to_chars(buffer, buffer + sizeof buffer, *j.duration_hours);
-        out.append(buffer, r.ptr);
-    } else {
-        out += "\\N";
-    }
-    out.push_back('\t');
-    append_int(out, static_cast<std::int32_t>(j.status));
-    for (std::int64_t v : {j.successful_entity, j.failed_entity, j.skipped_entity, j.warning_entity,
-                           j.total_entity, j.successful_record, j.failed_record, j.skipped_record,
-                           j.warning_record, j.total_record, j.backup_size}) {
-        out.push_back('\t');
-        append_int(out, v);
-    }
-    out.push_back('\t');
-    append_copy_text(out, j.organization.to_string());
-    out.push_back('\t');
-    append_copy_text(out, j.organization_name);
+    cli::for_each_field(j, copy_fields{out});
     out.push_back('\n');
 }
 

@@ -28,7 +28,7 @@ struct column {
     std::string_view type; ///< "text", "smallint", "bigint", "double precision", ...
 };
 
-/// The API's fields, in the API's order, as `jobs` stores them.
+/// The API's fields, in the API's order (cli::for_each_field's), as `jobs` stores them.
 const std::vector<column>& job_columns();
 /// The bookkeeping columns after them: first_seen, last_seen, last_changed.
 const std::vector<column>& tracking_columns();
