@@ -2,8 +2,10 @@
 // held (as COPY text) until the segment completes; completed segments are committed together
 // once they hold 10,000 jobs or --checkpoint-interval has passed since the last commit, and at
 // the end. One transaction: COPY into a temporary staging table, one INSERT ... ON CONFLICT
-// into jobs, the segments' rows. A crash rolls back the open transaction: its segments are not
-// recorded done, so the next run fetches them again; an unfinished segment was never written.
+// into jobs, the segments' rows. A commit runs while the fetch goes on (one at a time): the
+// database's work overlaps the network's instead of adding to it. A crash rolls back the open
+// transaction: its segments are not recorded done, so the next run fetches them again; an
+// unfinished segment was never written.
 //
 // A connection lost mid-commit (server restart) is retried on a new connection with backoff
 // for --pg-retry-for; the retry repeats the whole transaction, which is idempotent (the upsert
@@ -16,12 +18,15 @@
 #include "sink/pg/schema.hpp"
 #include "sink/pg/sql.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
 #include <iostream>
 #include <map>
+#include <utility>
 
 namespace dynjobs::sink {
 namespace asio = boost::asio;
@@ -47,6 +52,13 @@ std::int64_t number(const std::optional<std::string>& text) {
 timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));
 }
+
+// Completed segments committed together: their jobs as COPY text, and (key, jobs, pages).
+struct commit_group {
+    std::string rows;
+    std::uint64_t jobs = 0;
+    std::vector<std::tuple<policy::segment_key, std::uint64_t, std::uint32_t>> segments;
+};
 
 struct segment_rows {
     std::string rows; // COPY text
@@ -150,27 +162,31 @@ public:
         ++segment.pages;
         if (!batch.segment_complete)
             co_return;
-        ready_rows_ += segment.rows;
-        ready_jobs_ += segment.jobs;
-        ready_.emplace_back(key, segment.jobs, segment.pages);
+        ready_.rows += segment.rows;
+        ready_.jobs += segment.jobs;
+        ready_.segments.emplace_back(key, segment.jobs, segment.pages);
         open_.erase(key);
-        if (ready_jobs_ >= commit_jobs ||
+        if (ready_.jobs >= commit_jobs ||
             steady_clock::now() - last_commit_ >= plan_.checkpoint_interval)
-            co_await commit(false);
+            co_await start_commit(false);
     }
 
     asio::awaitable<void> finish(bool complete) override {
-        if (!ready_.empty() || complete)
-            co_await commit(complete);
+        if (!ready_.segments.empty() || complete)
+            co_await start_commit(complete);
+        co_await wait_for_commit();
+        if (commit_error_)
+            std::rethrow_exception(commit_error_);
     }
 
     sink_totals totals() const override {
         sink_totals t;
         // Completed segments waiting for their commit count: finish() commits them, or the
         // run fails.
-        t.jobs_written = jobs_written_ + ready_jobs_;
+        t.jobs_written = jobs_written_ + in_flight_jobs_ + ready_.jobs;
         t.jobs_before = jobs_before_;
-        t.segments_done = segments_before_ + segments_committed_ + ready_.size();
+        t.segments_done =
+            segments_before_ + segments_committed_ + in_flight_segments_ + ready_.segments.size();
         t.segments_before = segments_before_;
         return t;
     }
@@ -194,12 +210,44 @@ private:
                    : plan_.request.organizations.at(slot).to_string();
     }
 
-    asio::awaitable<void> commit(bool mark_complete) {
+    // Commits run beside the fetch, one at a time: the next group waits for the previous
+    // commit (so at most two groups are held), and a failed commit stops the run at the next
+    // write or at finish().
+    asio::awaitable<void> start_commit(bool mark_complete) {
+        co_await wait_for_commit();
+        if (commit_error_)
+            std::rethrow_exception(commit_error_);
+        committing_ = true;
+        in_flight_jobs_ = ready_.jobs;
+        in_flight_segments_ = ready_.segments.size();
+        last_commit_ = steady_clock::now();
+        asio::co_spawn(ex_, commit(std::exchange(ready_, {}), mark_complete),
+                       [this](std::exception_ptr e) {
+                           committing_ = false;
+                           commit_error_ = e;
+                           if (!e) {
+                               jobs_written_ += in_flight_jobs_;
+                               segments_committed_ += in_flight_segments_;
+                           }
+                           in_flight_jobs_ = 0;
+                           in_flight_segments_ = 0;
+                           commit_done_.cancel();
+                       });
+    }
+
+    asio::awaitable<void> wait_for_commit() {
+        while (committing_) {
+            commit_done_.expires_at(steady_clock::time_point::max());
+            co_await commit_done_.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+
+    asio::awaitable<void> commit(commit_group group, bool mark_complete) {
         std::optional<steady_clock::time_point> outage;
         for (;;) {
             std::optional<pg::error> lost;
             try {
-                co_await commit_once(mark_complete);
+                co_await commit_once(group, mark_complete);
                 break;
             } catch (const pg::error& e) {
                 if (e.kind == pg::failure::query)
@@ -227,15 +275,9 @@ private:
             co_await timer.async_wait(asio::use_awaitable);
         }
         backoff_.reset();
-        jobs_written_ += ready_jobs_;
-        segments_committed_ += ready_.size();
-        ready_.clear();
-        ready_rows_.clear();
-        ready_jobs_ = 0;
-        last_commit_ = steady_clock::now();
     }
 
-    asio::awaitable<void> commit_once(bool mark_complete) {
+    asio::awaitable<void> commit_once(const commit_group& group, bool mark_complete) {
         if (!conn_.connected()) {
             co_await conn_.connect(params_);
             staging_ready_ = false;
@@ -245,16 +287,17 @@ private:
             staging_ready_ = true;
         }
         co_await conn_.execute("BEGIN");
-        if (!ready_rows_.empty()) {
-            co_await conn_.copy_in(pg::copy_sql(), ready_rows_);
+        if (!group.rows.empty()) {
+            co_await conn_.copy_in(pg::copy_sql(), group.rows);
             co_await conn_.execute(pg::upsert_sql(target_.schema));
         }
-        for (std::size_t first = 0; first < ready_.size(); first += segments_per_statement) {
-            const auto n = std::min(segments_per_statement, ready_.size() - first);
+        const auto& segments = group.segments;
+        for (std::size_t first = 0; first < segments.size(); first += segments_per_statement) {
+            const auto n = std::min(segments_per_statement, segments.size() - first);
             std::vector<std::string> params;
             params.reserve(n * 6);
             for (std::size_t i = first; i < first + n; ++i) {
-                const auto& [key, jobs, pages] = ready_[i];
+                const auto& [key, jobs, pages] = segments[i];
                 const auto& window = windows_.at(key.window);
                 params.push_back(hash_);
                 params.push_back(org_text(key.org_slot));
@@ -283,9 +326,12 @@ private:
     bool staging_ready_ = false;
     std::vector<std::pair<timestamp, timestamp>> windows_;
     std::map<policy::segment_key, segment_rows, segment_less> open_;
-    std::string ready_rows_;
-    std::uint64_t ready_jobs_ = 0;
-    std::vector<std::tuple<policy::segment_key, std::uint64_t, std::uint32_t>> ready_;
+    commit_group ready_; // completed segments not yet handed to a commit
+    bool committing_ = false;
+    std::uint64_t in_flight_jobs_ = 0;
+    std::size_t in_flight_segments_ = 0;
+    std::exception_ptr commit_error_;
+    asio::steady_timer commit_done_{ex_};
     steady_clock::time_point last_commit_;
     std::uint64_t jobs_written_ = 0;
     std::uint64_t jobs_before_ = 0;
