@@ -3,7 +3,7 @@
 #include "cli/arg_reader.hpp"
 #include "cli/time_spec.hpp"
 #include "net/proxy.hpp"
-#include "sink/pg/sql.hpp"
+#include "sink/pg/identifier.hpp"
 
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>

@@ -4,8 +4,8 @@
 #include "cli/backfill_plan.hpp"
 #include "cli/report.hpp"
 #include "sink/pg/connection.hpp"
+#include "sink/pg/identifier.hpp"
 #include "sink/pg/schema.hpp"
-#include "sink/pg/sql.hpp"
 #include "sink/pg/target.hpp"
 
 #include <dynjobs/job_status.hpp>

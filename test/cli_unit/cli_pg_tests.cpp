@@ -3,6 +3,7 @@
 #include "cli/backfill_plan.hpp"
 #include "cli/db_command.hpp"
 #include "cli_test_support.hpp"
+#include "sink/pg/identifier.hpp"
 #include "sink/pg/reconnect_backoff.hpp"
 #include "sink/pg/sql.hpp"
 #include "sink/pg/target.hpp"

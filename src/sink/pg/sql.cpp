@@ -116,15 +116,6 @@ const std::vector<column>& tracking_columns() {
     return columns;
 }
 
-bool is_plain_identifier(std::string_view name) noexcept {
-    if (name.empty() || name.size() > 63 || (name[0] >= '0' && name[0] <= '9'))
-        return false;
-    for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    return true;
-}
-
 std::string bootstrap_sql(std::string_view schema) {
     return "CREATE SCHEMA IF NOT EXISTS \"" + std::string(schema) +
            "\";\nCREATE TABLE IF NOT EXISTS " + qualified(schema, "schema_version") +

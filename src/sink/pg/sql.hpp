@@ -33,9 +33,6 @@ const std::vector<column>& job_columns();
 /// The bookkeeping columns after them: first_seen, last_seen, last_changed.
 const std::vector<column>& tracking_columns();
 
-/// A valid schema name for --pg-schema: [a-z_][a-z0-9_]*, at most 63 bytes (no quoting games).
-bool is_plain_identifier(std::string_view name) noexcept;
-
 /// The schema and its schema_version table, if missing (run before reading the version).
 std::string bootstrap_sql(std::string_view schema);
 
