@@ -23,7 +23,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <charconv>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -41,13 +40,6 @@ using namespace dynjobs::cli;
 constexpr std::uint64_t commit_jobs = 10'000;
 // Parameters per statement are limited to 65,535: six per segment.
 constexpr std::size_t segments_per_statement = 1'000;
-
-std::int64_t number(const std::optional<std::string>& text) {
-    std::int64_t v = 0;
-    if (text)
-        std::from_chars(text->data(), text->data() + text->size(), v);
-    return v;
-}
 
 timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));
@@ -104,8 +96,8 @@ public:
         // with the range fixed at its first start.
         out.resuming = true;
         out.complete = completed;
-        out.start = from_millis(number(row.at(0)));
-        out.finish = from_millis(number(row.at(1)));
+        out.start = from_millis(pg::as_integer(row.at(0)));
+        out.finish = from_millis(pg::as_integer(row.at(1)));
         resuming_ = true;
         fetch_request request = plan_.request;
         request.start = out.start;
@@ -122,11 +114,11 @@ public:
                 table("segments") + " WHERE selection_hash = $1",
             pg::params(hash_));
         for (const auto& segment : done.rows) {
-            const auto it = keys.find({segment.at(0).value_or(""), number(segment.at(1))});
+            const auto it = keys.find({segment.at(0).value_or(""), pg::as_integer(segment.at(1))});
             if (it == keys.end())
                 continue; // cannot happen for the same selection; never skip what is not known
             out.done.push_back(it->second);
-            out.jobs_before += static_cast<std::uint64_t>(number(segment.at(2)));
+            out.jobs_before += static_cast<std::uint64_t>(pg::as_integer(segment.at(2)));
         }
         jobs_before_ = out.jobs_before;
         segments_before_ = out.done.size();
@@ -195,9 +187,7 @@ public:
     std::string progress_name() const override { return table("segments"); }
 
 private:
-    std::string table(std::string_view name) const {
-        return "\"" + target_.schema + "\"." + std::string(name);
-    }
+    std::string table(std::string_view name) const { return pg::qualified(target_.schema, name); }
 
     std::size_t org_slots() const {
         return std::max<std::size_t>(1, plan_.request.organizations.size());

@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -59,6 +60,15 @@ std::vector<std::string> params(Text&&... text) {
     out.reserve(sizeof...(text));
     (out.emplace_back(std::forward<Text>(text)), ...);
     return out;
+}
+
+/// A field as an integer; 0 for null or text that is not one (counts and epochs the sink asked
+/// the server for).
+inline std::int64_t as_integer(const std::optional<std::string>& field) noexcept {
+    std::int64_t v = 0;
+    if (field)
+        std::from_chars(field->data(), field->data() + field->size(), v);
+    return v;
 }
 
 /// Whether a field is not null and equal to `text` (for "t", "on"...).

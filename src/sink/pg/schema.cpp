@@ -2,24 +2,12 @@
 
 #include "sink/pg/sql.hpp"
 
-#include <charconv>
 #include <map>
 
 namespace dynjobs::sink::pg {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string qualified(const std::string& schema, std::string_view table) {
-    return "\"" + schema + "\"." + std::string(table);
-}
-
-std::int64_t number(const std::optional<std::string>& text) {
-    std::int64_t v = 0;
-    if (text)
-        std::from_chars(text->data(), text->data() + text->size(), v);
-    return v;
-}
 
 asio::awaitable<int> read_version(connection& c, const std::string& schema) {
     const auto exists = co_await c.query("SELECT to_regclass($1) IS NOT NULL",
@@ -28,7 +16,7 @@ asio::awaitable<int> read_version(connection& c, const std::string& schema) {
         co_return 0;
     const auto r = co_await c.execute("SELECT coalesce(max(version), 0) FROM " +
                                       qualified(schema, "schema_version"));
-    co_return static_cast<int>(number(r.rows.at(0).at(0)));
+    co_return static_cast<int>(as_integer(r.rows.at(0).at(0)));
 }
 
 asio::awaitable<void> migrate(connection& c, const std::string& schema) {
@@ -144,8 +132,8 @@ asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
         co_await c.execute("SELECT status, count(*) FROM " + qualified(schema, "jobs") +
                            " GROUP BY status ORDER BY status");
     for (const auto& row : by_status.rows)
-        out.jobs_by_status.emplace_back(static_cast<std::int32_t>(number(row.at(0))),
-                                        static_cast<std::uint64_t>(number(row.at(1))));
+        out.jobs_by_status.emplace_back(static_cast<std::int32_t>(as_integer(row.at(0))),
+                                        static_cast<std::uint64_t>(as_integer(row.at(1))));
     const auto runs = co_await c.execute(
         "SELECT r.selection_hash, to_char(r.range_start AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' .. ' || to_char(r.range_finish AT TIME ZONE "
@@ -156,8 +144,8 @@ asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
         " s USING (selection_hash) GROUP BY r.selection_hash ORDER BY r.started_at");
     for (const auto& row : runs.rows)
         out.runs.push_back({row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
-                            static_cast<std::uint64_t>(number(row.at(3))),
-                            static_cast<std::uint64_t>(number(row.at(4)))});
+                            static_cast<std::uint64_t>(as_integer(row.at(3))),
+                            static_cast<std::uint64_t>(as_integer(row.at(4)))});
     co_return out;
 }
 

@@ -12,14 +12,10 @@
 namespace dynjobs::sink::pg {
 namespace {
 
-std::string qualified(std::string_view schema, std::string_view table) {
-    return "\"" + std::string(schema) + "\"." + std::string(table);
-}
-
-std::string column_list(std::string_view prefix = "") {
+std::string column_list() {
     std::string out;
     for (const auto& c : job_columns())
-        out += (out.empty() ? "" : ", ") + std::string(prefix) + std::string(c.name);
+        out += (out.empty() ? "" : ", ") + std::string(c.name);
     return out;
 }
 
@@ -80,6 +76,10 @@ struct copy_fields {
 };
 
 } // namespace
+
+std::string qualified(std::string_view schema, std::string_view table) {
+    return "\"" + std::string(schema) + "\"." + std::string(table);
+}
 
 const std::vector<column>& job_columns() {
     static const std::vector<column> columns{

@@ -33,6 +33,9 @@ const std::vector<column>& job_columns();
 /// The bookkeeping columns after them: first_seen, last_seen, last_changed.
 const std::vector<column>& tracking_columns();
 
+/// "schema".table: the schema quoted (it is a plain identifier: see identifier.hpp).
+std::string qualified(std::string_view schema, std::string_view table);
+
 /// The schema and its schema_version table, if missing (run before reading the version).
 std::string bootstrap_sql(std::string_view schema);
 
