@@ -109,9 +109,11 @@ boost::system::error_code parse_pem(std::string_view content, std::string_view p
     password_context pw{password};
     out.private_key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, &pem_password, &pw));
     if (!out.private_key) {
+        // No OpenSSL detail here: with a wrong password, the decryption's padding check passes
+        // by chance about once in 256 tries and the error then comes from the DER decoder
+        // instead, so the detail would vary from run to run while the diagnosis does not.
         if (encrypted)
-            return fail(diag, name, "wrong password for the private key (or the key is corrupt)",
-                        true);
+            return fail(diag, name, "wrong password for the private key (or the key is corrupt)");
         return fail(diag, name, "the private key does not parse", true);
     }
     return {};
