@@ -357,7 +357,12 @@ asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::p
         }
         const bool crosses =
             j.finish_time && f.window_of(*j.finish_time) != f.window_of(j.start_time);
-        if (!(crosses ? crossers : seen).insert(j.job_id)) {
+        // A job can change sides while its window is open: seen running (no finishTime, so
+        // within its window), then paged again after it finished in a later window. It is a
+        // repeat if either set has it.
+        auto& home = crosses ? crossers : seen;
+        const auto& other = crosses ? seen : crossers;
+        if (other.contains(j.job_id) || !home.insert(j.job_id)) {
             ++duplicates;
             continue;
         }
