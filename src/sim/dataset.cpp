@@ -342,4 +342,48 @@ std::optional<job> dataset::remove_first_matching(const filter& f) {
     return removed;
 }
 
+namespace {
+
+// FNV-1a: the same value on every platform, so a job's fate is reproducible.
+std::uint64_t stable_hash(std::string_view text) noexcept {
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : text)
+        h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+
+} // namespace
+
+std::vector<job> dataset::finish_running(timestamp now) {
+    auto& d = *impl_;
+    std::vector<job> finished;
+    for (job& j : d.jobs) {
+        if (j.status != job_status::in_progress)
+            continue;
+        const std::uint64_t h = stable_hash(j.job_id);
+        const timestamp::duration run =
+            std::chrono::minutes(1) + timestamp::duration{h % 21'540'000};
+        if (j.start_time + run > now)
+            continue;
+        j.finish_time = j.start_time + run;
+        j.duration_hours = static_cast<double>(run.count()) / 3'600'000.0;
+        j.status = (h >> 32) % 10 == 0 ? job_status::failed : job_status::finished;
+        j.successful_entity = j.total_entity;
+        j.successful_record = j.total_record;
+        j.skipped_entity = j.warning_entity = j.skipped_record = j.warning_record = 0;
+        j.failed_entity = j.failed_record = 0;
+        if (j.status == job_status::failed) {
+            j.successful_entity = std::max<std::int64_t>(0, j.total_entity - 1);
+            j.failed_entity = j.total_entity - j.successful_entity;
+        }
+        if (j.type == job_type::backup)
+            j.backup_size = 100'000 + j.successful_record * 1'000;
+        d.update_bounds(j);
+        finished.push_back(j);
+    }
+    if (!finished.empty())
+        d.modified();
+    return finished;
+}
+
 } // namespace dynjobs::sim

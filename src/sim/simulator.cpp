@@ -416,6 +416,11 @@ void simulator::add_fault_rule(fault_rule rule) {
     impl_->faults = std::make_shared<fault_plan>(std::move(config));
 }
 
+std::vector<job> simulator::finish_running_jobs(timestamp now) {
+    std::unique_lock lock(impl_->data_mutex);
+    return impl_->endpoint->data().finish_running(now);
+}
+
 void simulator::revoke_all_tokens() {
     std::lock_guard lock(impl_->mutex);
     impl_->tokens.revoke_all();

@@ -361,3 +361,68 @@ BOOST_AUTO_TEST_CASE(partial_aggregate_filters_default_the_rest) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dataset_clock)
+
+// Half a day of jobs: many still run at `end`.
+dataset_config busy_half_day() {
+    dataset_config c;
+    c.organizations = 4;
+    c.jobs = 2000;
+    c.begin = c.end - hours(12);
+    return c;
+}
+
+BOOST_AUTO_TEST_CASE(running_jobs_finish_when_their_time_comes_and_stay_in_place) {
+    dataset d(busy_half_day());
+    const auto before = d.jobs();
+    const auto running = std::count_if(before.begin(), before.end(), [](const job& j) {
+        return j.status == job_status::in_progress;
+    });
+    BOOST_TEST_REQUIRE(running > 10);
+    const timestamp end = d.config().end;
+
+    // An hour on, some have finished; six hours and a minute on, all have.
+    const auto first = d.finish_running(end + hours(1));
+    BOOST_TEST(!first.empty());
+    BOOST_TEST(static_cast<long>(first.size()) < running);
+    const auto second = d.finish_running(end + hours(6) + minutes(1));
+    BOOST_TEST(static_cast<long>(first.size() + second.size()) == running);
+    BOOST_TEST(d.finish_running(end + hours(100)).empty());
+
+    std::map<std::string, job> changed;
+    for (const auto& list : {first, second})
+        for (const auto& j : list)
+            changed.emplace(j.job_id, j);
+    BOOST_TEST_REQUIRE(d.jobs().size() == before.size());
+    for (std::size_t i = 0; i < before.size(); ++i) {
+        const job& was = before[i];
+        const job& now = d.jobs()[i];
+        BOOST_TEST(now.job_id == was.job_id); // same order
+        BOOST_TEST((now.start_time == was.start_time));
+        if (was.status != job_status::in_progress) {
+            BOOST_TEST((now == was));
+            continue;
+        }
+        BOOST_TEST(changed.count(now.job_id) == 1u);
+        BOOST_TEST((now.status == job_status::finished || now.status == job_status::failed));
+        BOOST_TEST_REQUIRE(now.finish_time.has_value());
+        BOOST_TEST((*now.finish_time > now.start_time));
+        BOOST_TEST((*now.finish_time <= end + hours(6) + minutes(1)));
+        BOOST_TEST(now.successful_entity + now.failed_entity == now.total_entity);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_finished_job_matches_the_windows_and_statuses_it_now_has) {
+    dataset d(busy_half_day());
+    const auto done = d.finish_running(d.config().end + hours(7));
+    BOOST_TEST_REQUIRE(!done.empty());
+    const auto& j = done.front();
+    const auto by_status = d.select(flt(job_type::all, j.start_time, j.start_time, j.status));
+    BOOST_TEST(std::count_if(by_status.begin(), by_status.end(),
+                             [&](const job& x) { return x.job_id == j.job_id; }) == 1);
+    const auto c = d.config();
+    BOOST_TEST(d.select(flt(job_type::all, c.begin, c.end, job_status::in_progress)).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

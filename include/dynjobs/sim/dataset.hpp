@@ -123,8 +123,8 @@ struct page_view {
 /// costs one scan of the window for the first page and O(page size) for the others.
 ///
 /// Thread safety: const member functions may be called concurrently (the cache has its own
-/// mutex); insert_matching and remove_first_matching need exclusive access (the simulator
-/// serialises them with requests).
+/// mutex); insert_matching, remove_first_matching and finish_running need exclusive access (the
+/// simulator serialises them with requests).
 class dataset {
 public:
     explicit dataset(const dataset_config& config = {});
@@ -175,6 +175,14 @@ public:
     /// Drift: removes the first job (in sort order) matching `f` and returns it, or nullopt when
     /// nothing matches.
     std::optional<job> remove_first_matching(const filter& f);
+
+    /// The clock moves on to `now`: every job in progress whose run (a duration of 1 minute to
+    /// 6 hours, fixed per jobId) ends by `now` finishes then, as a polled tenant sees its running
+    /// jobs finish. A tenth of them (by jobId) fail, the others finish; their counters and
+    /// backupSize become final. Start times and jobIds stay, so the order and every window a job
+    /// belongs to by startTime stay too. Returns the jobs it finished. For sync tests and a
+    /// live `dynjobs sim`.
+    std::vector<job> finish_running(timestamp now);
 
 private:
     struct impl;

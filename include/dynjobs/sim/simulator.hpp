@@ -100,6 +100,9 @@ public:
     /// (fault_plan has no way to add a rule in place): "nth=2" means the 2nd matching request
     /// from now.
     void add_fault_rule(fault_rule rule);
+    /// dataset::finish_running(now) under the dataset's lock: running jobs whose time has come
+    /// finish. Returns them.
+    std::vector<job> finish_running_jobs(timestamp now);
     /// Makes every issued token invalid (401 "token has been revoked").
     void revoke_all_tokens();
 
