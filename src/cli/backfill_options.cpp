@@ -3,6 +3,7 @@
 #include "cli/arg_reader.hpp"
 #include "cli/time_spec.hpp"
 #include "net/proxy.hpp"
+#include "sink/pg/identifier.hpp"
 
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
@@ -82,7 +83,8 @@ Connection (a real endpoint; secrets never on the command line):
                                                                      e.g. --no-proxy .corp.example,10.0.0.0/8
 
 Output:
-  --output PATH          the output file, - for stdout (default jobs.jsonl, or jobs.csv)
+  --output PATH|URI      the output file, - for stdout, or a PostgreSQL database as a libpq URI
+                         postgresql://USER@HOST[:PORT]/DB[?...] (default jobs.jsonl, or jobs.csv)
                                                                      e.g. --output /data/jobs.jsonl
   --format jsonl|csv     one JSON object per line with the API's fields, or RFC 4180 CSV with a
                          header row (default jsonl)                  e.g. --format csv
@@ -92,6 +94,15 @@ Output:
                          the first run's (default: start afresh)
   --checkpoint-interval S  seconds between checkpoints (default 1)   e.g. --checkpoint-interval 10
   --stats-json PATH      also write the summary as JSON (default: none)  e.g. --stats-json stats.json
+
+PostgreSQL (--output postgresql://...: jobs upserted into SCHEMA.jobs, progress in
+SCHEMA.segments committed with them; a rerun continues an unfinished backfill by itself):
+  --pg-schema NAME       the schema, created and migrated as needed (default dynjobs)
+                                                                     e.g. --pg-schema reporting
+  --pg-password-file F   the password is the first line of F (default: PGPASSWORD or
+                         ~/.pgpass; never in the URI)                e.g. --pg-password-file ~/.pg-secret
+  --pg-retry-for S       keep reconnecting to a database that went away for S seconds, then
+                         stop with status 2 (default 60)             e.g. --pg-retry-for 300
   --verbose              when stderr is not a terminal, a progress line every 5 s; log retries
                          and failed requests (default: off)
   --quiet                print nothing but errors (default: off)
@@ -235,6 +246,15 @@ backfill_options parse_backfill_options(std::span<const std::string_view> args) 
             out.checkpoint_interval = parse_real(opt, reader.value(), 0, 3600);
         } else if (opt == "--stats-json") {
             out.stats_json = text();
+        } else if (opt == "--pg-schema") {
+            out.pg_schema = text();
+            if (!sink::pg::is_plain_identifier(*out.pg_schema))
+                bad_value(opt, *out.pg_schema,
+                          "a schema name of lower-case letters, digits and _ (at most 63)");
+        } else if (opt == "--pg-password-file") {
+            out.pg_password_file = text();
+        } else if (opt == "--pg-retry-for") {
+            out.pg_retry_for = parse_real(opt, reader.value(), 0, 86'400);
         } else if (opt == "--verbose" || opt == "-v") {
             reader.no_value();
             out.verbose = true;

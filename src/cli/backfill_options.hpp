@@ -71,6 +71,10 @@ struct backfill_options {
     /// of the checkpoint; a crash loses at most this much work.
     double checkpoint_interval = 1.0;
     std::optional<std::string> stats_json;
+    // PostgreSQL (--output postgresql://...).
+    std::optional<std::string> pg_schema;        ///< --pg-schema: none = dynjobs
+    std::optional<std::string> pg_password_file; ///< --pg-password-file: the first line
+    std::optional<double> pg_retry_for;          ///< --pg-retry-for: seconds; none = 60
     bool verbose = false;
     bool quiet = false;
     bool help = false;

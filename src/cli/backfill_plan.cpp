@@ -33,19 +33,6 @@ void strip_byte_order_mark(std::string& line) {
         line.erase(0, 3);
 }
 
-std::string read_secret_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    if (!is_readable_file(path) || !in || !std::getline(in, line))
-        throw usage_error{"--client-secret-file: cannot read '" + path + "'"};
-    strip_byte_order_mark(line);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-        line.pop_back();
-    if (line.empty())
-        throw usage_error{"--client-secret-file: the first line of '" + path + "' is empty"};
-    return line;
-}
-
 std::set<organization_id> organizations(const backfill_options& o) {
     std::set<organization_id> out;
     for (const auto& text : o.orgs)
@@ -205,9 +192,32 @@ void resolve_connection(const backfill_options& o, const environment& env, backf
         plan.config.creds = certificate_credentials{*o.client_id, *o.certificate,
                                                     env("DYNJOBS_CERT_PASSWORD").value_or("")};
     } else {
-        auto secret = env_secret ? *env_secret : read_secret_file(*o.client_secret_file);
+        auto secret = env_secret ? *env_secret
+                                 : read_secret_file(*o.client_secret_file, "--client-secret-file");
         plan.config.creds = client_secret_credentials{*o.client_id, std::move(secret)};
     }
+}
+
+// --output postgresql://...: the URI checked by libpq's parser (nothing is connected yet), the
+// password read, and the file-only options refused.
+sink::pg::target resolve_pg(const backfill_options& o, const std::string& uri) {
+    if (auto error = sink::pg::check_uri("--output", uri))
+        throw usage_error{*error};
+    if (o.checkpoint)
+        throw usage_error{"--checkpoint does not apply to a PostgreSQL --output: the database "
+                          "records progress in its segments table"};
+    if (o.format != output_format::jsonl)
+        throw usage_error{"--format " + std::string(to_string(o.format)) +
+                          " does not apply to a PostgreSQL --output"};
+    sink::pg::target t;
+    t.uri = uri;
+    t.shown = sink::pg::without_password(uri);
+    t.schema = o.pg_schema.value_or("dynjobs");
+    if (o.pg_password_file)
+        t.password = read_secret_file(*o.pg_password_file, "--pg-password-file");
+    if (o.pg_retry_for)
+        t.retry_for = std::chrono::milliseconds(static_cast<std::int64_t>(*o.pg_retry_for * 1000));
+    return t;
 }
 
 std::string joined(const std::set<organization_id>& orgs) {
@@ -218,6 +228,19 @@ std::string joined(const std::set<organization_id>& orgs) {
 }
 
 } // namespace
+
+std::string read_secret_file(const std::string& path, std::string_view option) {
+    std::ifstream in(path);
+    std::string line;
+    if (!is_readable_file(path) || !in || !std::getline(in, line))
+        throw usage_error{std::string(option) + ": cannot read '" + path + "'"};
+    strip_byte_order_mark(line);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+        line.pop_back();
+    if (line.empty())
+        throw usage_error{std::string(option) + ": the first line of '" + path + "' is empty"};
+    return line;
+}
 
 backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const environment& env) {
     // Times derived from now (the default --until, spans like 90d) go out as whole seconds: a
@@ -261,7 +284,15 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     const std::string output =
         o.output.value_or(o.format == output_format::csv ? "jobs.csv" : "jobs.jsonl");
     plan.to_stdout = output == "-";
-    if (plan.to_stdout) {
+    if (sink::pg::is_postgres_uri(output)) {
+        plan.pg = resolve_pg(o, output);
+    } else if (const char* option = o.pg_schema          ? "--pg-schema"
+                                    : o.pg_password_file ? "--pg-password-file"
+                                    : o.pg_retry_for     ? "--pg-retry-for"
+                                                         : nullptr) {
+        throw usage_error{std::string(option) +
+                          " applies to a PostgreSQL output only: --output postgresql://..."};
+    } else if (plan.to_stdout) {
         if (o.resume)
             throw usage_error{"--resume needs an output file: standard output cannot be resumed"};
         if (o.checkpoint)
@@ -286,7 +317,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     if (!plan.to_stdout && o.checkpoint)
         refuse_same(plan.checkpoint_path, plan.output, "--checkpoint", *o.checkpoint, "output");
     if (plan.stats_json) {
-        if (!plan.to_stdout)
+        if (!plan.to_stdout && !plan.pg)
             refuse_same(*plan.stats_json, plan.output, "--stats-json", *o.stats_json, "output");
         refuse_same(*plan.stats_json, plan.checkpoint_path, "--stats-json", *o.stats_json,
                     "checkpoint");
@@ -312,6 +343,11 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
         {"--format", std::string(to_string(o.format))},
         {"--output", plan.output.string()},
     };
+    // A database's runs are told apart by what they fetch; where it is, it knows.
+    if (plan.pg)
+        std::erase_if(plan.chosen, [](const auto& entry) {
+            return entry.first == "--format" || entry.first == "--output";
+        });
     return plan;
 }
 

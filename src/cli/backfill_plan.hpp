@@ -6,6 +6,7 @@
 #include "cli/backfill_options.hpp"
 #include "cli/checkpoint.hpp"
 #include "cli/job_format.hpp"
+#include "sink/pg/target.hpp"
 
 #include <dynjobs/client_config.hpp>
 #include <dynjobs/fetch_request.hpp>
@@ -36,7 +37,8 @@ struct backfill_plan {
     bool to_stdout = false;
     std::filesystem::path output;
     output_format format = output_format::jsonl;
-    std::filesystem::path checkpoint_path; ///< empty when writing to stdout
+    std::filesystem::path checkpoint_path; ///< empty when writing to stdout or PostgreSQL
+    std::optional<sink::pg::target> pg;    ///< --output postgresql://...: the database instead
     bool resume = false;
     std::chrono::milliseconds checkpoint_interval{1000};
     std::optional<std::filesystem::path> stats_json;
@@ -54,6 +56,10 @@ using environment = std::function<std::optional<std::string>(std::string_view na
 /// output folder that does not exist, --resume with stdout.
 backfill_plan resolve_backfill(const backfill_options& options, timestamp now,
                                const environment& env);
+
+/// The first line of a secret file (BOM and trailing blanks removed). Throws usage_error naming
+/// `option` when it cannot be read or the line is empty.
+std::string read_secret_file(const std::string& path, std::string_view option);
 
 /// The command-line option (or environment variable) that a library diagnostics field stands
 /// for, so library errors read in the command's terms: "base_url" -> "--base-url".

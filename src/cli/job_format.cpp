@@ -28,48 +28,56 @@ void append_csv_text(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
-void append_csv_int(std::string& out, std::int64_t v) {
+// One CSV record: fields separated by commas, a null as an empty field.
+struct csv_fields {
+    std::string& out;
+    bool first = true;
+
+    void separate() {
+        if (!first)
+            out.push_back(',');
+        first = false;
+    }
+    void text(std::string_view s) {
+        separate();
+        append_csv_text(out, s);
+    }
+    void number(std::int64_t v) {
+        separate();
+        append_number(out, v);
+    }
+    void time(const std::optional<timestamp>& t) {
+        separate();
+        if (t)
+            append_iso8601(out, *t);
+    }
+    void real(const std::optional<double>& v) {
+        separate();
+        if (v && std::isfinite(*v))
+            append_number(out, *v);
+    }
+    void organization(const organization_id& id) {
+        separate();
+        if (id.is_guid())
+            id.append_to(out);
+        else
+            append_csv_text(out, id.to_string());
+    }
+};
+
+} // namespace
+
+void append_number(std::string& out, std::int64_t v) {
     char buffer[24];
     const auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
     out.append(buffer, r.ptr);
 }
 
-void append_csv_job(std::string& out, const job& j) {
-    append_csv_text(out, j.module);
-    out.push_back(',');
-    append_csv_int(out, static_cast<std::int32_t>(j.type));
-    out.push_back(',');
-    append_csv_text(out, j.job_id);
-    out.push_back(',');
-    append_iso8601(out, j.start_time);
-    out.push_back(',');
-    if (j.finish_time)
-        append_iso8601(out, *j.finish_time);
-    out.push_back(',');
-    if (j.duration_hours && std::isfinite(*j.duration_hours)) {
-        char buffer[32];
-        const auto r = std::to_chars(buffer, buffer + sizeof buffer, *j.duration_hours);
-        out.append(buffer, r.ptr);
-    }
-    out.push_back(',');
-    append_csv_int(out, static_cast<std::int32_t>(j.status));
-    for (std::int64_t v : {j.successful_entity, j.failed_entity, j.skipped_entity, j.warning_entity,
-                           j.total_entity, j.successful_record, j.failed_record, j.skipped_record,
-                           j.warning_record, j.total_record, j.backup_size}) {
-        out.push_back(',');
-        append_csv_int(out, v);
-    }
-    out.push_back(',');
-    if (j.organization.is_guid())
-        j.organization.append_to(out);
-    else
-        append_csv_text(out, j.organization.to_string());
-    out.push_back(',');
-    append_csv_text(out, j.organization_name);
-    out.append("\r\n");
+void append_number(std::string& out, double v) {
+    char buffer[32];
+    const auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
+    out.append(buffer, r.ptr);
 }
-
-} // namespace
 
 std::string_view to_string(output_format f) noexcept {
     return f == output_format::csv ? "csv" : "jsonl";
@@ -89,7 +97,8 @@ std::string_view output_preamble(output_format f) noexcept {
 
 void append_job_line(std::string& out, output_format f, const job& j) {
     if (f == output_format::csv) {
-        append_csv_job(out, j);
+        for_each_field(j, csv_fields{out});
+        out.append("\r\n");
     } else {
         append_job_json(out, j);
         out.push_back('\n');

@@ -221,6 +221,9 @@ BOOST_AUTO_TEST_CASE(help_text_mentions_every_option_it_parses) {
                                "--resume",
                                "--checkpoint-interval",
                                "--stats-json",
+                               "--pg-schema",
+                               "--pg-password-file",
+                               "--pg-retry-for",
                                "--verbose",
                                "--quiet",
                                "--help"})

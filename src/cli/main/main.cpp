@@ -3,6 +3,7 @@
 #include "cli/arg_reader.hpp"
 #include "cli/backfill.hpp"
 #include "cli/backfill_options.hpp"
+#include "cli/db_command.hpp"
 #include "cli/sim_command.hpp"
 
 #include <chrono>
@@ -21,9 +22,11 @@ Fetches job reports from the AvePoint Graph API (GET /dynamicsbackup/jobs, Cloud
 Dynamics 365), fast and exactly once.
 
 Commands:
-  backfill    fetch every job of a selection into a JSONL or CSV file, resumable
+  backfill    fetch every job of a selection into a JSONL or CSV file or PostgreSQL, resumable
               e.g. dynjobs backfill --region us --client-id ID --since 2024-01-01
               (with no endpoint or credentials: from the embedded simulator)
+  db          create (init) or inspect (status) the PostgreSQL schema backfill writes to
+              e.g. dynjobs db status --output postgresql://dynjobs@db.corp/reports
   sim         serve the API simulator for other clients and benchmarks
               e.g. dynjobs sim --port 8443 --rate-limit 200
 
@@ -50,6 +53,16 @@ int backfill(std::span<const std::string_view> args) {
     return run_backfill(resolve_backfill(options, now, from_environment));
 }
 
+int db(std::span<const std::string_view> args) {
+    using namespace dynjobs::cli;
+    const auto options = parse_db_options(args);
+    if (options.help) {
+        std::cout << db_usage;
+        return 0;
+    }
+    return run_db(options);
+}
+
 int sim(std::span<const std::string_view> args) {
     using namespace dynjobs::cli;
     const auto options = parse_sim_options(args);
@@ -72,6 +85,8 @@ int main(int argc, char** argv) {
             return backfill(rest);
         if (command == "sim")
             return sim(rest);
+        if (command == "db")
+            return db(rest);
         if (command == "--version" || command == "version") {
             std::cout << "dynjobs " DYNJOBS_VERSION "\n";
             return 0;

@@ -1,0 +1,152 @@
+#include "sink/pg/schema.hpp"
+
+#include "sink/pg/sql.hpp"
+
+#include <map>
+
+namespace dynjobs::sink::pg {
+namespace asio = boost::asio;
+
+namespace {
+
+asio::awaitable<int> read_version(connection& c, const std::string& schema) {
+    const auto exists = co_await c.query("SELECT to_regclass($1) IS NOT NULL",
+                                         params(qualified(schema, "schema_version")));
+    if (!holds(exists.rows.at(0).at(0), "t"))
+        co_return 0;
+    const auto r = co_await c.execute("SELECT coalesce(max(version), 0) FROM " +
+                                      qualified(schema, "schema_version"));
+    co_return static_cast<int>(as_integer(r.rows.at(0).at(0)));
+}
+
+asio::awaitable<void> migrate(connection& c, const std::string& schema) {
+    co_await c.execute("BEGIN");
+    co_await c.execute(bootstrap_sql(schema));
+    co_await c.query("SELECT pg_advisory_xact_lock(hashtext($1))",
+                     params("dynjobs schema " + schema));
+    // Another run may have migrated while this one waited for the lock.
+    const int version = co_await read_version(c, schema);
+    if (version < schema_version)
+        co_await c.execute(migration_sql(schema, version));
+    co_await c.execute("COMMIT");
+}
+
+asio::awaitable<void> check_shape(connection& c, const std::string& schema) {
+    const auto table = qualified(schema, "jobs");
+    const auto r = co_await c.query("SELECT column_name, data_type FROM information_schema.columns "
+                                    "WHERE table_schema = $1 AND table_name = 'jobs'",
+                                    params(schema));
+    std::map<std::string, std::string> found;
+    for (const auto& row : r.rows)
+        found.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
+    std::vector<column> expected = job_columns();
+    expected.insert(expected.end(), tracking_columns().begin(), tracking_columns().end());
+    for (const auto& col : expected) {
+        const auto it = found.find(std::string(col.name));
+        if (it == found.end())
+            throw schema_error("the table " + table + " has no column " + std::string(col.name) +
+                               ": it is not dynjobs' jobs table (use another --pg-schema)");
+        if (it->second != col.type)
+            throw schema_error("the column " + table + "." + std::string(col.name) + " is " +
+                               it->second + ", expected " + std::string(col.type) +
+                               ": it is not dynjobs' jobs table (use another --pg-schema)");
+    }
+    // ON CONFLICT (job_id) needs job_id to be the key.
+    const auto key = co_await c.query(
+        "SELECT string_agg(a.attname, ',') FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+        "i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND "
+        "i.indisprimary",
+        params(table));
+    if (!holds(key.rows.at(0).at(0), "job_id"))
+        throw schema_error("the table " + table +
+                           " does not have job_id as its primary key: it is not dynjobs' jobs "
+                           "table (use another --pg-schema)");
+}
+
+asio::awaitable<void> check_writable(connection& c, const std::string& schema) {
+    const auto r =
+        co_await c.query("SELECT current_user, current_setting('transaction_read_only'), "
+                         "has_table_privilege($1, 'INSERT, UPDATE'), "
+                         "has_table_privilege($2, 'INSERT, UPDATE, DELETE'), "
+                         "has_table_privilege($3, 'INSERT, UPDATE, DELETE'), "
+                         "has_database_privilege(current_database(), 'TEMPORARY')",
+                         params(qualified(schema, "jobs"), qualified(schema, "runs"),
+                                qualified(schema, "segments")));
+    const auto& row = r.rows.at(0);
+    const auto user = row.at(0).value_or("");
+    if (holds(row.at(1), "on"))
+        throw schema_error("the role " + user +
+                           " is read-only here (transaction_read_only is on): give a role that "
+                           "may write");
+    const char* what[] = {"jobs", "runs", "segments"};
+    for (int i = 0; i < 3; ++i)
+        if (!holds(row.at(static_cast<std::size_t>(2 + i)), "t"))
+            throw schema_error("the role " + user + " may not write to " +
+                               qualified(schema, what[i]) + ": grant it INSERT, UPDATE, DELETE");
+    if (!holds(row.at(5), "t"))
+        throw schema_error("the role " + user +
+                           " may not create temporary tables (the sink stages jobs in one): "
+                           "grant it TEMPORARY on the database");
+}
+
+} // namespace
+
+asio::awaitable<void> prepare_schema(connection& c, std::string schema, bool for_writing) {
+    try {
+        const int version = co_await read_version(c, schema);
+        if (version > schema_version)
+            throw schema_error("the schema " + schema + " is at version " +
+                               std::to_string(version) + ", newer than this dynjobs knows (" +
+                               std::to_string(schema_version) + "): use a newer dynjobs");
+        // A jobs table that is not ours is named as such before any DDL trips over it.
+        const auto jobs = co_await c.query("SELECT to_regclass($1) IS NOT NULL",
+                                           params(qualified(schema, "jobs")));
+        if (holds(jobs.rows.at(0).at(0), "t"))
+            co_await check_shape(c, schema);
+        if (version < schema_version)
+            co_await migrate(c, schema);
+        co_await check_shape(c, schema);
+        if (for_writing)
+            co_await check_writable(c, schema);
+    } catch (const error& e) {
+        // What the server refused in terms of the operator's next step.
+        if (e.sqlstate == "25006")
+            throw schema_error("the session is read-only (default_transaction_read_only, or a "
+                               "standby), so the schema " +
+                               schema +
+                               " cannot be created or migrated: give a role that may write");
+        if (e.sqlstate == "42501")
+            throw schema_error(std::string(e.what()) +
+                               ": the role may not create or use the schema " + schema +
+                               "; grant it, or give a role that may write");
+        throw;
+    }
+}
+
+asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
+    schema_status out;
+    out.version = co_await read_version(c, schema);
+    if (out.version == 0)
+        co_return out;
+    const auto by_status =
+        co_await c.execute("SELECT status, count(*) FROM " + qualified(schema, "jobs") +
+                           " GROUP BY status ORDER BY status");
+    for (const auto& row : by_status.rows)
+        out.jobs_by_status.emplace_back(static_cast<std::int32_t>(as_integer(row.at(0))),
+                                        static_cast<std::uint64_t>(as_integer(row.at(1))));
+    const auto runs = co_await c.execute(
+        "SELECT r.selection_hash, to_char(r.range_start AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' .. ' || to_char(r.range_finish AT TIME ZONE "
+        "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(r.completed_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), count(s.window_start), coalesce(sum(s.jobs), 0) "
+        "FROM " +
+        qualified(schema, "runs") + " r LEFT JOIN " + qualified(schema, "segments") +
+        " s USING (selection_hash) GROUP BY r.selection_hash ORDER BY r.started_at");
+    for (const auto& row : runs.rows)
+        out.runs.push_back({row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
+                            static_cast<std::uint64_t>(as_integer(row.at(3))),
+                            static_cast<std::uint64_t>(as_integer(row.at(4)))});
+    co_return out;
+}
+
+} // namespace dynjobs::sink::pg

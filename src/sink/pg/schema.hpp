@@ -1,0 +1,43 @@
+// Creating, migrating and checking the sink's schema on a live connection.
+#pragma once
+
+#include "sink/pg/connection.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dynjobs::sink::pg {
+
+/// The database cannot hold the sink's tables as they are (a `jobs` table of another shape, a
+/// newer schema version, a role that may not write). The message is for the operator.
+struct schema_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Brings `schema` to schema_version (under an advisory lock, in one transaction, so that two
+/// runs starting together migrate once), then checks the shape of its `jobs` table and, with
+/// `for_writing`, that this session may write to it. A schema already at schema_version is only
+/// read, so a read-only role gets the read-only message rather than a failed CREATE.
+/// Throws schema_error, or pg::error for what the server refused.
+boost::asio::awaitable<void> prepare_schema(connection& c, std::string schema, bool for_writing);
+
+/// What `dynjobs db status` prints.
+struct schema_status {
+    int version = 0; ///< 0: not created
+    std::vector<std::pair<std::int32_t, std::uint64_t>> jobs_by_status;
+    struct run {
+        std::string selection_hash;
+        std::string range;        ///< "start .. finish"
+        std::string completed_at; ///< empty while unfinished
+        std::uint64_t segments = 0;
+        std::uint64_t jobs = 0;
+    };
+    std::vector<run> runs;
+};
+boost::asio::awaitable<schema_status> read_status(connection& c, std::string schema);
+
+} // namespace dynjobs::sink::pg

@@ -1,0 +1,261 @@
+#include "sink/pg/sql.hpp"
+
+#include "cli/job_format.hpp"
+
+#include <dynjobs/timestamp.hpp>
+
+#include <openssl/evp.h>
+
+#include <cmath>
+#include <cstdint>
+
+namespace dynjobs::sink::pg {
+namespace {
+
+std::string column_list() {
+    std::string out;
+    for (const auto& c : job_columns())
+        out += (out.empty() ? "" : ", ") + std::string(c.name);
+    return out;
+}
+
+void append_copy_text(std::string& out, std::string_view s) {
+    for (char c : s) {
+        switch (c) {
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        default:
+            out.push_back(c);
+        }
+    }
+}
+
+// One row of COPY text format: tab-separated, \N for null.
+struct copy_fields {
+    std::string& out;
+    bool first = true;
+
+    void separate() {
+        if (!first)
+            out.push_back('\t');
+        first = false;
+    }
+    void text(std::string_view s) {
+        separate();
+        append_copy_text(out, s);
+    }
+    void number(std::int64_t v) {
+        separate();
+        cli::append_number(out, v);
+    }
+    void time(const std::optional<timestamp>& t) {
+        separate();
+        if (t)
+            append_iso8601(out, *t);
+        else
+            out += "\\N";
+    }
+    void real(const std::optional<double>& v) {
+        separate();
+        if (v && std::isfinite(*v))
+            cli::append_number(out, *v);
+        else
+            out += "\\N";
+    }
+    void organization(const organization_id& id) { text(id.to_string()); }
+};
+
+} // namespace
+
+std::string qualified(std::string_view schema, std::string_view table) {
+    return "\"" + std::string(schema) + "\"." + std::string(table);
+}
+
+const std::vector<column>& job_columns() {
+    static const std::vector<column> columns{
+        {"module", "text"},
+        {"type", "smallint"},
+        {"job_id", "text"},
+        {"start_time", "timestamp with time zone"},
+        {"finish_time", "timestamp with time zone"},
+        {"duration_hours", "double precision"},
+        {"status", "smallint"},
+        {"successful_entity", "bigint"},
+        {"failed_entity", "bigint"},
+        {"skipped_entity", "bigint"},
+        {"warning_entity", "bigint"},
+        {"total_entity", "bigint"},
+        {"successful_record", "bigint"},
+        {"failed_record", "bigint"},
+        {"skipped_record", "bigint"},
+        {"warning_record", "bigint"},
+        {"total_record", "bigint"},
+        {"backup_size", "bigint"},
+        {"organization_id", "text"},
+        {"organization_name", "text"},
+    };
+    return columns;
+}
+
+const std::vector<column>& tracking_columns() {
+    static const std::vector<column> columns{
+        {"first_seen", "timestamp with time zone"},
+        {"last_seen", "timestamp with time zone"},
+        {"last_changed", "timestamp with time zone"},
+    };
+    return columns;
+}
+
+std::string bootstrap_sql(std::string_view schema) {
+    return "CREATE SCHEMA IF NOT EXISTS \"" + std::string(schema) +
+           "\";\nCREATE TABLE IF NOT EXISTS " + qualified(schema, "schema_version") +
+           " (version integer PRIMARY KEY, applied_at timestamp with time zone NOT NULL DEFAULT "
+           "now())";
+}
+
+std::string migration_sql(std::string_view schema, int from) {
+    std::string sql;
+    if (from < 1) {
+        const auto jobs = qualified(schema, "jobs");
+        sql += "CREATE TABLE IF NOT EXISTS " + jobs + " (\n";
+        for (const auto& c : job_columns()) {
+            sql += "    " + std::string(c.name) + " " + std::string(c.type);
+            // A job still running has no finish time or duration yet; everything else is there.
+            if (c.name == "job_id")
+                sql += " PRIMARY KEY";
+            else if (c.name != "finish_time" && c.name != "duration_hours")
+                sql += " NOT NULL";
+            sql += ",\n";
+        }
+        for (const auto& c : tracking_columns())
+            sql += "    " + std::string(c.name) + " " + std::string(c.type) + " NOT NULL" +
+                   (c.name == "last_changed" ? "\n" : ",\n");
+        sql += ");\n";
+        // The README's queries filter by organization and time.
+        sql += "CREATE INDEX IF NOT EXISTS jobs_organization_start ON " + jobs +
+               " (organization_id, start_time);\n";
+        sql += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "runs") +
+               " (\n"
+               "    selection_hash text PRIMARY KEY,\n"
+               "    selection text NOT NULL,\n"
+               "    range_start timestamp with time zone NOT NULL,\n"
+               "    range_finish timestamp with time zone NOT NULL,\n"
+               "    started_at timestamp with time zone NOT NULL,\n"
+               "    completed_at timestamp with time zone\n"
+               ");\n";
+        sql += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "segments") +
+               " (\n"
+               "    selection_hash text NOT NULL REFERENCES " +
+               qualified(schema, "runs") +
+               " ON DELETE CASCADE,\n"
+               "    organization_id text NOT NULL,\n"
+               "    window_start timestamp with time zone NOT NULL,\n"
+               "    window_finish timestamp with time zone NOT NULL,\n"
+               "    completed_at timestamp with time zone NOT NULL,\n"
+               "    jobs integer NOT NULL,\n"
+               "    pages integer NOT NULL,\n"
+               "    PRIMARY KEY (selection_hash, organization_id, window_start)\n"
+               ");\n";
+    }
+    sql += "INSERT INTO " + qualified(schema, "schema_version") + " (version) VALUES (" +
+           std::to_string(schema_version) + ");\n";
+    return sql;
+}
+
+std::string staging_table_sql() {
+    std::string sql = "CREATE TEMPORARY TABLE IF NOT EXISTS dynjobs_staging (";
+    bool first = true;
+    for (const auto& c : job_columns()) {
+        sql += (first ? "" : ", ") + std::string(c.name) + " " + std::string(c.type);
+        first = false;
+    }
+    return sql + ") ON COMMIT DELETE ROWS";
+}
+
+std::string copy_sql() {
+    return "COPY pg_temp.dynjobs_staging (" + column_list() + ") FROM STDIN";
+}
+
+std::string upsert_sql(std::string_view schema) {
+    std::string fields; // every API field but the key
+    std::string current;
+    std::string incoming;
+    std::string assignments;
+    for (const auto& c : job_columns()) {
+        if (c.name == "job_id")
+            continue;
+        const std::string name(c.name);
+        current += (current.empty() ? "j." : ", j.") + name;
+        incoming += (incoming.empty() ? "EXCLUDED." : ", EXCLUDED.") + name;
+        assignments += name + " = EXCLUDED." + name + ",\n    ";
+    }
+    const std::string changed = "(" + current + ") IS DISTINCT FROM (" + incoming + ")";
+    return "INSERT INTO " + qualified(schema, "jobs") + " AS j (" + column_list() +
+           ", first_seen, last_seen, last_changed)\n"
+           // One row per job: ON CONFLICT may not touch a row twice in one statement.
+           "SELECT DISTINCT ON (job_id) " +
+           column_list() +
+           ", now(), now(), now() FROM pg_temp.dynjobs_staging ORDER BY job_id\n"
+           "ON CONFLICT (job_id) DO UPDATE SET\n    " +
+           assignments +
+           "last_seen = EXCLUDED.last_seen,\n"
+           "    last_changed = CASE WHEN " +
+           changed +
+           " THEN EXCLUDED.last_changed ELSE j.last_changed END\n"
+           // Unchanged and seen within the day: no write at all (no dead tuple, no WAL).
+           "WHERE " +
+           changed + " OR j.last_seen < EXCLUDED.last_seen - interval '1 day'";
+}
+
+std::string segments_sql(std::string_view schema, std::size_t count) {
+    std::string sql = "INSERT INTO " + qualified(schema, "segments") +
+                      " (selection_hash, organization_id, window_start, window_finish, "
+                      "completed_at, jobs, pages) VALUES ";
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto p = [&](std::size_t k) { return "$" + std::to_string(i * 6 + k); };
+        sql += (i ? ", (" : "(") + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", now(), " +
+               p(5) + ", " + p(6) + ")";
+    }
+    // A commit retried after a connection lost at COMMIT may find its rows there already.
+    return sql + " ON CONFLICT (selection_hash, organization_id, window_start) DO UPDATE SET "
+                 "window_finish = EXCLUDED.window_finish, completed_at = EXCLUDED.completed_at, "
+                 "jobs = EXCLUDED.jobs, pages = EXCLUDED.pages";
+}
+
+void append_copy_row(std::string& out, const job& j) {
+    cli::for_each_field(j, copy_fields{out});
+    out.push_back('\n');
+}
+
+std::string selection_text(const std::vector<std::pair<std::string, std::string>>& selection) {
+    std::string out;
+    for (const auto& [option, value] : selection)
+        out += option + "=" + value + "\n";
+    return out;
+}
+
+std::string selection_hash(const std::vector<std::pair<std::string, std::string>>& selection) {
+    const auto text = selection_text(selection);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < size; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 15]);
+    }
+    return out;
+}
+
+} // namespace dynjobs::sink::pg

@@ -1,0 +1,68 @@
+// The PostgreSQL sink's SQL, built as text: no socket here, so every statement and the COPY
+// encoding are unit-tested alone (test/cli_unit/cli_pg_sql_tests.cpp).
+//
+// Tables (schema `dynjobs` by default; README "PostgreSQL"):
+//   jobs           one row per job: the API's fields as typed snake_case columns, plus
+//                  first_seen, last_seen, last_changed
+//   runs           one row per selection (its hash): the resolved range, started, completed
+//   segments       (selection, organization, window) -> completed_at, jobs, pages: the
+//                  progress marker, committed in the same transaction as the segment's jobs
+//   schema_version the migrations applied
+#pragma once
+
+#include <dynjobs/job.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dynjobs::sink::pg {
+
+/// The schema version this build creates and expects.
+inline constexpr int schema_version = 1;
+
+/// A column of `jobs` as information_schema.columns names its type.
+struct column {
+    std::string_view name;
+    std::string_view type; ///< "text", "smallint", "bigint", "double precision", ...
+};
+
+/// The API's fields, in the API's order (cli::for_each_field's), as `jobs` stores them.
+const std::vector<column>& job_columns();
+/// The bookkeeping columns after them: first_seen, last_seen, last_changed.
+const std::vector<column>& tracking_columns();
+
+/// "schema".table: the schema quoted (it is a plain identifier: see identifier.hpp).
+std::string qualified(std::string_view schema, std::string_view table);
+
+/// The schema and its schema_version table, if missing (run before reading the version).
+std::string bootstrap_sql(std::string_view schema);
+
+/// The DDL that takes a schema from version `from` to schema_version (`from` < schema_version).
+/// Idempotent where it can be (IF NOT EXISTS): a `jobs` table that was there before is left as
+/// it is, for the shape check to judge.
+std::string migration_sql(std::string_view schema, int from);
+
+/// The session's staging table (temporary, emptied at each commit).
+std::string staging_table_sql();
+/// COPY into the staging table, text format.
+std::string copy_sql();
+/// Staging -> jobs: inserts new jobs, updates a job only when a field changed (then
+/// last_changed moves) or when its last_seen is over a day old; an unchanged re-fetch writes
+/// nothing, so costs no dead tuple.
+std::string upsert_sql(std::string_view schema);
+/// Records `count` segments as done: parameters (selection_hash, organization_id, window_start,
+/// window_finish, jobs, pages) per segment.
+std::string segments_sql(std::string_view schema, std::size_t count);
+
+/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes).
+void append_copy_row(std::string& out, const job& j);
+
+/// A stable name for a selection (the options that decide which jobs a run fetches): hex SHA-256
+/// of its "option=value" lines.
+std::string selection_hash(const std::vector<std::pair<std::string, std::string>>& selection);
+/// The same lines, for the `runs` table (operators read it).
+std::string selection_text(const std::vector<std::pair<std::string, std::string>>& selection);
+
+} // namespace dynjobs::sink::pg

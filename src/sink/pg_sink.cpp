@@ -1,0 +1,338 @@
+// Transaction granularity: a transaction per group of completed segments. A segment's jobs are
+// held (as COPY text) until the segment completes; completed segments are committed together
+// once they hold 10,000 jobs or --checkpoint-interval has passed since the last commit, and at
+// the end. One transaction: COPY into a temporary staging table, one INSERT ... ON CONFLICT
+// into jobs, the segments' rows. A commit runs while the fetch goes on (one at a time): the
+// database's work overlaps the network's instead of adding to it. A crash rolls back the open
+// transaction: its segments are not recorded done, so the next run fetches them again; an
+// unfinished segment was never written.
+//
+// A connection lost mid-commit (server restart) is retried on a new connection with backoff
+// for --pg-retry-for; the retry repeats the whole transaction, which is idempotent (the upsert
+// and the segments' ON CONFLICT), so a COMMIT that did land before the loss is harmless.
+#include "sink/pg_sink.hpp"
+
+#include "cli/arg_reader.hpp"
+#include "sink/pg/connection.hpp"
+#include "sink/pg/reconnect_backoff.hpp"
+#include "sink/pg/schema.hpp"
+#include "sink/pg/sql.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <iostream>
+#include <map>
+#include <utility>
+
+namespace dynjobs::sink {
+namespace asio = boost::asio;
+using std::chrono::steady_clock;
+
+namespace {
+
+using namespace dynjobs::cli;
+
+// Enough rows per COPY that a commit's fixed cost (round trips, the fsync of COMMIT) is small
+// against its data, few enough that a crash refetches little.
+constexpr std::uint64_t commit_jobs = 10'000;
+// Parameters per statement are limited to 65,535: six per segment.
+constexpr std::size_t segments_per_statement = 1'000;
+
+timestamp from_millis(std::int64_t ms) {
+    return timestamp(std::chrono::milliseconds(ms));
+}
+
+// Completed segments committed together: their jobs as COPY text, and (key, jobs, pages).
+struct commit_group {
+    std::string rows;
+    std::uint64_t jobs = 0;
+    std::vector<std::tuple<policy::segment_key, std::uint64_t, std::uint32_t>> segments;
+};
+
+struct segment_rows {
+    std::string rows; // COPY text
+    std::uint64_t jobs = 0;
+    std::uint32_t pages = 0;
+};
+
+class pg_sink final : public job_sink {
+public:
+    pg_sink(const backfill_plan& plan, asio::any_io_executor ex)
+        : plan_(plan)
+        , target_(*plan.pg)
+        , ex_(ex)
+        , conn_(ex)
+        , backoff_(std::chrono::milliseconds(100), std::chrono::seconds(5), target_.retry_for) {
+        params_.uri = target_.uri;
+        params_.password = target_.password;
+        hash_ = pg::selection_hash(plan.chosen);
+    }
+
+    asio::awaitable<resume_point> open() override {
+        try {
+            co_await conn_.connect(params_);
+            co_await pg::prepare_schema(conn_, target_.schema, true);
+        } catch (const std::exception& e) {
+            throw usage_error{"--output " + target_.shown + ": " + e.what()};
+        }
+        resume_point out;
+        out.start = plan_.request.start;
+        out.finish = plan_.request.finish;
+        const auto run = co_await conn_.query(
+            "SELECT (extract(epoch FROM range_start) * 1000)::bigint, (extract(epoch FROM "
+            "range_finish) * 1000)::bigint, completed_at IS NOT NULL FROM " +
+                table("runs") + " WHERE selection_hash = $1",
+            pg::params(hash_));
+        if (run.rows.empty())
+            co_return out; // never run
+        const auto& row = run.rows.front();
+        const bool completed = pg::holds(row.at(2), "t");
+        if (completed && !plan_.resume)
+            co_return out; // finished before: a fresh run fetches it all again (and updates)
+        // Unfinished (a crash, an interrupt): a plain restart continues it as --resume does,
+        // with the range fixed at its first start.
+        out.resuming = true;
+        out.complete = completed;
+        out.start = from_millis(pg::as_integer(row.at(0)));
+        out.finish = from_millis(pg::as_integer(row.at(1)));
+        resuming_ = true;
+        fetch_request request = plan_.request;
+        request.start = out.start;
+        request.finish = out.finish;
+        const auto windows = request.windows();
+        std::map<std::pair<std::string, std::int64_t>, policy::segment_key> keys;
+        for (std::size_t slot = 0; slot < org_slots(); ++slot)
+            for (std::size_t w = 0; w < windows.size(); ++w)
+                keys.emplace(std::pair(org_text(slot), windows[w].first.time_since_epoch().count()),
+                             policy::segment_key{slot, w});
+        const auto done = co_await conn_.query(
+            "SELECT organization_id, (extract(epoch FROM window_start) * 1000)::bigint, jobs "
+            "FROM " +
+                table("segments") + " WHERE selection_hash = $1",
+            pg::params(hash_));
+        for (const auto& segment : done.rows) {
+            const auto it = keys.find({segment.at(0).value_or(""), pg::as_integer(segment.at(1))});
+            if (it == keys.end())
+                continue; // cannot happen for the same selection; never skip what is not known
+            out.done.push_back(it->second);
+            out.jobs_before += static_cast<std::uint64_t>(pg::as_integer(segment.at(2)));
+        }
+        jobs_before_ = out.jobs_before;
+        segments_before_ = out.done.size();
+        co_return out;
+    }
+
+    asio::awaitable<void> start(std::size_t) override {
+        windows_ = plan_.request.windows();
+        last_commit_ = steady_clock::now();
+        if (resuming_)
+            co_return;
+        // A fresh run of this selection: forget an earlier finished one's segments.
+        co_await conn_.execute("BEGIN");
+        co_await conn_.query("DELETE FROM " + table("segments") + " WHERE selection_hash = $1",
+                             pg::params(hash_));
+        co_await conn_.query(
+            "INSERT INTO " + table("runs") +
+                " (selection_hash, selection, range_start, range_finish, started_at) VALUES ($1, "
+                "$2, $3, $4, now()) ON CONFLICT (selection_hash) DO UPDATE SET selection = "
+                "EXCLUDED.selection, range_start = EXCLUDED.range_start, range_finish = "
+                "EXCLUDED.range_finish, started_at = EXCLUDED.started_at, completed_at = NULL",
+            pg::params(hash_, pg::selection_text(plan_.chosen), format_iso8601(plan_.request.start),
+                       format_iso8601(plan_.request.finish)));
+        co_await conn_.execute("COMMIT");
+    }
+
+    asio::awaitable<void> write(job_batch batch) override {
+        const policy::segment_key key{batch.organization_slot, batch.window};
+        auto& segment = open_[key];
+        for (const auto& j : batch.jobs)
+            pg::append_copy_row(segment.rows, j);
+        segment.jobs += batch.jobs.size();
+        ++segment.pages;
+        if (!batch.segment_complete)
+            co_return;
+        ready_.rows += segment.rows;
+        ready_.jobs += segment.jobs;
+        ready_.segments.emplace_back(key, segment.jobs, segment.pages);
+        open_.erase(key);
+        if (ready_.jobs >= commit_jobs ||
+            steady_clock::now() - last_commit_ >= plan_.checkpoint_interval)
+            co_await start_commit(false);
+    }
+
+    asio::awaitable<void> finish(bool complete) override {
+        if (!ready_.segments.empty() || complete)
+            co_await start_commit(complete);
+        co_await wait_for_commit();
+        if (commit_error_)
+            std::rethrow_exception(commit_error_);
+    }
+
+    sink_totals totals() const override {
+        sink_totals t;
+        // Completed segments waiting for their commit count: finish() commits them, or the
+        // run fails.
+        t.jobs_written = jobs_written_ + in_flight_jobs_ + ready_.jobs;
+        t.jobs_before = jobs_before_;
+        t.segments_done =
+            segments_before_ + segments_committed_ + in_flight_segments_ + ready_.segments.size();
+        t.segments_before = segments_before_;
+        return t;
+    }
+
+    std::string output_name() const override { return target_.shown; }
+    std::string progress_name() const override { return table("segments"); }
+
+private:
+    std::string table(std::string_view name) const { return pg::qualified(target_.schema, name); }
+
+    std::size_t org_slots() const {
+        return std::max<std::size_t>(1, plan_.request.organizations.size());
+    }
+
+    // The organization a slot stands for, as `segments` records it: "" for every organization.
+    std::string org_text(std::size_t slot) const {
+        return plan_.request.organizations.empty()
+                   ? std::string()
+                   : plan_.request.organizations.at(slot).to_string();
+    }
+
+    // Commits run beside the fetch, one at a time: the next group waits for the previous
+    // commit (so at most two groups are held), and a failed commit stops the run at the next
+    // write or at finish().
+    asio::awaitable<void> start_commit(bool mark_complete) {
+        co_await wait_for_commit();
+        if (commit_error_)
+            std::rethrow_exception(commit_error_);
+        committing_ = true;
+        in_flight_jobs_ = ready_.jobs;
+        in_flight_segments_ = ready_.segments.size();
+        last_commit_ = steady_clock::now();
+        asio::co_spawn(ex_, commit(std::exchange(ready_, {}), mark_complete),
+                       [this](std::exception_ptr e) {
+                           committing_ = false;
+                           commit_error_ = e;
+                           if (!e) {
+                               jobs_written_ += in_flight_jobs_;
+                               segments_committed_ += in_flight_segments_;
+                           }
+                           in_flight_jobs_ = 0;
+                           in_flight_segments_ = 0;
+                           commit_done_.cancel();
+                       });
+    }
+
+    asio::awaitable<void> wait_for_commit() {
+        while (committing_) {
+            commit_done_.expires_at(steady_clock::time_point::max());
+            co_await commit_done_.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+
+    asio::awaitable<void> commit(commit_group group, bool mark_complete) {
+        std::optional<steady_clock::time_point> outage;
+        for (;;) {
+            std::optional<pg::error> lost;
+            try {
+                co_await commit_once(group, mark_complete);
+                break;
+            } catch (const pg::error& e) {
+                if (e.kind == pg::failure::query)
+                    throw std::runtime_error("PostgreSQL refused the commit: " +
+                                             std::string(e.what()));
+                lost = e;
+            }
+            conn_.close();
+            const auto now = steady_clock::now();
+            if (!outage) {
+                outage = now;
+                if (plan_.level != verbosity::quiet)
+                    std::cerr << "\ndynjobs: lost the database connection (" << lost->what()
+                              << "); reconnecting\n";
+            }
+            const auto wait =
+                backoff_.next(std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage));
+            if (!wait)
+                throw std::runtime_error(
+                    "the database at " + target_.shown + " stayed unreachable for " +
+                    std::to_string(backoff_.give_up_after().count() / 1000) +
+                    " s (--pg-retry-for): " + lost->what() +
+                    "; every committed segment is kept: run the same command to finish");
+            asio::steady_timer timer(ex_, *wait);
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        backoff_.reset();
+    }
+
+    asio::awaitable<void> commit_once(const commit_group& group, bool mark_complete) {
+        if (!conn_.connected()) {
+            co_await conn_.connect(params_);
+            staging_ready_ = false;
+        }
+        if (!staging_ready_) {
+            co_await conn_.execute(pg::staging_table_sql());
+            staging_ready_ = true;
+        }
+        co_await conn_.execute("BEGIN");
+        if (!group.rows.empty()) {
+            co_await conn_.copy_in(pg::copy_sql(), group.rows);
+            co_await conn_.execute(pg::upsert_sql(target_.schema));
+        }
+        const auto& segments = group.segments;
+        for (std::size_t first = 0; first < segments.size(); first += segments_per_statement) {
+            const auto n = std::min(segments_per_statement, segments.size() - first);
+            std::vector<std::string> params;
+            params.reserve(n * 6);
+            for (std::size_t i = first; i < first + n; ++i) {
+                const auto& [key, jobs, pages] = segments[i];
+                const auto& window = windows_.at(key.window);
+                params.push_back(hash_);
+                params.push_back(org_text(key.org_slot));
+                params.push_back(format_iso8601(window.first));
+                params.push_back(format_iso8601(window.second));
+                params.push_back(std::to_string(jobs));
+                params.push_back(std::to_string(pages));
+            }
+            co_await conn_.query(pg::segments_sql(target_.schema, n), std::move(params));
+        }
+        if (mark_complete)
+            co_await conn_.query("UPDATE " + table("runs") +
+                                     " SET completed_at = now() WHERE selection_hash = $1",
+                                 pg::params(hash_));
+        co_await conn_.execute("COMMIT");
+    }
+
+    const backfill_plan& plan_;
+    const pg::target& target_;
+    asio::any_io_executor ex_;
+    pg::connection conn_;
+    pg::connect_params params_;
+    pg::reconnect_backoff backoff_;
+    std::string hash_;
+    bool resuming_ = false;
+    bool staging_ready_ = false;
+    std::vector<std::pair<timestamp, timestamp>> windows_;
+    std::map<policy::segment_key, segment_rows, segment_less> open_;
+    commit_group ready_; // completed segments not yet handed to a commit
+    bool committing_ = false;
+    std::uint64_t in_flight_jobs_ = 0;
+    std::size_t in_flight_segments_ = 0;
+    std::exception_ptr commit_error_;
+    asio::steady_timer commit_done_{ex_};
+    steady_clock::time_point last_commit_;
+    std::uint64_t jobs_written_ = 0;
+    std::uint64_t jobs_before_ = 0;
+    std::size_t segments_before_ = 0;
+    std::size_t segments_committed_ = 0;
+};
+
+} // namespace
+
+std::unique_ptr<job_sink> make_pg_sink(const backfill_plan& plan, asio::any_io_executor ex) {
+    return std::make_unique<pg_sink>(plan, std::move(ex));
+}
+
+} // namespace dynjobs::sink

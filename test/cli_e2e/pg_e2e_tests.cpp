@@ -1,0 +1,348 @@
+// `dynjobs backfill --output postgresql://...` against `dynjobs sim` and a real PostgreSQL 15
+// cluster (testkit::pg_cluster, one for the whole binary; each test its own --pg-schema): the
+// jobs table is the dataset row for row after a clean run, after kill -9 at random moments, and
+// across a server restart; bad databases get one line and exit 1 before any API request.
+#include "e2e_fixture.hpp"
+#include "pg_cluster.hpp"
+
+#include <dynjobs/fetch_request.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+using namespace dynjobs;
+using namespace dynjobs::e2e;
+using testkit::pg_cluster;
+
+namespace {
+
+// Started on first use (about 2 s), stopped and removed when the test binary exits.
+pg_cluster& cluster() {
+    static pg_cluster instance;
+    return instance;
+}
+
+std::map<std::string, std::string> env_with_password() {
+    auto env = sim_process::secret_env();
+    env["PGPASSWORD"] = pg_cluster::writer_password;
+    return env;
+}
+
+// The jobs table as the API's JSON objects, read back through the page decoder.
+std::vector<job> read_jobs(const std::string& schema, const scratch_dir& dir) {
+    const auto ts = [](const std::string& column) {
+        return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    };
+    const auto text = cluster().sql(
+        "SELECT json_build_object('module', module, 'type', type, 'jobId', job_id, 'startTime', " +
+        ts("start_time") + ", 'finishTime', " + ts("finish_time") +
+        ", 'durationHours', duration_hours, 'status', status, 'successfulEntity', "
+        "successful_entity, 'failedEntity', failed_entity, 'skippedEntity', skipped_entity, "
+        "'warningEntity', warning_entity, 'totalEntity', total_entity, 'successfulRecord', "
+        "successful_record, 'failedRecord', failed_record, 'skippedRecord', skipped_record, "
+        "'warningRecord', warning_record, 'totalRecord', total_record, 'backupSize', "
+        "backup_size, 'organizationId', organization_id, 'organizationName', "
+        "organization_name)::text FROM " +
+        schema + ".jobs");
+    const auto path = dir.path() / (schema + ".jsonl");
+    std::ofstream(path, std::ios::binary) << text;
+    return read_jsonl(path);
+}
+
+std::string scalar(const std::string& sql) {
+    auto out = cluster().sql(sql);
+    while (!out.empty() && out.back() == '\n')
+        out.pop_back();
+    return out;
+}
+
+std::size_t windows_of(std::chrono::days window) {
+    fetch_request r;
+    r.start = range_start();
+    r.finish = range_finish();
+    r.window = std::chrono::duration_cast<std::chrono::milliseconds>(window);
+    return r.windows().size();
+}
+
+// Every segment recorded once, and its jobs count is the jobs of its window in the table: no
+// half-written segment, no job counted twice.
+void require_whole_segments(const std::string& schema) {
+    BOOST_TEST(scalar("SELECT coalesce(sum(jobs), 0) FROM " + schema + ".segments") ==
+               scalar("SELECT count(*) FROM " + schema + ".jobs"));
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema +
+                      ".segments s WHERE s.jobs <> (SELECT "
+                      "count(*) FROM " +
+                      schema +
+                      ".jobs j WHERE j.start_time >= s.window_start AND j.start_time < "
+                      "s.window_finish)") == "0");
+}
+
+std::vector<std::string> backfill_args(const sim_process& sim, const std::string& schema,
+                                       std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"backfill", "--output", cluster().uri(), "--pg-schema", schema};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return against(sim, std::move(args));
+}
+
+// A simulator slow enough (latency per response, few connections) that a backfill takes
+// seconds, so that kills and server restarts land in the middle of it.
+sim_options slow_sim(int latency_ms) {
+    return {.organizations = 4,
+            .jobs = 8'000,
+            .seed = 21,
+            .extra = {"--latency-ms", std::to_string(latency_ms)}};
+}
+
+std::vector<std::string> slow_args(const sim_process& sim, const std::string& schema,
+                                   std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{binary()};
+    for (auto& a : backfill_args(sim, schema,
+                                 {"--window", "30d", "--page-size", "50", "--concurrency", "2",
+                                  "--checkpoint-interval", "0.05"}))
+        args.push_back(std::move(a));
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+// Starts the server again at the end of a test that stopped it, whatever the test's outcome.
+struct server_back_up {
+    ~server_back_up() {
+        try {
+            cluster().start();
+        } catch (const std::exception& e) {
+            BOOST_TEST_MESSAGE("cannot start the test cluster again: " << e.what());
+        }
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(pg_e2e)
+
+BOOST_AUTO_TEST_CASE(backfill_is_the_dataset_row_for_row_with_every_segment_recorded_once) {
+    scratch_dir dir;
+    sim_process sim(dir);
+    // The password from a file this time, and nowhere in what the tool writes.
+    std::ofstream(dir / "pgpass.txt") << pg_cluster::writer_password << "\n";
+    const auto r = run(backfill_args(sim, "e2e_full",
+                                     {"--window", "60d", "--pg-password-file", dir / "pgpass.txt",
+                                      "--stats-json", dir / "stats.json"}),
+                       sim_process::secret_env(), dir.path());
+    BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+    require_exactly(read_jobs("e2e_full", dir), sim.expected(range_start(), range_finish()));
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_full.segments") ==
+               std::to_string(windows_of(std::chrono::days(60))));
+    require_whole_segments("e2e_full");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_full.runs WHERE completed_at IS NOT NULL") == "1");
+    BOOST_TEST(r.err.find("backfill complete: 5,000 jobs written") != std::string::npos, r.err);
+    for (const auto& text : {r.err, read_text(dir / "stats.json"),
+                             scalar("SELECT string_agg(selection, '') FROM e2e_full.runs")})
+        BOOST_TEST(text.find(pg_cluster::writer_password) == std::string::npos, text);
+
+    // The README's query runs as printed, with "now" an hour after the dataset's last failure
+    // so that its last day holds some; it counts what the dataset says.
+    const auto dataset = sim.expected(range_start(), range_finish());
+    timestamp last_failure{};
+    for (const auto& j : dataset)
+        if (j.status == job_status::failed && j.finish_time)
+            last_failure = std::max(last_failure, *j.finish_time);
+    const auto at = last_failure + std::chrono::hours(1);
+    std::ifstream readme(DYNJOBS_README);
+    const std::string doc((std::istreambuf_iterator<char>(readme)), {});
+    const auto begin = doc.find("```sql\n", doc.find("<!-- pg-query:begin -->"));
+    const auto end = doc.find("```", begin + 7);
+    BOOST_TEST_REQUIRE((begin != std::string::npos && end != std::string::npos));
+    auto query = doc.substr(begin + 7, end - begin - 7);
+    const auto replace = [&](const std::string& from, const std::string& to) {
+        const auto found = query.find(from);
+        BOOST_TEST_REQUIRE(found != std::string::npos, from);
+        query.replace(found, from.size(), to);
+    };
+    replace("dynjobs.jobs", "e2e_full.jobs");
+    replace("now()", "'" + format_iso8601(at) + "'::timestamptz");
+    std::map<std::string, int> expected_failed;
+    for (const auto& j : dataset)
+        if (j.status == job_status::failed && j.finish_time &&
+            *j.finish_time >= at - std::chrono::hours(24))
+            ++expected_failed[j.organization.to_string() + "|" + j.organization_name];
+    BOOST_TEST_REQUIRE(!expected_failed.empty());
+    std::map<std::string, int> failed;
+    std::istringstream lines(cluster().sql(query));
+    for (std::string line; std::getline(lines, line);)
+        failed[line.substr(0, line.rfind('|'))] = std::stoi(line.substr(line.rfind('|') + 1));
+    BOOST_TEST(failed == expected_failed);
+    BOOST_TEST_MESSAGE(failed.size() << " organizations with failed jobs in the last day");
+
+    const auto status = run({"db", "status", "--output", cluster().uri(), "--pg-schema", "e2e_full",
+                             "--pg-password-file", dir / "pgpass.txt"},
+                            {}, dir.path());
+    BOOST_TEST_REQUIRE(status.how.exit_status == 0, status.err);
+    BOOST_TEST(status.out.find("version 1") != std::string::npos, status.out);
+    BOOST_TEST(status.out.find("jobs 5,000 (") != std::string::npos, status.out);
+    BOOST_TEST(status.out.find("complete ") != std::string::npos, status.out);
+}
+
+BOOST_AUTO_TEST_CASE(an_unchanged_refetch_writes_no_row_and_a_changed_job_moves_last_changed) {
+    scratch_dir dir;
+    sim_process sim(dir, {.organizations = 2, .jobs = 1'000, .seed = 5, .extra = {}});
+    const auto args = backfill_args(sim, "e2e_upsert");
+    const auto first = run(args, env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(first.how.exit_status == 0, first.err);
+    // The stored row of one job goes stale as if the API had changed it since: the next run
+    // must put the API's values back and move last_changed, and touch no other row.
+    const auto stale = scalar("SELECT min(job_id) FROM e2e_upsert.jobs");
+    cluster().sql("UPDATE e2e_upsert.jobs SET status = 99, backup_size = -1, last_changed = "
+                  "'2001-01-01Z' WHERE job_id = '" +
+                  stale + "'");
+    const auto versions = "SELECT md5(string_agg(job_id || ':' || xmin::text, ',' ORDER BY "
+                          "job_id)) FROM e2e_upsert.jobs WHERE job_id <> '" +
+                          stale + "'";
+    const auto before = scalar(versions);
+
+    const auto second = run(args, env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(second.how.exit_status == 0, second.err);
+    BOOST_TEST(scalar(versions) == before); // no other row was rewritten
+    require_exactly(read_jobs("e2e_upsert", dir), sim.expected(range_start(), range_finish()));
+    BOOST_TEST(scalar("SELECT last_changed > '2001-01-01Z' AND first_seen < last_changed FROM "
+                      "e2e_upsert.jobs WHERE job_id = '" +
+                      stale + "'") == "t");
+    require_whole_segments("e2e_upsert");
+}
+
+BOOST_AUTO_TEST_CASE(kill_9_at_random_moments_then_a_plain_restart_is_exactly_the_dataset) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(25));
+    const auto seed = std::random_device{}();
+    BOOST_TEST_MESSAGE("seed " << seed);
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> delay_ms(20, 1500); // a run takes about 2 s
+    bool killed_any = false;
+    for (int i = 0; i < 4; ++i) {
+        // The same command every time, no --resume: the database says what is done.
+        child c(slow_args(sim, "e2e_kill"), env_with_password(), dir.path() / "bf.stdout",
+                dir.path() / "bf.stderr");
+        const auto after = std::chrono::milliseconds(delay_ms(rng));
+        std::this_thread::sleep_for(after);
+        c.signal(SIGKILL);
+        const auto how = c.wait();
+        if (how.signal != SIGKILL) { // it finished before the kill: it must have succeeded
+            BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
+            break;
+        }
+        killed_any = true;
+        BOOST_TEST_MESSAGE("run " << i << " killed after " << after.count() << " ms");
+        require_whole_segments("e2e_kill");
+    }
+    BOOST_TEST(killed_any);
+    const auto last = run(backfill_args(sim, "e2e_kill", {"--window", "30d", "--page-size", "50"}),
+                          env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(last.how.exit_status == 0, last.err);
+    require_exactly(read_jobs("e2e_kill", dir), sim.expected(range_start(), range_finish()));
+    // No --org: one unfiltered slot, so one segment per window.
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_kill.segments") ==
+               std::to_string(windows_of(std::chrono::days(30))));
+    require_whole_segments("e2e_kill");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_restart_mid_run_reconnects_and_finishes_exactly_once) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    child c(slow_args(sim, "e2e_restart"), env_with_password(), dir.path() / "bf.stdout",
+            dir.path() / "bf.stderr");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    cluster().restart();
+    const auto how = c.wait();
+    const auto err = read_text(dir.path() / "bf.stderr");
+    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
+    // The restart must have hit the run, not followed it.
+    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
+    require_exactly(read_jobs("e2e_restart", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_restart");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_segments) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    {
+        server_back_up guard;
+        child c(slow_args(sim, "e2e_down", {"--pg-retry-for", "2"}), env_with_password(),
+                dir.path() / "bf.stdout", dir.path() / "bf.stderr");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        cluster().stop();
+        const auto how = c.wait();
+        const auto err = read_text(dir.path() / "bf.stderr");
+        BOOST_TEST_REQUIRE(how.exit_status == 2, err);
+        BOOST_TEST(err.find("stayed unreachable") != std::string::npos, err);
+        BOOST_TEST(err.find("--pg-retry-for") != std::string::npos, err);
+    }
+    require_whole_segments("e2e_down");
+    const auto again = run(backfill_args(sim, "e2e_down", {"--window", "30d", "--page-size", "50"}),
+                           env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(again.how.exit_status == 0, again.err);
+    require_exactly(read_jobs("e2e_down", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_down");
+}
+
+BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {
+    scratch_dir dir;
+    auto& pg = cluster();
+    const auto port = std::to_string(pg.port());
+    // A read-only role on an initialized schema; a schema whose jobs table is someone else's.
+    const auto init = run({"db", "init", "--output", pg.uri(), "--pg-schema", "e2e_ro"},
+                          {{"PGPASSWORD", pg_cluster::writer_password}}, dir.path());
+    BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
+    pg.sql(std::string("GRANT USAGE ON SCHEMA e2e_ro TO ") + pg_cluster::reader +
+           "; GRANT SELECT ON ALL TABLES IN SCHEMA e2e_ro TO " + pg_cluster::reader +
+           "; CREATE SCHEMA e2e_odd AUTHORIZATION " + pg_cluster::writer +
+           "; CREATE TABLE e2e_odd.jobs (job_id integer PRIMARY KEY, note text); ALTER TABLE "
+           "e2e_odd.jobs OWNER TO " +
+           pg_cluster::writer);
+    struct row {
+        std::string name;
+        std::string uri;
+        std::string password;
+        std::string schema;
+        std::string expected;
+    };
+    const std::string writer = pg_cluster::writer;
+    const std::string good = pg_cluster::writer_password;
+    const std::vector<row> rows{
+        {"malformed URI", pg.uri() + "?bogus=1", good, "e2e_bad", "bogus"},
+        {"password in the URI",
+         "postgresql://" + writer + ":" + good + "@127.0.0.1:" + port + "/" + pg_cluster::database,
+         good, "e2e_bad", "password in the URI"},
+        {"unknown host", "postgresql://" + writer + "@no-such-host.invalid/db", good, "e2e_bad",
+         "no-such-host.invalid"},
+        {"refused password", pg.uri(), "not-the-password", "e2e_bad",
+         "password authentication failed"},
+        {"missing database", pg.uri(writer, "no_such_db"), good, "e2e_bad",
+         "\"no_such_db\" does not exist"},
+        {"read-only role", pg.uri(pg_cluster::reader), pg_cluster::reader_password, "e2e_ro",
+         "read-only"},
+        {"incompatible jobs table", pg.uri(), good, "e2e_odd",
+         "\"e2e_odd\".jobs has no column module"},
+    };
+    for (const auto& r : rows) {
+        // An API nobody listens on: had the command gone past the database, it would fail
+        // there, later and otherwise.
+        const auto out =
+            run({"backfill", "--output", r.uri, "--pg-schema", r.schema, "--base-url",
+                 "https://127.0.0.1:1", "--client-id", "x", "--since", "2025-01-01"},
+                {{"DYNJOBS_CLIENT_SECRET", "s"}, {"PGPASSWORD", r.password}}, dir.path());
+        BOOST_TEST(out.how.exit_status == 1, r.name << ": " << out.err);
+        BOOST_TEST(std::count(out.err.begin(), out.err.end(), '\n') == 1,
+                   r.name << ": " << out.err);
+        BOOST_TEST(out.err.find(r.expected) != std::string::npos, r.name << ": " << out.err);
+        BOOST_TEST(out.err.find(good) == std::string::npos, r.name << ": " << out.err);
+        BOOST_TEST(out.err.find("127.0.0.1:1") == std::string::npos, r.name << ": " << out.err);
+    }
+    // Nothing was created for the refused runs.
+    BOOST_TEST(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'e2e_bad'") == "0");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

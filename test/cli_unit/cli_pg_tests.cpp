@@ -1,0 +1,192 @@
+// The PostgreSQL sink's socket-free parts: the URI rules, the COPY encoding, the segments
+// statement, the reconnect backoff, and the options that select or refuse a database output.
+#include "cli/backfill_plan.hpp"
+#include "cli/db_command.hpp"
+#include "cli_test_support.hpp"
+#include "sink/pg/identifier.hpp"
+#include "sink/pg/reconnect_backoff.hpp"
+#include "sink/pg/sql.hpp"
+#include "sink/pg/target.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace dynjobs;
+using namespace dynjobs::cli;
+using namespace dynjobs::cli::test;
+using namespace dynjobs::sink::pg;
+using namespace std::chrono_literals;
+
+namespace {
+
+const timestamp now = at("2026-06-15T12:00:00Z");
+
+backfill_plan resolve(const args& a, const environment& env = env_of({})) {
+    return resolve_backfill(parse_backfill_options(a.span()), now, env);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_pg)
+
+BOOST_AUTO_TEST_CASE(postgres_schemes_are_recognised_and_files_are_not) {
+    BOOST_TEST(is_postgres_uri("postgresql://u@h/db"));
+    BOOST_TEST(is_postgres_uri("postgres://u@h/db"));
+    BOOST_TEST(!is_postgres_uri("jobs.jsonl"));
+    BOOST_TEST(!is_postgres_uri("/data/postgresql://x"));
+}
+
+BOOST_AUTO_TEST_CASE(a_password_is_removed_from_userinfo_and_query) {
+    BOOST_TEST(without_password("postgresql://u:s3cret@h:5432/db") == "postgresql://u@h:5432/db");
+    BOOST_TEST(without_password("postgresql://u@h/db?password=s3cret&sslmode=require") ==
+               "postgresql://u@h/db?sslmode=require");
+    BOOST_TEST(without_password("postgresql://h/db?sslmode=require&password=s3cret") ==
+               "postgresql://h/db?sslmode=require");
+    BOOST_TEST(without_password("postgresql://u@h/db") == "postgresql://u@h/db");
+    // An @ in the path is not userinfo.
+    BOOST_TEST(without_password("postgresql://h/d:b@x") == "postgresql://h/d:b@x");
+}
+
+BOOST_AUTO_TEST_CASE(a_usable_uri_passes_libpqs_parser) {
+    BOOST_TEST(!check_uri("--output", "postgresql://u@127.0.0.1:5432/db?sslmode=disable"));
+    BOOST_TEST(!check_uri("--output", "postgres://u@[::1]/db"));
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_uri_names_the_option_and_the_value) {
+    const auto message = check_uri("--output", "postgresql://u@h/db?bogus=1");
+    BOOST_TEST_REQUIRE(message.has_value());
+    check_names(*message, {"--output", "postgresql://u@h/db?bogus=1", "bogus"});
+    const auto bracket = check_uri("--output", "postgresql://[::1/db");
+    BOOST_TEST_REQUIRE(bracket.has_value());
+    check_names(*bracket, {"--output", "[::1/db"});
+}
+
+BOOST_AUTO_TEST_CASE(a_password_in_the_uri_is_refused_without_echoing_it) {
+    for (const auto* uri : {"postgresql://u:s3cret@h/db", "postgresql://u@h/db?password=s3cret"}) {
+        const auto message = check_uri("--output", uri);
+        BOOST_TEST_REQUIRE(message.has_value(), uri);
+        check_names(*message, {"--output", "password", "PGPASSWORD", "--pg-password-file"});
+        BOOST_TEST(message->find("s3cret") == std::string::npos, *message);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(schema_names_are_plain_identifiers) {
+    BOOST_TEST(is_plain_identifier("dynjobs"));
+    BOOST_TEST(is_plain_identifier("_reports_2"));
+    BOOST_TEST(!is_plain_identifier(""));
+    BOOST_TEST(!is_plain_identifier("2reports"));
+    BOOST_TEST(!is_plain_identifier("Reports"));
+    BOOST_TEST(!is_plain_identifier("a\"; DROP TABLE x; --"));
+    BOOST_TEST(!is_plain_identifier(std::string(64, 'a')));
+    BOOST_TEST(is_plain_identifier(std::string(63, 'a')));
+}
+
+BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
+    std::string out;
+    append_copy_row(out, awkward_job());
+    BOOST_TEST(
+        out ==
+        "Customer Engagement, \"CE\"\t1\tDCIB2022081903124382222110\t"
+        "2024-03-01T08:15:30.250Z\t2024-03-01T09:45:00Z\t1.4915277777777778\t7\t12\t1\t"
+        "2\t3\t18\t1200\t10\t20\t30\t1260\t9876543210\t"
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\n");
+    auto j = running_job();
+    j.module = "tab\there\\back";
+    out.clear();
+    append_copy_row(out, j);
+    BOOST_TEST(out.find("tab\\there\\\\back") != std::string::npos, out);
+    // finish_time and duration_hours: the 5th and 6th fields.
+    std::vector<std::string> fields;
+    for (std::size_t at = 0, tab = 0; tab != std::string::npos; at = tab + 1) {
+        tab = out.find('\t', at);
+        fields.push_back(out.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
+    }
+    BOOST_TEST_REQUIRE(fields.size() == job_columns().size());
+    BOOST_TEST(fields[4] == "\\N");
+    BOOST_TEST(fields[5] == "\\N");
+}
+
+BOOST_AUTO_TEST_CASE(segments_statement_numbers_six_parameters_per_segment) {
+    const auto sql = segments_sql("dynjobs", 2);
+    BOOST_TEST(sql.find("($1, $2, $3, $4, now(), $5, $6), ($7, $8, $9, $10, now(), $11, $12)") !=
+               std::string::npos);
+    BOOST_TEST(sql.find("$13") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_selection_hash_changes_with_any_option_value) {
+    const selection a{{"--type", "0"}, {"--since", "90d"}};
+    const selection b{{"--type", "0"}, {"--since", "91d"}};
+    BOOST_TEST(selection_hash(a) == selection_hash(a));
+    BOOST_TEST(selection_hash(a) != selection_hash(b));
+    BOOST_TEST(selection_hash(a).size() == 64u);
+}
+
+BOOST_AUTO_TEST_CASE(backoff_doubles_up_to_its_ceiling_and_ends_at_the_deadline) {
+    reconnect_backoff b(100ms, 400ms, 1000ms);
+    BOOST_TEST(b.next(0ms)->count() == 100);
+    BOOST_TEST(b.next(100ms)->count() == 200);
+    BOOST_TEST(b.next(300ms)->count() == 400);
+    BOOST_TEST(b.next(700ms)->count() == 300); // cut to end at the deadline
+    BOOST_TEST(!b.next(1000ms).has_value());
+    b.reset();
+    BOOST_TEST(b.next(0ms)->count() == 100);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_output_resolves_to_a_target_without_checkpoint_file) {
+    scratch_dir dir;
+    const auto password = dir.write("pw", "\xEF\xBB\xBFp4ss word \r\n");
+    const auto p = resolve({"--output", "postgresql://u@h/db", "--pg-schema", "reports",
+                            "--pg-password-file", password, "--pg-retry-for", "2.5"});
+    BOOST_TEST_REQUIRE(p.pg.has_value());
+    BOOST_TEST(p.pg->uri == "postgresql://u@h/db");
+    BOOST_TEST(p.pg->schema == "reports");
+    BOOST_TEST(p.pg->password.value_or("") == "p4ss word");
+    BOOST_TEST(p.pg->retry_for.count() == 2500);
+    BOOST_TEST(p.checkpoint_path.empty());
+    for (const auto& [option, value] : p.chosen)
+        BOOST_TEST((option != "--output" && option != "--format"), option);
+}
+
+BOOST_AUTO_TEST_CASE(database_options_and_file_options_do_not_mix) {
+    const auto with_checkpoint = usage_message([] {
+        resolve({"--output", "postgresql://u@h/db", "--checkpoint", "x.ckpt"});
+    });
+    check_names(with_checkpoint, {"--checkpoint", "segments"});
+    const auto with_csv = usage_message([] {
+        resolve({"--output", "postgresql://u@h/db", "--format", "csv"});
+    });
+    check_names(with_csv, {"--format csv"});
+    const auto schema_for_file = usage_message([] {
+        resolve({"--output", "-", "--pg-schema", "x"});
+    });
+    check_names(schema_for_file, {"--pg-schema", "postgresql://"});
+    const auto bad_schema = usage_message([] {
+        resolve({"--output", "postgresql://u@h/db", "--pg-schema", "Bad-Name"});
+    });
+    check_names(bad_schema, {"--pg-schema", "Bad-Name"});
+    const auto missing_file = usage_message([] {
+        resolve({"--output", "postgresql://u@h/db", "--pg-password-file", "/nonexistent"});
+    });
+    check_names(missing_file, {"--pg-password-file", "/nonexistent"});
+}
+
+BOOST_AUTO_TEST_CASE(db_command_needs_an_action_and_a_database) {
+    check_names(usage_message([] {
+                    parse_db_options(args{"--output", "postgresql://h/d"}.span());
+                }),
+                {"init", "status"});
+    check_names(usage_message([] {
+                    parse_db_options(args{"drop", "--output", "postgresql://h/d"}.span());
+                }),
+                {"drop"});
+    check_names(usage_message([] { parse_db_options(args{"status"}.span()); }), {"--output"});
+    check_names(usage_message([] {
+                    parse_db_options(args{"init", "--output", "jobs.jsonl"}.span());
+                }),
+                {"--output", "jobs.jsonl"});
+    const auto o = parse_db_options(
+        args{"status", "--output", "postgres://u@h/d", "--pg-schema", "reports"}.span());
+    BOOST_TEST(o.action == "status");
+    BOOST_TEST(o.schema == "reports");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
