@@ -103,14 +103,20 @@ asio::awaitable<void> serve(const sync_plan& p, client& api, sink::sync_sink& ou
     const auto say = [&](const std::string& line) { std::cerr << line << std::endl; };
     while (!state.stopping) {
         const auto started = steady_clock::now();
-        const auto range = cycle_range(p.schedule, state.high_water_mark, wall_now());
+        // Whole seconds, as the backfill's "now": a server may not take milliseconds.
+        const auto range = cycle_range(p.schedule, state.high_water_mark,
+                                       std::chrono::floor<std::chrono::seconds>(wall_now()));
         fetch_request request = p.plan.request;
         request.start = range.start;
         request.finish = range.finish;
         auto end = co_await run_cycle(api, out, std::move(request), state);
-        // Token requests are the client's, shared by every fetch: the cycle's are the growth.
-        end.report.token_renewals = end.report.stats.token_requests - state.token_requests_seen;
-        state.token_requests_seen = end.report.stats.token_requests;
+        // Token requests are the client's, shared by every fetch: the cycle's are the growth
+        // (none when the cycle fetched nothing and its stats are empty).
+        const auto tokens = end.report.stats.token_requests;
+        if (tokens > state.token_requests_seen) {
+            end.report.token_renewals = tokens - state.token_requests_seen;
+            state.token_requests_seen = tokens;
+        }
         if (end.interrupted)
             break; // the range is fetched again at the next start: nothing to report
         if (end.report.succeeded) {
@@ -127,7 +133,8 @@ asio::awaitable<void> serve(const sync_plan& p, client& api, sink::sync_sink& ou
         }
         metrics.record_cycle(end.report);
         say(format_cycle_line(p.log, range, end.report));
-        if (p.once)
+        // A signal during the cycle found no pause to cancel: look before waiting.
+        if (p.once || state.stopping)
             break;
         pause.expires_at(next_cycle_start(started, steady_clock::now(), p.schedule.every));
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
