@@ -305,4 +305,43 @@ BOOST_AUTO_TEST_CASE(a_running_sync_serves_growing_metrics_turns_ready_and_stops
     BOOST_TEST(log.find(std::string(sim::default_client_secret)) == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(refused_credentials_fail_each_cycle_and_the_service_keeps_going) {
+    scratch_dir dir;
+    live_simulator sim(dir);
+    const std::map<std::string, std::string> wrong{{"DYNJOBS_CLIENT_SECRET", "not-the-secret"}};
+    // --once: the cycle's failure is the exit status (3: authentication).
+    const auto once =
+        run(sim.sync_args({"--once", "--output", dir / "once.jsonl"}), wrong, dir.path());
+    BOOST_TEST(once.how.exit_status == 3, once.err);
+    BOOST_TEST(once.err.find(" error authentication failed: ") != std::string::npos, once.err);
+    BOOST_TEST(once.err.find(" error cycle failed ") != std::string::npos, once.err);
+    BOOST_TEST(once.err.find("not-the-secret") == std::string::npos, once.err);
+
+    // As a service: cycle after cycle fails, is counted, and the service stays up, not ready.
+    const auto port = free_port();
+    std::vector<std::string> argv{binary()};
+    for (auto& a : sim.sync_args({"--every", "1s", "--listen", "127.0.0.1:" + std::to_string(port),
+                                  "--output", dir / "jobs.jsonl"}))
+        argv.push_back(std::move(a));
+    child sync(argv, wrong, dir / "sync.stdout", dir / "sync.stderr");
+    const auto failures = "dynjobs_cycles_total{result=\"failure\"}";
+    std::map<std::string, double> metrics;
+    std::set<std::string> counters;
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto [status, body] = get(port, "/metrics");
+        if (status != 200)
+            continue;
+        metrics = parse_exposition(body, counters);
+        if (metrics.contains(failures) && metrics.at(failures) >= 2)
+            break;
+    }
+    BOOST_TEST_REQUIRE(metrics.contains(failures), read_text(dir / "sync.stderr"));
+    BOOST_TEST(metrics.at(failures) >= 2);
+    BOOST_TEST(get(port, "/readyz").first == 503u);
+    BOOST_TEST(get(port, "/healthz").first == 200u);
+    sync.signal(SIGTERM);
+    BOOST_TEST(sync.wait(std::chrono::seconds(30)).exit_status == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
