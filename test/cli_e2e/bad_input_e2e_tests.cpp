@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(readme_command_bad_input_table_holds_row_by_row) {
 }
 
 BOOST_AUTO_TEST_CASE(readme_sync_bad_input_table_holds_row_by_row) {
-    check_table("bad-input-sync", "sync", 9);
+    check_table("bad-input-sync", "sync", 10);
 }
 
 BOOST_AUTO_TEST_CASE(help_and_version_describe_every_option) {

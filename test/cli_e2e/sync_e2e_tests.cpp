@@ -18,6 +18,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -218,6 +219,10 @@ BOOST_AUTO_TEST_CASE(two_postgresql_cycles_update_exactly_the_jobs_that_finished
     BOOST_TEST(second.err.find(counts) != std::string::npos, second.err);
     BOOST_TEST(scalar("SELECT count(*) FROM e2e_sync.sync_state") == "1");
     BOOST_TEST(scalar("SELECT count(*) FROM e2e_sync.segments") == "0");
+    const auto status =
+        run({"db", "status", "--output", cluster().uri(), "--pg-schema", "e2e_sync"},
+            env_with_password(), dir.path());
+    BOOST_TEST(status.out.find("syncs 1\n") != std::string::npos, status.out);
     BOOST_TEST(second.err.find(testkit::pg_cluster::writer_password) == std::string::npos);
 }
 
@@ -229,6 +234,9 @@ BOOST_AUTO_TEST_CASE(two_jsonl_cycles_append_each_finished_job_once_more) {
     BOOST_TEST_REQUIRE(first.how.exit_status == 0, first.err);
     require_exactly(read_jsonl(dir / "jobs.jsonl"), sim.jobs());
 
+    // A crash in the middle of a line (after the state was written): the next start cuts the
+    // file back to what the state covers.
+    std::ofstream(dir / "jobs.jsonl", std::ios::app) << "{\"jobId\":\"torn";
     const auto finished = finish_some(sim);
     const auto second = run(args, sim_process::secret_env(), dir.path());
     BOOST_TEST_REQUIRE(second.how.exit_status == 0, second.err);
