@@ -68,17 +68,6 @@ std::vector<std::string> slow_args(const sim_process& sim, const std::string& sc
     return args;
 }
 
-// Starts the server again at the end of a test that stopped it, whatever the test's outcome.
-struct server_back_up {
-    ~server_back_up() {
-        try {
-            cluster().start();
-        } catch (const std::exception& e) {
-            BOOST_TEST_MESSAGE("cannot start the test cluster again: " << e.what());
-        }
-    }
-};
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(pg_e2e)

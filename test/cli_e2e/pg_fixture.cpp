@@ -1,5 +1,7 @@
 #include "pg_fixture.hpp"
 
+#include <boost/test/unit_test.hpp>
+
 #include <fstream>
 
 namespace dynjobs::e2e {
@@ -44,6 +46,14 @@ std::string scalar(const std::string& sql) {
     while (!out.empty() && out.back() == '\n')
         out.pop_back();
     return out;
+}
+
+server_back_up::~server_back_up() {
+    try {
+        cluster().start();
+    } catch (const std::exception& e) {
+        BOOST_TEST_MESSAGE("cannot start the test cluster again: " << e.what());
+    }
 }
 
 } // namespace dynjobs::e2e

@@ -22,4 +22,12 @@ std::vector<job> read_jobs(const std::string& schema, const scratch_dir& dir);
 /// One value (the first row's text) of a query run as the superuser.
 std::string scalar(const std::string& sql);
 
+/// Starts the server again at the end of a test that stopped it, whatever the test's outcome.
+struct server_back_up {
+    server_back_up() = default;
+    ~server_back_up();
+    server_back_up(const server_back_up&) = delete;
+    server_back_up& operator=(const server_back_up&) = delete;
+};
+
 } // namespace dynjobs::e2e

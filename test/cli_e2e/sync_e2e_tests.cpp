@@ -352,4 +352,44 @@ BOOST_AUTO_TEST_CASE(refused_credentials_fail_each_cycle_and_the_service_keeps_g
     BOOST_TEST(sync.wait(std::chrono::seconds(30)).exit_status == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_database_away_past_pg_retry_for_fails_cycles_until_it_is_back) {
+    scratch_dir dir;
+    live_simulator sim(dir);
+    std::vector<std::string> argv{binary()};
+    for (auto& a : sim.sync_args({"--every", "1s", "--output", cluster().uri(), "--pg-schema",
+                                  "e2e_sync_down", "--pg-retry-for", "1"}))
+        argv.push_back(std::move(a));
+    child sync(argv, env_with_password(), dir / "sync.stdout", dir / "sync.stderr");
+    const auto count = [&](const std::string& text) {
+        const auto log = read_text(dir / "sync.stderr");
+        std::size_t n = 0;
+        for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+            ++n;
+        return n;
+    };
+    // Waits (bounded) until the log holds `text` `times` times.
+    const auto wait_for = [&](const std::string& text, std::size_t times) {
+        for (int i = 0; i < 300 && count(text) < times; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return count(text) >= times;
+    };
+    BOOST_TEST_REQUIRE(wait_for(" info cycle ok ", 1), read_text(dir / "sync.stderr"));
+    {
+        server_back_up guard;
+        cluster().stop();
+        BOOST_TEST_REQUIRE(wait_for(" error cycle failed ", 1), read_text(dir / "sync.stderr"));
+        ended how;
+        BOOST_TEST_REQUIRE(!sync.poll(how), "sync ended while the database was away");
+    }
+    // Back: the next cycle reconnects and succeeds.
+    BOOST_TEST(wait_for(" info cycle ok ", count(" info cycle ok ") + 1),
+               read_text(dir / "sync.stderr"));
+    const auto log = read_text(dir / "sync.stderr");
+    BOOST_TEST(log.find("stayed unreachable") != std::string::npos, log);
+    BOOST_TEST(log.find(testkit::pg_cluster::writer_password) == std::string::npos);
+    sync.signal(SIGTERM);
+    BOOST_TEST(sync.wait(std::chrono::seconds(30)).exit_status == 0);
+    require_exactly(read_jobs("e2e_sync_down", dir), sim.jobs());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
