@@ -4,8 +4,10 @@
 #include "cli/backfill.hpp"
 
 #include "cli/arg_reader.hpp"
+#include "cli/fetch_error.hpp"
 #include "cli/output_file.hpp"
 #include "cli/report.hpp"
+#include "cli/second_signal.hpp"
 #include "sink/file_sink.hpp"
 #include "sink/pg_sink.hpp"
 
@@ -37,24 +39,6 @@ namespace {
 void say(const backfill_plan& plan, const std::string& line) {
     if (plan.level != verbosity::quiet)
         std::cerr << "dynjobs: " << line << '\n';
-}
-
-// A library error in the command's terms: "base_url: 'x' ..." becomes "--base-url: 'x' ...".
-std::string in_command_terms(const diagnostics& diag, boost::system::error_code ec) {
-    std::string message = diag.message.empty() ? ec.message() : diag.message;
-    if (!diag.field.empty()) {
-        const auto option = option_for_field(diag.field);
-        if (message.starts_with(diag.field + ": "))
-            message = std::string(option) + message.substr(diag.field.size());
-        else if (message.find(option) == message.npos)
-            message = std::string(option) + ": " + message;
-    }
-    return message;
-}
-
-bool is_authentication_error(boost::system::error_code ec) {
-    return ec == errc::oauth_error || ec == errc::invalid_token_response ||
-           ec == errc::unauthorized || ec == errc::forbidden || ec == errc::credential_error;
 }
 
 // The embedded simulator: its own thread, so serving and fetching do not queue behind each
@@ -189,10 +173,6 @@ asio::awaitable<void> show_progress(job_stream& stream, const sink::job_sink& ou
         std::cerr << "\r\x1b[K" << std::flush;
 }
 
-extern "C" void exit_now(int) {
-    ::_exit(130);
-}
-
 void log_request(const request_event& e) {
     if (e.retry == policy::retry_cause::none && !e.error && e.status < 400)
         return;
@@ -266,8 +246,7 @@ int run_backfill(backfill_plan plan) {
         // A second signal must not wait for anything: the checkpoint on disk is valid at every
         // moment, so exiting at once loses at most the work since it.
         signals.clear();
-        std::signal(SIGINT, exit_now);
-        std::signal(SIGTERM, exit_now);
+        exit_on_next_signal();
         if (plan.level != verbosity::quiet)
             std::cerr << "\ndynjobs: interrupted: stopping requests and saving the checkpoint "
                          "(Ctrl-C again to quit at once)\n";

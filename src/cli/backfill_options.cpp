@@ -135,136 +135,140 @@ void check_proxy(const std::string& url) {
 
 } // namespace
 
+bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
+    const std::string_view opt = reader.option();
+    const auto text = [&] { return std::string(reader.value()); };
+    if (opt == "--help" || opt == "-h") {
+        reader.no_value();
+        out.help = true;
+    } else if (opt == "--type") {
+        out.type = text();
+        if (!parse_job_type(out.type))
+            bad_value(opt, out.type,
+                      "all, backup, restore, dry_run, retention, audit_backup, export or a "
+                      "number");
+    } else if (opt == "--status") {
+        out.status = text();
+        if (!parse_job_status(*out.status))
+            bad_value(opt, *out.status,
+                      "in_progress, finished, failed, finished_with_exception or a number");
+    } else if (opt == "--since") {
+        out.since = text();
+        check_time(opt, *out.since);
+    } else if (opt == "--until") {
+        out.until = text();
+        check_time(opt, *out.until);
+    } else if (opt == "--org") {
+        out.orgs.push_back(text());
+        if (!organization_id::parse(out.orgs.back()))
+            bad_value(opt, out.orgs.back(), "a GUID like 3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+    } else if (opt == "--orgs-file") {
+        out.orgs_file = text();
+    } else if (opt == "--window") {
+        out.window = text();
+        if (out.window != "none" && !parse_span(out.window))
+            bad_value(opt, out.window, "a span like 30d, 12h or 2w, or none");
+    } else if (opt == "--time-filter") {
+        out.time_filter = text();
+        if (!parse_time_filter(out.time_filter))
+            bad_value(opt, out.time_filter, "start, finish, overlap, ignored or auto");
+    } else if (opt == "--page-size") {
+        out.page_size =
+            parse_number<std::int64_t>(opt, reader.value(), 1, jobs_query::max_page_size);
+    } else if (opt == "--concurrency") {
+        out.concurrency = parse_number<std::size_t>(opt, reader.value(), 1, 1024);
+    } else if (opt == "--max-rate") {
+        out.max_rate = parse_real(opt, reader.value(), 0, 1e6);
+    } else if (opt == "--no-adaptive-rate") {
+        reader.no_value();
+        out.adaptive_rate = false;
+    } else if (opt == "--region") {
+        out.region = text();
+    } else if (opt == "--base-url") {
+        out.base_url = text();
+    } else if (opt == "--token-url") {
+        out.token_url = text();
+    } else if (opt == "--client-id") {
+        out.client_id = text();
+        if (out.client_id->empty())
+            bad_value(opt, "", "a client id");
+    } else if (opt == "--scope") {
+        out.scope = text();
+        if (out.scope.empty() || out.scope.find_first_of(" \t\r\n") != std::string::npos)
+            bad_value(opt, out.scope, "one scope such as dynamics.readwrite.all");
+    } else if (opt == "--no-compression") {
+        reader.no_value();
+        out.compression = false;
+    } else if (opt == "--client-secret") {
+        throw usage_error{"--client-secret is not accepted: a secret on the command line "
+                          "leaks into shell history and the process list; set "
+                          "DYNJOBS_CLIENT_SECRET or use --client-secret-file"};
+    } else if (opt == "--client-secret-file") {
+        out.client_secret_file = text();
+    } else if (opt == "--certificate") {
+        out.certificate = text();
+    } else if (opt == "--ca-file") {
+        out.ca_file = text();
+    } else if (opt == "--extra-ca-file") {
+        out.extra_ca_file = text();
+    } else if (opt == "--proxy") {
+        out.proxy = text();
+        check_proxy(*out.proxy);
+    } else if (opt == "--no-proxy") {
+        out.no_proxy = text();
+        net::no_proxy_list list;
+        std::string reason;
+        if (net::no_proxy_list::parse(*out.no_proxy, true, list, reason))
+            throw usage_error{"invalid value '" + *out.no_proxy + "' for --no-proxy: " + reason};
+    } else if (opt == "--allow-insecure-http") {
+        reader.no_value();
+        out.allow_insecure_http = true;
+    } else if (opt == "--output" || opt == "-o") {
+        out.output = text();
+        if (out.output->empty())
+            bad_value(opt, "", "a file path, or - for stdout");
+    } else if (opt == "--format") {
+        const auto v = reader.value();
+        const auto f = parse_output_format(v);
+        if (!f)
+            bad_value(opt, v, "jsonl or csv");
+        out.format = *f;
+    } else if (opt == "--checkpoint") {
+        out.checkpoint = text();
+    } else if (opt == "--resume") {
+        reader.no_value();
+        out.resume = true;
+    } else if (opt == "--checkpoint-interval") {
+        out.checkpoint_interval = parse_real(opt, reader.value(), 0, 3600);
+    } else if (opt == "--stats-json") {
+        out.stats_json = text();
+    } else if (opt == "--pg-schema") {
+        out.pg_schema = text();
+        if (!sink::pg::is_plain_identifier(*out.pg_schema))
+            bad_value(opt, *out.pg_schema,
+                      "a schema name of lower-case letters, digits and _ (at most 63)");
+    } else if (opt == "--pg-password-file") {
+        out.pg_password_file = text();
+    } else if (opt == "--pg-retry-for") {
+        out.pg_retry_for = parse_real(opt, reader.value(), 0, 86'400);
+    } else if (opt == "--verbose" || opt == "-v") {
+        reader.no_value();
+        out.verbose = true;
+    } else if (opt == "--quiet" || opt == "-q") {
+        reader.no_value();
+        out.quiet = true;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 backfill_options parse_backfill_options(std::span<const std::string_view> args) {
     backfill_options out;
     arg_reader reader(args);
-    while (reader.next()) {
-        const std::string_view opt = reader.option();
-        const auto text = [&] { return std::string(reader.value()); };
-        if (opt == "--help" || opt == "-h") {
-            reader.no_value();
-            out.help = true;
-        } else if (opt == "--type") {
-            out.type = text();
-            if (!parse_job_type(out.type))
-                bad_value(opt, out.type,
-                          "all, backup, restore, dry_run, retention, audit_backup, export or a "
-                          "number");
-        } else if (opt == "--status") {
-            out.status = text();
-            if (!parse_job_status(*out.status))
-                bad_value(opt, *out.status,
-                          "in_progress, finished, failed, finished_with_exception or a number");
-        } else if (opt == "--since") {
-            out.since = text();
-            check_time(opt, *out.since);
-        } else if (opt == "--until") {
-            out.until = text();
-            check_time(opt, *out.until);
-        } else if (opt == "--org") {
-            out.orgs.push_back(text());
-            if (!organization_id::parse(out.orgs.back()))
-                bad_value(opt, out.orgs.back(), "a GUID like 3f2504e0-4f89-41d3-9a0c-0305e82c3301");
-        } else if (opt == "--orgs-file") {
-            out.orgs_file = text();
-        } else if (opt == "--window") {
-            out.window = text();
-            if (out.window != "none" && !parse_span(out.window))
-                bad_value(opt, out.window, "a span like 30d, 12h or 2w, or none");
-        } else if (opt == "--time-filter") {
-            out.time_filter = text();
-            if (!parse_time_filter(out.time_filter))
-                bad_value(opt, out.time_filter, "start, finish, overlap, ignored or auto");
-        } else if (opt == "--page-size") {
-            out.page_size =
-                parse_number<std::int64_t>(opt, reader.value(), 1, jobs_query::max_page_size);
-        } else if (opt == "--concurrency") {
-            out.concurrency = parse_number<std::size_t>(opt, reader.value(), 1, 1024);
-        } else if (opt == "--max-rate") {
-            out.max_rate = parse_real(opt, reader.value(), 0, 1e6);
-        } else if (opt == "--no-adaptive-rate") {
-            reader.no_value();
-            out.adaptive_rate = false;
-        } else if (opt == "--region") {
-            out.region = text();
-        } else if (opt == "--base-url") {
-            out.base_url = text();
-        } else if (opt == "--token-url") {
-            out.token_url = text();
-        } else if (opt == "--client-id") {
-            out.client_id = text();
-            if (out.client_id->empty())
-                bad_value(opt, "", "a client id");
-        } else if (opt == "--scope") {
-            out.scope = text();
-            if (out.scope.empty() || out.scope.find_first_of(" \t\r\n") != std::string::npos)
-                bad_value(opt, out.scope, "one scope such as dynamics.readwrite.all");
-        } else if (opt == "--no-compression") {
-            reader.no_value();
-            out.compression = false;
-        } else if (opt == "--client-secret") {
-            throw usage_error{"--client-secret is not accepted: a secret on the command line "
-                              "leaks into shell history and the process list; set "
-                              "DYNJOBS_CLIENT_SECRET or use --client-secret-file"};
-        } else if (opt == "--client-secret-file") {
-            out.client_secret_file = text();
-        } else if (opt == "--certificate") {
-            out.certificate = text();
-        } else if (opt == "--ca-file") {
-            out.ca_file = text();
-        } else if (opt == "--extra-ca-file") {
-            out.extra_ca_file = text();
-        } else if (opt == "--proxy") {
-            out.proxy = text();
-            check_proxy(*out.proxy);
-        } else if (opt == "--no-proxy") {
-            out.no_proxy = text();
-            net::no_proxy_list list;
-            std::string reason;
-            if (net::no_proxy_list::parse(*out.no_proxy, true, list, reason))
-                throw usage_error{"invalid value '" + *out.no_proxy +
-                                  "' for --no-proxy: " + reason};
-        } else if (opt == "--allow-insecure-http") {
-            reader.no_value();
-            out.allow_insecure_http = true;
-        } else if (opt == "--output" || opt == "-o") {
-            out.output = text();
-            if (out.output->empty())
-                bad_value(opt, "", "a file path, or - for stdout");
-        } else if (opt == "--format") {
-            const auto v = reader.value();
-            const auto f = parse_output_format(v);
-            if (!f)
-                bad_value(opt, v, "jsonl or csv");
-            out.format = *f;
-        } else if (opt == "--checkpoint") {
-            out.checkpoint = text();
-        } else if (opt == "--resume") {
-            reader.no_value();
-            out.resume = true;
-        } else if (opt == "--checkpoint-interval") {
-            out.checkpoint_interval = parse_real(opt, reader.value(), 0, 3600);
-        } else if (opt == "--stats-json") {
-            out.stats_json = text();
-        } else if (opt == "--pg-schema") {
-            out.pg_schema = text();
-            if (!sink::pg::is_plain_identifier(*out.pg_schema))
-                bad_value(opt, *out.pg_schema,
-                          "a schema name of lower-case letters, digits and _ (at most 63)");
-        } else if (opt == "--pg-password-file") {
-            out.pg_password_file = text();
-        } else if (opt == "--pg-retry-for") {
-            out.pg_retry_for = parse_real(opt, reader.value(), 0, 86'400);
-        } else if (opt == "--verbose" || opt == "-v") {
-            reader.no_value();
-            out.verbose = true;
-        } else if (opt == "--quiet" || opt == "-q") {
-            reader.no_value();
-            out.quiet = true;
-        } else {
+    while (reader.next())
+        if (!parse_backfill_option(reader, out))
             reader.unknown();
-        }
-    }
     if (out.verbose && out.quiet)
         throw usage_error{"--verbose and --quiet contradict each other; give one"};
     return out;

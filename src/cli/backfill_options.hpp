@@ -85,6 +85,12 @@ struct backfill_options {
 /// name, a GUID, a date or span, a number out of range, a format).
 backfill_options parse_backfill_options(std::span<const std::string_view> args);
 
+class arg_reader;
+/// One option of `reader` (its current one) into `out`, checked as parse_backfill_options does;
+/// false when it is not a backfill option. `dynjobs sync` takes the backfill's options this way
+/// besides its own.
+bool parse_backfill_option(arg_reader& reader, backfill_options& out);
+
 /// `dynjobs backfill --help`.
 extern const std::string_view backfill_usage;
 

@@ -22,7 +22,8 @@ const std::string_view db_usage = R"(usage: dynjobs db init|status --output URI 
 
 The PostgreSQL schema `dynjobs backfill --output postgresql://...` writes to.
   init     create or migrate the schema (a backfill does it too) and check the role may write
-  status   the schema version, jobs by status, and each backfill's segments done
+  status   the schema version, jobs by status, each backfill's segments done, and each
+           sync's high-water mark
 
 Options:
   --output URI           the database, a libpq URI: postgresql://USER@HOST[:PORT]/DB[?...]
@@ -102,6 +103,10 @@ void print_status(const sink::pg::schema_status& s, const db_options& o, const s
                   << (r.completed_at.empty() ? "unfinished" : "complete " + r.completed_at) << ", "
                   << with_separators(r.segments) << " segments, " << with_separators(r.jobs)
                   << " jobs\n";
+    std::cout << "syncs " << s.syncs.size() << "\n";
+    for (const auto& sync : s.syncs)
+        std::cout << "  " << sync.selection_hash.substr(0, 12) << "  high-water mark "
+                  << sync.high_water_mark << ", updated " << sync.updated_at << "\n";
 }
 
 } // namespace

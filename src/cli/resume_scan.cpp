@@ -3,13 +3,15 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <functional>
 #include <vector>
 
 namespace dynjobs::cli {
 namespace {
 
-bool collect_jsonl(std::string_view text, std::unordered_set<std::string>& ids,
-                   std::string& error) {
+// Calls on_job(jobId, line) for every line of `text` (the line without its end).
+template <class OnJob>
+bool for_each_jsonl_job(std::string_view text, std::string& error, OnJob on_job) {
     std::size_t line_number = 0;
     while (!text.empty()) {
         ++line_number;
@@ -28,9 +30,15 @@ bool collect_jsonl(std::string_view text, std::unordered_set<std::string>& ids,
             error = "line " + std::to_string(line_number) + " is not a job with a jobId";
             return false;
         }
-        ids.emplace(id->get_string());
+        on_job(std::string_view(id->get_string()), line);
     }
     return true;
+}
+
+bool collect_jsonl(std::string_view text, std::unordered_set<std::string>& ids,
+                   std::string& error) {
+    return for_each_jsonl_job(text, error,
+                              [&](std::string_view id, std::string_view) { ids.emplace(id); });
 }
 
 bool collect_csv(std::string_view text, std::unordered_set<std::string>& ids, std::string& error) {
@@ -62,6 +70,18 @@ bool collect_job_ids(output_format format, std::string_view text,
                      std::unordered_set<std::string>& ids, std::string& error) {
     return format == output_format::csv ? collect_csv(text, ids, error)
                                         : collect_jsonl(text, ids, error);
+}
+
+std::uint64_t line_fingerprint(std::string_view line) noexcept {
+    return std::hash<std::string_view>{}(line);
+}
+
+bool collect_job_fingerprints(std::string_view text,
+                              std::unordered_map<std::string, std::uint64_t>& fingerprints,
+                              std::string& error) {
+    return for_each_jsonl_job(text, error, [&](std::string_view id, std::string_view line) {
+        fingerprints.insert_or_assign(std::string(id), line_fingerprint(line));
+    });
 }
 
 } // namespace dynjobs::cli

@@ -8,15 +8,16 @@
 // unfinished segment was never written.
 //
 // A connection lost mid-commit (server restart) is retried on a new connection with backoff
-// for --pg-retry-for; the retry repeats the whole transaction, which is idempotent (the upsert
-// and the segments' ON CONFLICT), so a COMMIT that did land before the loss is harmless.
+// for --pg-retry-for (pg/transaction.hpp); the retry repeats the whole transaction, which is
+// idempotent (the upsert and the segments' ON CONFLICT), so a COMMIT that did land before the
+// loss is harmless.
 #include "sink/pg_sink.hpp"
 
 #include "cli/arg_reader.hpp"
 #include "sink/pg/connection.hpp"
-#include "sink/pg/reconnect_backoff.hpp"
 #include "sink/pg/schema.hpp"
 #include "sink/pg/sql.hpp"
+#include "sink/pg/transaction.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -64,16 +65,16 @@ public:
         : plan_(plan)
         , target_(*plan.pg)
         , ex_(ex)
-        , conn_(ex)
-        , backoff_(std::chrono::milliseconds(100), std::chrono::seconds(5), target_.retry_for) {
-        params_.uri = target_.uri;
-        params_.password = target_.password;
+        , runner_(ex, pg::connect_params{target_.uri, target_.password}, target_.shown,
+                  "every committed segment is kept: run the same command to finish",
+                  target_.retry_for, plan.level != verbosity::quiet)
+        , conn_(runner_.session()) {
         hash_ = pg::selection_hash(plan.chosen);
     }
 
     asio::awaitable<resume_point> open() override {
         try {
-            co_await conn_.connect(params_);
+            co_await conn_.connect(runner_.params());
             co_await pg::prepare_schema(conn_, target_.schema, true);
         } catch (const std::exception& e) {
             throw usage_error{"--output " + target_.shown + ": " + e.what()};
@@ -233,53 +234,16 @@ private:
     }
 
     asio::awaitable<void> commit(commit_group group, bool mark_complete) {
-        std::optional<steady_clock::time_point> outage;
-        for (;;) {
-            std::optional<pg::error> lost;
-            try {
-                co_await commit_once(group, mark_complete);
-                break;
-            } catch (const pg::error& e) {
-                if (e.kind == pg::failure::query)
-                    throw std::runtime_error("PostgreSQL refused the commit: " +
-                                             std::string(e.what()));
-                lost = e;
-            }
-            conn_.close();
-            const auto now = steady_clock::now();
-            if (!outage) {
-                outage = now;
-                if (plan_.level != verbosity::quiet)
-                    std::cerr << "\ndynjobs: lost the database connection (" << lost->what()
-                              << "); reconnecting\n";
-            }
-            const auto wait =
-                backoff_.next(std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage));
-            if (!wait)
-                throw std::runtime_error(
-                    "the database at " + target_.shown + " stayed unreachable for " +
-                    std::to_string(backoff_.give_up_after().count() / 1000) +
-                    " s (--pg-retry-for): " + lost->what() +
-                    "; every committed segment is kept: run the same command to finish");
-            asio::steady_timer timer(ex_, *wait);
-            co_await timer.async_wait(asio::use_awaitable);
-        }
-        backoff_.reset();
+        co_await runner_.run(
+            [&](pg::connection& c) { return commit_statements(c, group, mark_complete); });
     }
 
-    asio::awaitable<void> commit_once(const commit_group& group, bool mark_complete) {
-        if (!conn_.connected()) {
-            co_await conn_.connect(params_);
-            staging_ready_ = false;
-        }
-        if (!staging_ready_) {
-            co_await conn_.execute(pg::staging_table_sql());
-            staging_ready_ = true;
-        }
-        co_await conn_.execute("BEGIN");
+    // One commit's statements, between the runner's BEGIN and COMMIT.
+    asio::awaitable<void> commit_statements(pg::connection& conn, const commit_group& group,
+                                            bool mark_complete) {
         if (!group.rows.empty()) {
-            co_await conn_.copy_in(pg::copy_sql(), group.rows);
-            co_await conn_.execute(pg::upsert_sql(target_.schema));
+            co_await conn.copy_in(pg::copy_sql(), group.rows);
+            co_await conn.execute(pg::upsert_sql(target_.schema));
         }
         const auto& segments = group.segments;
         for (std::size_t first = 0; first < segments.size(); first += segments_per_statement) {
@@ -296,24 +260,21 @@ private:
                 params.push_back(std::to_string(jobs));
                 params.push_back(std::to_string(pages));
             }
-            co_await conn_.query(pg::segments_sql(target_.schema, n), std::move(params));
+            co_await conn.query(pg::segments_sql(target_.schema, n), std::move(params));
         }
         if (mark_complete)
-            co_await conn_.query("UPDATE " + table("runs") +
-                                     " SET completed_at = now() WHERE selection_hash = $1",
-                                 pg::params(hash_));
-        co_await conn_.execute("COMMIT");
+            co_await conn.query("UPDATE " + table("runs") +
+                                    " SET completed_at = now() WHERE selection_hash = $1",
+                                pg::params(hash_));
     }
 
     const backfill_plan& plan_;
     const pg::target& target_;
     asio::any_io_executor ex_;
-    pg::connection conn_;
-    pg::connect_params params_;
-    pg::reconnect_backoff backoff_;
+    pg::transaction_runner runner_;
+    pg::connection& conn_; // the runner's session: open()'s and start()'s statements
     std::string hash_;
     bool resuming_ = false;
-    bool staging_ready_ = false;
     std::vector<std::pair<timestamp, timestamp>> windows_;
     std::map<policy::segment_key, segment_rows, segment_less> open_;
     commit_group ready_; // completed segments not yet handed to a commit

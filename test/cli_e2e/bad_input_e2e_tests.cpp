@@ -1,6 +1,7 @@
-// Bad input to `dynjobs backfill`: the README's table, walked row by row. Each row must exit 1
-// with exactly its one-line message, send nothing (a listening socket stands in for the API at
-// https://127.0.0.1:8443 and must see no connection), leak no secret and create no output.
+// Bad input to `dynjobs backfill` and `dynjobs sync`: the README's tables, walked row by row. Each
+// row must exit 1 with exactly its one-line message, send nothing (a listening socket stands in for
+// the API at https://127.0.0.1:8443 and must see no connection), leak no secret and create no
+// output.
 #include "e2e_fixture.hpp"
 
 #include "../common/readme_table.hpp"
@@ -69,18 +70,15 @@ void write_row_files(const scratch_dir& dir) {
         << material.cert_pem << auth_test::encrypted_key_pem(material.key.get(), "right-password");
 }
 
-} // namespace
-
-BOOST_AUTO_TEST_SUITE(bad_input_e2e)
-
-BOOST_AUTO_TEST_CASE(readme_command_bad_input_table_holds_row_by_row) {
+// Runs every row of the README table `table` as `dynjobs COMMAND ARGS...`.
+void check_table(const std::string& table, const std::string& command, std::size_t at_least) {
     scratch_dir dir;
     write_row_files(dir);
-    const auto rows = dynjobs::test::readme_table("bad-input-command");
-    BOOST_TEST_REQUIRE(rows.size() >= 20u);
+    const auto rows = dynjobs::test::readme_table(table);
+    BOOST_TEST_REQUIRE(rows.size() >= at_least);
     for (const auto& row : rows) {
         BOOST_TEST_REQUIRE(row.size() == 3u);
-        BOOST_TEST_CONTEXT("dynjobs backfill " << row[1]) {
+        BOOST_TEST_CONTEXT("dynjobs " << command << " " << row[1]) {
             listening_port api;
             std::map<std::string, std::string> env;
             for (const auto& assignment : words(row[0])) {
@@ -93,7 +91,7 @@ BOOST_AUTO_TEST_CASE(readme_command_bad_input_table_holds_row_by_row) {
             replace_all(expected, "https://127.0.0.1:8443", api.url());
             replace_all(expected, "<cwd>", dir.path().string());
             auto argv = words(args);
-            argv.insert(argv.begin(), "backfill");
+            argv.insert(argv.begin(), command);
             const auto r = run(argv, env, dir.path());
             BOOST_TEST(r.how.exit_status == 1);
             BOOST_TEST(r.err == expected);
@@ -103,6 +101,18 @@ BOOST_AUTO_TEST_CASE(readme_command_bad_input_table_holds_row_by_row) {
             BOOST_TEST(!std::filesystem::exists(dir.path() / "jobs.jsonl"), "output created");
         }
     }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(bad_input_e2e)
+
+BOOST_AUTO_TEST_CASE(readme_command_bad_input_table_holds_row_by_row) {
+    check_table("bad-input-command", "backfill", 20);
+}
+
+BOOST_AUTO_TEST_CASE(readme_sync_bad_input_table_holds_row_by_row) {
+    check_table("bad-input-sync", "sync", 10);
 }
 
 BOOST_AUTO_TEST_CASE(help_and_version_describe_every_option) {
@@ -121,6 +131,11 @@ BOOST_AUTO_TEST_CASE(help_and_version_describe_every_option) {
     BOOST_TEST(top.how.exit_status == 0);
     BOOST_TEST(top.out.find("backfill") != std::string::npos);
     BOOST_TEST(top.out.find("sim") != std::string::npos);
+    BOOST_TEST(top.out.find("sync") != std::string::npos);
+    const auto sync_help = run({"sync", "--help"}, {}, dir.path());
+    BOOST_TEST(sync_help.how.exit_status == 0);
+    for (const auto* option : {"--every", "--lookback", "--listen", "--log-format", "--once"})
+        BOOST_TEST(sync_help.out.find(option) != std::string::npos, option);
     const auto version = run({"--version"}, {}, dir.path());
     BOOST_TEST(version.out.starts_with("dynjobs " DYNJOBS_VERSION));
     const auto sim_help = run({"sim", "--help"}, {}, dir.path());

@@ -2,8 +2,7 @@
 // cluster (testkit::pg_cluster, one for the whole binary; each test its own --pg-schema): the
 // jobs table is the dataset row for row after a clean run, after kill -9 at random moments, and
 // across a server restart; bad databases get one line and exit 1 before any API request.
-#include "e2e_fixture.hpp"
-#include "pg_cluster.hpp"
+#include "pg_fixture.hpp"
 
 #include <dynjobs/fetch_request.hpp>
 
@@ -20,46 +19,6 @@ using namespace dynjobs::e2e;
 using testkit::pg_cluster;
 
 namespace {
-
-// Started on first use (about 2 s), stopped and removed when the test binary exits.
-pg_cluster& cluster() {
-    static pg_cluster instance;
-    return instance;
-}
-
-std::map<std::string, std::string> env_with_password() {
-    auto env = sim_process::secret_env();
-    env["PGPASSWORD"] = pg_cluster::writer_password;
-    return env;
-}
-
-// The jobs table as the API's JSON objects, read back through the page decoder.
-std::vector<job> read_jobs(const std::string& schema, const scratch_dir& dir) {
-    const auto ts = [](const std::string& column) {
-        return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-    };
-    const auto text = cluster().sql(
-        "SELECT json_build_object('module', module, 'type', type, 'jobId', job_id, 'startTime', " +
-        ts("start_time") + ", 'finishTime', " + ts("finish_time") +
-        ", 'durationHours', duration_hours, 'status', status, 'successfulEntity', "
-        "successful_entity, 'failedEntity', failed_entity, 'skippedEntity', skipped_entity, "
-        "'warningEntity', warning_entity, 'totalEntity', total_entity, 'successfulRecord', "
-        "successful_record, 'failedRecord', failed_record, 'skippedRecord', skipped_record, "
-        "'warningRecord', warning_record, 'totalRecord', total_record, 'backupSize', "
-        "backup_size, 'organizationId', organization_id, 'organizationName', "
-        "organization_name)::text FROM " +
-        schema + ".jobs");
-    const auto path = dir.path() / (schema + ".jsonl");
-    std::ofstream(path, std::ios::binary) << text;
-    return read_jsonl(path);
-}
-
-std::string scalar(const std::string& sql) {
-    auto out = cluster().sql(sql);
-    while (!out.empty() && out.back() == '\n')
-        out.pop_back();
-    return out;
-}
 
 std::size_t windows_of(std::chrono::days window) {
     fetch_request r;
@@ -108,17 +67,6 @@ std::vector<std::string> slow_args(const sim_process& sim, const std::string& sc
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
-
-// Starts the server again at the end of a test that stopped it, whatever the test's outcome.
-struct server_back_up {
-    ~server_back_up() {
-        try {
-            cluster().start();
-        } catch (const std::exception& e) {
-            BOOST_TEST_MESSAGE("cannot start the test cluster again: " << e.what());
-        }
-    }
-};
 
 } // namespace
 
@@ -182,7 +130,7 @@ BOOST_AUTO_TEST_CASE(backfill_is_the_dataset_row_for_row_with_every_segment_reco
                              "--pg-password-file", dir / "pgpass.txt"},
                             {}, dir.path());
     BOOST_TEST_REQUIRE(status.how.exit_status == 0, status.err);
-    BOOST_TEST(status.out.find("version 1") != std::string::npos, status.out);
+    BOOST_TEST(status.out.find("version 2") != std::string::npos, status.out);
     BOOST_TEST(status.out.find("jobs 5,000 (") != std::string::npos, status.out);
     BOOST_TEST(status.out.find("complete ") != std::string::npos, status.out);
 }

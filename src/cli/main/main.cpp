@@ -1,10 +1,11 @@
-// dynjobs: the command. `dynjobs backfill` fetches jobs into a file, resumably; `dynjobs sim`
-// serves the API simulator.
+// dynjobs: the command. `dynjobs backfill` fetches jobs into a file, resumably; `dynjobs sync`
+// keeps an output up to date as a service; `dynjobs sim` serves the API simulator.
 #include "cli/arg_reader.hpp"
 #include "cli/backfill.hpp"
 #include "cli/backfill_options.hpp"
 #include "cli/db_command.hpp"
 #include "cli/sim_command.hpp"
+#include "cli/sync.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -25,6 +26,9 @@ Commands:
   backfill    fetch every job of a selection into a JSONL or CSV file or PostgreSQL, resumable
               e.g. dynjobs backfill --region us --client-id ID --since 2024-01-01
               (with no endpoint or credentials: from the embedded simulator)
+  sync        keep PostgreSQL or a JSONL file up to date, every few minutes, as a service with
+              Prometheus metrics
+              e.g. dynjobs sync --region us --client-id ID --since 90d --output postgresql://...
   db          create (init) or inspect (status) the PostgreSQL schema backfill writes to
               e.g. dynjobs db status --output postgresql://dynjobs@db.corp/reports
   sim         serve the API simulator for other clients and benchmarks
@@ -51,6 +55,18 @@ int backfill(std::span<const std::string_view> args) {
     const auto now =
         std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     return run_backfill(resolve_backfill(options, now, from_environment));
+}
+
+int sync(std::span<const std::string_view> args) {
+    using namespace dynjobs::cli;
+    const auto options = parse_sync_options(args);
+    if (options.help) {
+        std::cout << sync_usage;
+        return 0;
+    }
+    const auto now =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return run_sync(resolve_sync(options, now, from_environment));
 }
 
 int db(std::span<const std::string_view> args) {
@@ -83,6 +99,8 @@ int main(int argc, char** argv) {
     try {
         if (command == "backfill")
             return backfill(rest);
+        if (command == "sync")
+            return sync(rest);
         if (command == "sim")
             return sim(rest);
         if (command == "db")

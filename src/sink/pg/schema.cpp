@@ -146,6 +146,16 @@ asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
         out.runs.push_back({row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
                             static_cast<std::uint64_t>(as_integer(row.at(3))),
                             static_cast<std::uint64_t>(as_integer(row.at(4)))});
+    if (out.version < 2)
+        co_return out; // no sync_state yet: an older dynjobs made it, and only reading is asked
+    const auto syncs = co_await c.execute(
+        "SELECT selection_hash, to_char(high_water_mark AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(updated_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM " +
+        qualified(schema, "sync_state") + " ORDER BY updated_at");
+    for (const auto& row : syncs.rows)
+        out.syncs.push_back(
+            {row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or("")});
     co_return out;
 }
 

@@ -37,6 +37,12 @@ struct schema_status {
         std::uint64_t jobs = 0;
     };
     std::vector<run> runs;
+    struct sync {
+        std::string selection_hash;
+        std::string high_water_mark;
+        std::string updated_at;
+    };
+    std::vector<sync> syncs; ///< `dynjobs sync`'s selections (schema version 2 on)
 };
 boost::asio::awaitable<schema_status> read_status(connection& c, std::string schema);
 

@@ -167,6 +167,16 @@ std::string migration_sql(std::string_view schema, int from) {
                "    PRIMARY KEY (selection_hash, organization_id, window_start)\n"
                ");\n";
     }
+    if (from < 2)
+        // `dynjobs sync`'s high-water mark: not `runs`, whose rows are backfills with a fixed
+        // range; a sync has one mark per selection that moves every cycle.
+        sql += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "sync_state") +
+               " (\n"
+               "    selection_hash text PRIMARY KEY,\n"
+               "    selection text NOT NULL,\n"
+               "    high_water_mark timestamp with time zone NOT NULL,\n"
+               "    updated_at timestamp with time zone NOT NULL\n"
+               ");\n";
     sql += "INSERT INTO " + qualified(schema, "schema_version") + " (version) VALUES (" +
            std::to_string(schema_version) + ");\n";
     return sql;
@@ -215,6 +225,29 @@ std::string upsert_sql(std::string_view schema) {
            // Unchanged and seen within the day: no write at all (no dead tuple, no WAL).
            "WHERE " +
            changed + " OR j.last_seen < EXCLUDED.last_seen - interval '1 day'";
+}
+
+std::string upsert_counting_sql(std::string_view schema) {
+    // xmax is 0 on a row this statement inserted and set on one it updated; last_changed is
+    // now() (the transaction's start) exactly on the rows whose fields this statement changed.
+    return "WITH written AS (" + upsert_sql(schema) +
+           "\nRETURNING (xmax = 0) AS inserted, last_changed = now() AS changed)\n"
+           "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE changed AND NOT "
+           "inserted) FROM written";
+}
+
+std::string sync_state_sql(std::string_view schema) {
+    const auto table = qualified(schema, "sync_state");
+    return "INSERT INTO " + table +
+           " AS s (selection_hash, selection, high_water_mark, updated_at) VALUES ($1, $2, $3, "
+           "now()) ON CONFLICT (selection_hash) DO UPDATE SET selection = EXCLUDED.selection, "
+           "high_water_mark = greatest(s.high_water_mark, EXCLUDED.high_water_mark), updated_at "
+           "= now()";
+}
+
+std::string read_sync_state_sql(std::string_view schema) {
+    return "SELECT (extract(epoch FROM high_water_mark) * 1000)::bigint FROM " +
+           qualified(schema, "sync_state") + " WHERE selection_hash = $1";
 }
 
 std::string segments_sql(std::string_view schema, std::size_t count) {

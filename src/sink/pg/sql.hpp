@@ -7,6 +7,7 @@
 //   runs           one row per selection (its hash): the resolved range, started, completed
 //   segments       (selection, organization, window) -> completed_at, jobs, pages: the
 //                  progress marker, committed in the same transaction as the segment's jobs
+//   sync_state     `dynjobs sync`: selection hash -> high-water mark (version 2)
 //   schema_version the migrations applied
 #pragma once
 
@@ -20,7 +21,7 @@
 namespace dynjobs::sink::pg {
 
 /// The schema version this build creates and expects.
-inline constexpr int schema_version = 1;
+inline constexpr int schema_version = 2;
 
 /// A column of `jobs` as information_schema.columns names its type.
 struct column {
@@ -52,6 +53,15 @@ std::string copy_sql();
 /// last_changed moves) or when its last_seen is over a day old; an unchanged re-fetch writes
 /// nothing, so costs no dead tuple.
 std::string upsert_sql(std::string_view schema);
+/// upsert_sql, counting: one row (new jobs, stored jobs whose fields changed). A job only
+/// re-seen (last_seen refreshed) counts in neither.
+std::string upsert_counting_sql(std::string_view schema);
+/// Moves the high-water mark of a selection: parameters (selection_hash, selection, mark). Never
+/// backwards, so two syncs of one selection cannot undo each other's progress.
+std::string sync_state_sql(std::string_view schema);
+/// The high-water mark of a selection, as epoch milliseconds: parameter (selection_hash).
+std::string read_sync_state_sql(std::string_view schema);
+
 /// Records `count` segments as done: parameters (selection_hash, organization_id, window_start,
 /// window_finish, jobs, pages) per segment.
 std::string segments_sql(std::string_view schema, std::size_t count);

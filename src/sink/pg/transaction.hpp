@@ -1,0 +1,53 @@
+// One transaction of a sink, made to survive a lost connection: on a connected session with the
+// staging table, BEGIN, the caller's statements, COMMIT; a connection lost on the way (server
+// restart, network) is retried on a new connection with backoff for --pg-retry-for. The retry
+// repeats the whole transaction, so the statements must be idempotent (the upsert and ON
+// CONFLICT are), and a COMMIT that landed before the loss is harmless.
+#pragma once
+
+#include "sink/pg/connection.hpp"
+#include "sink/pg/reconnect_backoff.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+
+namespace dynjobs::sink::pg {
+
+class transaction_runner {
+public:
+    /// `shown`: the database as messages name it (no password). `gave_up_hint`: what the
+    /// message for a database that stayed away tells the user to do. `announce`: print a line on
+    /// stderr when the connection is lost (the backfill's progress output; not sync's log).
+    transaction_runner(boost::asio::any_io_executor ex, connect_params params, std::string shown,
+                       std::string gave_up_hint, std::chrono::milliseconds retry_for,
+                       bool announce);
+
+    /// The session (for reads outside a transaction: open's checks).
+    connection& session() noexcept { return conn_; }
+    const connect_params& params() const noexcept { return params_; }
+
+    /// Runs `statements` between BEGIN and COMMIT, retried as above. Throws std::runtime_error
+    /// for a statement the server refused, or once the database stayed unreachable for
+    /// retry_for (naming it); the session is then closed, which rolls the transaction back, so
+    /// the next run() starts on a clean one.
+    boost::asio::awaitable<void>
+    run(std::function<boost::asio::awaitable<void>(connection&)> statements);
+
+private:
+    boost::asio::awaitable<void>
+    run_once(const std::function<boost::asio::awaitable<void>(connection&)>& statements);
+
+    boost::asio::any_io_executor ex_;
+    connection conn_;
+    connect_params params_;
+    std::string shown_;
+    std::string gave_up_hint_;
+    reconnect_backoff backoff_;
+    bool announce_;
+    bool staging_ready_ = false;
+};
+
+} // namespace dynjobs::sink::pg
