@@ -3,13 +3,13 @@
 
 #include <dynjobs/credentials.hpp>
 #include <dynjobs/fetch_event.hpp>
-#include <dynjobs/policy/host_gate.hpp>
-#include <dynjobs/policy/retry_policy.hpp>
-#include <dynjobs/policy/token_lifetime.hpp>
 #include <dynjobs/pool_config.hpp>
 #include <dynjobs/proxy_config.hpp>
+#include <dynjobs/rate_config.hpp>
 #include <dynjobs/request_event.hpp>
+#include <dynjobs/retry_config.hpp>
 #include <dynjobs/tls_config.hpp>
+#include <dynjobs/token_refresh_config.hpp>
 
 #include <cstddef>
 #include <string>

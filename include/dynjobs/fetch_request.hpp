@@ -5,11 +5,12 @@
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
 #include <dynjobs/organization_id.hpp>
-#include <dynjobs/policy/page_plan.hpp>
 #include <dynjobs/time_filter.hpp>
 #include <dynjobs/timestamp.hpp>
 
 #include <boost/system/error_code.hpp>
+
+#include <cstddef>
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,17 @@
 #include <vector>
 
 namespace dynjobs {
+
+namespace policy {
+/// One organization slot and one time window: the unit that is sized by its first page and then
+/// paged. `org_slot` indexes the fetch's organization list (a single slot when unfiltered).
+struct segment_key {
+    std::size_t org_slot = 0;
+    std::size_t window = 0;
+    friend bool operator==(const segment_key&, const segment_key&) = default;
+};
+
+} // namespace policy
 
 /// What a fetch does when a page fails for good (after its retries).
 enum class failure_policy {

@@ -1,7 +1,7 @@
 // dynjobs/fetch_stats.hpp - what a fetch has done so far.
 #pragma once
 
-#include <dynjobs/policy/retry_policy.hpp>
+#include <dynjobs/retry_config.hpp>
 #include <dynjobs/time_filter.hpp>
 
 #include <array>

@@ -1,7 +1,7 @@
 // dynjobs/request_event.hpp - one request attempt, for the embedding service's logs and metrics.
 #pragma once
 
-#include <dynjobs/policy/retry_policy.hpp>
+#include <dynjobs/retry_config.hpp>
 
 #include <boost/system/error_code.hpp>
 

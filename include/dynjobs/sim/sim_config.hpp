@@ -2,11 +2,11 @@
 #pragma once
 
 #include <dynjobs/organization_id.hpp>
-#include <dynjobs/sim/compression.hpp>
+#include <dynjobs/sim/compression_config.hpp>
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/fault_plan.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
-#include <dynjobs/sim/rate_limiter.hpp>
+#include <dynjobs/sim/faults.hpp>
+#include <dynjobs/sim/jobs_endpoint_config.hpp>
+#include <dynjobs/sim/rate_limit_config.hpp>
 
 #include <chrono>
 #include <cstddef>

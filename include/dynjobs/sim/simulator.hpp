@@ -3,7 +3,7 @@
 
 #include <dynjobs/diagnostics.hpp>
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/fault_plan.hpp>
+#include <dynjobs/sim/faults.hpp>
 #include <dynjobs/sim/sim_config.hpp>
 #include <dynjobs/sim/sim_stats.hpp>
 
