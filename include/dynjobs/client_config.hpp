@@ -58,7 +58,9 @@ struct client_config {
     /// Called when a fetch learns something about the server or refetches a window for
     /// completeness (see fetch_event.hpp). Empty: none.
     fetch_event_hook on_fetch_event;
-    /// Seed of the jitter in backoff and token renewal; 0 = from the clock. Tests fix it.
+    /// Seed of the jitter in the backoff between retries of page requests; 0 = from the steady
+    /// clock. Tests fix it. The token requests' backoff and the renewal jitter are always seeded
+    /// from std::random_device: clients started together must not renew together.
     std::uint64_t seed = 0;
 };
 

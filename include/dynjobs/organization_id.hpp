@@ -12,7 +12,8 @@
 
 namespace dynjobs {
 
-/// A 128-bit GUID identifying an organization, as a value type (16 bytes, no allocation).
+/// A 128-bit GUID identifying an organization, as a value type. A GUID is kept in 16 bytes and
+/// never allocates; only an opaque id (below) is kept as text.
 ///
 /// Text form: 32 hex digits in 8-4-4-4-12 groups, optionally in braces; case-insensitive on input,
 /// lower case on output (`69cb1ecc-f8e8-439b-8077-a4b7fd45e87f`).

@@ -7,7 +7,7 @@
 
 namespace dynjobs {
 
-/// One deployment of the API, from the public AvePoint documentation (see api-facts.md).
+/// One deployment of the API, as the public AvePoint Graph API documentation lists it.
 struct region {
     std::string_view name;        ///< "us", "we", "gov", "fedramp", ...
     std::string_view description; ///< "US East", ...
