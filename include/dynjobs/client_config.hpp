@@ -16,6 +16,9 @@
 
 namespace dynjobs {
 
+/// Everything a client is told: where the API is, how to authenticate, and how hard to push.
+/// Every member but the endpoint and the credentials has a working default. Checked by
+/// client::validate() and at the start of every fetch (errc::invalid_argument naming the field).
 struct client_config {
     /// The API: a region name from region.hpp ("us", "we", ...) ...
     std::string region;
@@ -32,22 +35,26 @@ struct client_config {
     /// The scope for this endpoint, requested on its own (a documented server bug failed requests
     /// that combined it with other scopes).
     std::string scope = "dynamics.readwrite.all";
+    /// Which servers to trust and which TLS versions to accept (see tls_config).
     tls_config tls;
     /// An HTTP proxy for the API and the token endpoint, each choosing by its own host. Default:
     /// none set here, the environment's (HTTPS_PROXY, NO_PROXY, ...; loopback never) read.
     proxy_config proxy;
     /// Connections per origin; the API and the token endpoint each get a pool.
     pool_config pool;
+    /// Retries of failed page and token requests, and the retry budget (see retry_config).
     policy::retry_config retry;
     /// Admission to the API host: in-flight limit (the global limit of pages in flight), AIMD on
     /// 429, optional fixed requests-per-second ceiling.
     policy::rate_config rate;
+    /// When tokens are renewed, ahead of their expiry (see token_refresh_config).
     policy::token_refresh_config token_refresh;
     /// Most pages of one organization in flight at once, so that one large organization does not
     /// take every slot while others wait. 8 keeps a single organization at ~8x the serial speed.
     std::size_t max_in_flight_per_organization = 8;
     /// Decoded pages buffered between the engine and a slow consumer (backpressure point).
     std::size_t channel_capacity = 8;
+    /// The User-Agent header of every request; empty sends none.
     std::string user_agent = "dynjobs/0.1";
     /// Ask for compressed pages (Accept-Encoding: gzip, deflate) and inflate them as they
     /// stream in. A page of JSON shrinks about 7 times: on a slow link that is the speed-up; on

@@ -44,9 +44,14 @@ struct rate_config {
     bool adaptive_rate = false;
     /// 2 s: long enough that a server burst of 10 biases the measure by 5 requests/s at most.
     std::chrono::milliseconds rate_window{2'000};
+    /// Least unpaused sending before a 429 counts as a measure of the server's rate.
     std::chrono::milliseconds min_rate_span{500};
+    /// A learnt rate is the measured one times this: just under what the server accepted.
     double rate_decrease_factor = 0.97;
+    /// The factor applied to the rate sent when a 429 comes while probing upwards.
     double overshoot_decrease_factor = 0.7;
+    /// While probing, each success adds this many requests per second to the rate: at rate r
+    /// come r successes a second, so the rate grows about e^2 times a second.
     double probe_increase_per_success = 2.0;
     /// +0.05% per second at any rate once measured: about one probe a minute.
     double rate_increase_per_success = 0.0005;

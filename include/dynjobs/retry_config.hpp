@@ -17,6 +17,7 @@ struct retry_config {
     /// Backoff before retry n is uniform in [0, min(max_backoff, initial_backoff * 2^(n-1))]
     /// ("full jitter"): spreads a burst of failures instead of synchronising the retries.
     std::chrono::milliseconds initial_backoff{250};
+    /// Cap of the backoff above.
     std::chrono::milliseconds max_backoff{20'000};
     /// Longest server-requested wait (Retry-After) honoured as given; longer ones are cut to it.
     /// Five minutes covers real throttling windows without stalling a backfill for hours.
@@ -27,7 +28,7 @@ struct retry_config {
     /// max_attempts. A 429 or 503 with Retry-After spends nothing: its retry waits as told
     /// with the whole host paused (max_attempts and the deadline still bound it).
     double budget_capacity = 100;
-    double budget_refund = 0.1;
+    double budget_refund = 0.1; ///< tokens a success earns back (see budget_capacity)
     /// Attempts in a row for a page whose body does not decode (not JSON, not a jobs page,
     /// corrupt compression) before it is given up: such a body is most likely the same again,
     /// so it gets one more chance, not max_attempts. Raise it against a server that garbles

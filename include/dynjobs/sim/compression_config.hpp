@@ -50,6 +50,7 @@ struct compression_config {
     /// Whether any coding is offered (else responses carry no Vary: Accept-Encoding).
     bool any() const noexcept { return gzip || deflate; }
 
+    /// Every field equal.
     friend bool operator==(const compression_config&, const compression_config&) = default;
 };
 

@@ -65,7 +65,7 @@ const std::vector<fault_kind>& server_quirk_fault_kinds();
 /// One scheduled fault: the `nth` request matching the rule's criteria (and the `times - 1`
 /// matching requests after it) get `kind`. Each rule counts the requests it matches on its own.
 struct fault_rule {
-    fault_kind kind = fault_kind::none;
+    fault_kind kind = fault_kind::none; ///< the fault the matching requests get
     /// Only requests for this pageIndex (only jobs requests have one). nullopt = any.
     std::optional<std::int64_t> page_index;
     /// Fire on the nth matching request, 1-based.
@@ -77,6 +77,7 @@ struct fault_rule {
     /// Only requests from this client id. nullopt = any.
     std::optional<std::string> client;
 
+    /// Every field equal.
     friend bool operator==(const fault_rule&, const fault_rule&) = default;
 };
 
@@ -111,7 +112,7 @@ struct fault_config {
     /// trickle_body: bytes per chunk (16) and the pause between chunks (50 ms); a 60 KB page then
     /// takes minutes, enough to trip body timeouts.
     std::size_t trickle_chunk_bytes = 16;
-    std::chrono::milliseconds trickle_interval{50};
+    std::chrono::milliseconds trickle_interval{50}; ///< see trickle_chunk_bytes
     /// The Retry-After of 429 and 503 faults, in whole seconds. 1 keeps retry tests fast.
     std::int64_t retry_after_seconds = 1;
 };

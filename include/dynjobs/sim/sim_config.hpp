@@ -54,7 +54,7 @@ struct sim_config {
     std::filesystem::path cert_dir;
     /// Serve this certificate (chain) and key instead of generating them; both or neither.
     std::filesystem::path cert_file;
-    std::filesystem::path key_file;
+    std::filesystem::path key_file; ///< the private key of cert_file, PEM
     /// Validity of generated certificates, in days. 30 outlives any run.
     int cert_validity_days = 30;
 
