@@ -9,8 +9,8 @@
 // - Each figure is the best of 3 runs: the best run is the one least disturbed by the other
 //   processes of a shared machine.
 // - The inflated pages must equal the originals byte for byte, or the program fails.
-#include <dynjobs/sim/compression.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
+#include "sim/compression.hpp"
+#include "sim/jobs_endpoint.hpp"
 
 #include <zlib.h>
 

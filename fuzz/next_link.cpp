@@ -12,8 +12,7 @@
 //   segment as complete; any other link (no query, not a URI) fails it loudly
 //   (segment_failure_reason::invalid_next_link); either way the plan is then done.
 #include "fuzz_check.hpp"
-
-#include <dynjobs/policy/page_plan.hpp>
+#include "policy/page_plan.hpp"
 
 #include <boost/url/parse.hpp>
 

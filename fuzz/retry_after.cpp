@@ -5,9 +5,8 @@
 // - parse(format(x)) == x: an instant written in each of the three HTTP-date forms parses to
 //   its distance from `now` (zero when in the past), and a whole number of seconds to itself;
 // - surrounding spaces do not change the result.
+#include "policy/retry_after.hpp"
 #include "fuzz_check.hpp"
-
-#include <dynjobs/policy/retry_after.hpp>
 
 #include <fuzzer/FuzzedDataProvider.h>
 

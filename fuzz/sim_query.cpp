@@ -9,11 +9,11 @@
 //   back to the same filter and size at the next page;
 // - the client's own target for that filter (jobs_query::target) parses back to the same filter.
 #include "fuzz_check.hpp"
+#include "policy/page_plan.hpp"
+#include "sim/jobs_endpoint.hpp"
 
 #include <dynjobs/jobs_query.hpp>
 #include <dynjobs/page_decoder.hpp>
-#include <dynjobs/policy/page_plan.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include <boost/json/parse.hpp>
 

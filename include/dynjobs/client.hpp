@@ -35,6 +35,9 @@ struct client_state;
 /// cancels its fetches; their streams then end with operation_aborted.
 class client {
 public:
+    /// A client whose fetches, connections and timers run on `executor` (one thread or a
+    /// pool; the client serialises its own work on a strand). Sends nothing and never fails:
+    /// the configuration is checked by validate() and by every fetch before its first request.
     client(boost::asio::any_io_executor executor, client_config config);
     ~client();
     client(const client&) = delete;

@@ -13,14 +13,14 @@ namespace dynjobs {
 
 /// OAuth 2.0 client credentials with a client secret (an app registration's secret).
 struct client_secret_credentials {
-    std::string client_id;
+    std::string client_id;     ///< the app registration's client id
     std::string client_secret; ///< secret: never logged, never written to any file by dynjobs
 };
 
 /// OAuth 2.0 client credentials with a certificate (private_key_jwt, RFC 7523): the client signs
 /// a short-lived JWT assertion (RS256) with the certificate's private key.
 struct certificate_credentials {
-    std::string client_id;
+    std::string client_id; ///< the app registration's client id (also the JWT's iss and sub)
     /// Path of a PEM file holding the certificate and its private key, or of a PFX/PKCS#12 file.
     /// The format is detected from the content.
     std::string certificate_file;
@@ -37,6 +37,8 @@ struct bearer_token_credentials {
 /// An access token as a token source produces it.
 struct access_token {
     std::string value; ///< secret
+    /// Lifetime from when the token source was called; renewal is planned from it
+    /// (client_config::token_refresh). Negative values count as 0: expired at once.
     std::chrono::seconds expires_in{3600};
 };
 

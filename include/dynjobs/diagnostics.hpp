@@ -26,8 +26,9 @@ struct diagnostics {
     std::string body_excerpt;
     /// OAuth 2.0 `error` and `error_description` from a token endpoint, when present.
     std::string oauth_error;
-    std::string oauth_error_description;
+    std::string oauth_error_description; ///< see oauth_error
 
+    /// Empties every field, for reuse across calls.
     void clear() { *this = diagnostics{}; }
 };
 

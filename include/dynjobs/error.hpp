@@ -117,5 +117,7 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 
 } // namespace dynjobs
 
+/// \cond
 template <>
 struct boost::system::is_error_code_enum<dynjobs::errc> : std::true_type {};
+/// \endcond

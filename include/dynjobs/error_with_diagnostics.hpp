@@ -12,10 +12,12 @@ namespace dynjobs {
 /// A system_error that also carries the diagnostics. what() includes diagnostics::message.
 class error_with_diagnostics : public boost::system::system_error {
 public:
+    /// The error `ec`, explained by `diag` (its message becomes part of what()).
     error_with_diagnostics(const boost::system::error_code& ec, diagnostics diag)
         : boost::system::system_error(ec, diag.message)
         , diag_(std::move(diag)) {}
 
+    /// The details of the failure: field, value, HTTP status, URL, body excerpt.
     const diagnostics& get_diagnostics() const noexcept { return diag_; }
 
 private:

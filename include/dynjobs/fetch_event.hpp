@@ -29,10 +29,11 @@ enum class fetch_event_kind {
 
 /// One event; `organization_slot` and `window` say where, when it is about one window.
 struct fetch_event {
-    fetch_event_kind kind = fetch_event_kind::time_filter_inferred;
+    fetch_event_kind kind = fetch_event_kind::time_filter_inferred; ///< what happened
+    /// The time-filter semantics the fetch acts on from now on.
     time_filter filter = time_filter::start;
-    std::size_t organization_slot = 0;
-    std::size_t window = 0;
+    std::size_t organization_slot = 0; ///< index into fetch_request::organizations
+    std::size_t window = 0;            ///< index into fetch_request::windows()
     /// One sentence for a log; never holds a secret.
     std::string message;
 };

@@ -5,11 +5,12 @@
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
 #include <dynjobs/organization_id.hpp>
-#include <dynjobs/policy/page_plan.hpp>
 #include <dynjobs/time_filter.hpp>
 #include <dynjobs/timestamp.hpp>
 
 #include <boost/system/error_code.hpp>
+
+#include <cstddef>
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,18 @@
 #include <vector>
 
 namespace dynjobs {
+
+namespace policy {
+/// One organization slot and one time window: the unit that is sized by its first page and then
+/// paged. `org_slot` indexes the fetch's organization list (a single slot when unfiltered).
+struct segment_key {
+    std::size_t org_slot = 0; ///< index into fetch_request::organizations (0 when unfiltered)
+    std::size_t window = 0;   ///< index into fetch_request::windows()
+    /// Same organization slot and window.
+    friend bool operator==(const segment_key&, const segment_key&) = default;
+};
+
+} // namespace policy
 
 /// What a fetch does when a page fails for good (after its retries).
 enum class failure_policy {
@@ -43,6 +56,7 @@ struct fetch_request {
     std::optional<std::chrono::milliseconds> window;
     /// Jobs per page asked for ("pageSize"). If the server caps it silently, the fetch adapts.
     std::int64_t page_size = 100;
+    /// Stop at the first page given up, or go on and report every failed page at the end.
     failure_policy on_failure = failure_policy::stop;
     /// The whole fetch must end within this; none = no deadline. Waits the server asks for that
     /// would pass it fail at once (errc::deadline_exceeded) instead of sleeping first.

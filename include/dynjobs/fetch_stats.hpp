@@ -1,7 +1,7 @@
 // dynjobs/fetch_stats.hpp - what a fetch has done so far.
 #pragma once
 
-#include <dynjobs/policy/retry_policy.hpp>
+#include <dynjobs/retry_config.hpp>
 #include <dynjobs/time_filter.hpp>
 
 #include <array>
@@ -13,11 +13,11 @@ namespace dynjobs {
 /// Request latency percentiles (time from sending to the end of the body), from a histogram with
 /// about 4% resolution.
 struct latency_summary {
-    std::uint64_t count = 0;
-    std::chrono::microseconds p50{0};
-    std::chrono::microseconds p90{0};
-    std::chrono::microseconds p99{0};
-    std::chrono::microseconds max{0};
+    std::uint64_t count = 0;          ///< requests measured
+    std::chrono::microseconds p50{0}; ///< median
+    std::chrono::microseconds p90{0}; ///< 90th percentile
+    std::chrono::microseconds p99{0}; ///< 99th percentile
+    std::chrono::microseconds max{0}; ///< slowest request
 };
 
 /// Counters of one fetch. Connection and token counters are the client's (shared by its
@@ -53,16 +53,16 @@ struct fetch_stats {
     std::uint64_t bytes_received = 0; ///< job page body bytes as received (compressed or not)
     std::uint64_t bytes_decoded = 0;  ///< the same after inflating
     std::uint64_t requests = 0;       ///< page request attempts sent
-    std::uint64_t retries = 0;
+    std::uint64_t retries = 0; ///< page request attempts that were retries (see retries_by_cause)
     /// Retries by cause, indexed by policy::retry_cause.
     std::array<std::uint64_t, 11> retries_by_cause{};
-    std::uint64_t throttled = 0;       ///< 429 answers
-    std::uint64_t unauthorized = 0;    ///< 401 answers (each replayed once with a fresh token)
-    std::uint64_t drift_refetches = 0; ///< windows fetched again because totalCount moved
-    std::uint64_t token_requests = 0;
-    std::uint64_t connections_opened = 0;
-    std::uint64_t connections_reused = 0;
-    std::uint64_t tls_sessions_resumed = 0;
+    std::uint64_t throttled = 0;            ///< 429 answers
+    std::uint64_t unauthorized = 0;         ///< 401 answers (each replayed once with a fresh token)
+    std::uint64_t drift_refetches = 0;      ///< windows fetched again because totalCount moved
+    std::uint64_t token_requests = 0;       ///< token endpoint requests (renewals included)
+    std::uint64_t connections_opened = 0;   ///< connections to the API host opened
+    std::uint64_t connections_reused = 0;   ///< requests on a connection that served one before
+    std::uint64_t tls_sessions_resumed = 0; ///< new connections that resumed a TLS session
     /// New connections opened because the server ended the previous one: it answered with
     /// `Connection: close` (a keepalive_requests limit, a draining balancer).
     std::uint64_t reconnects_server_close = 0;
@@ -73,9 +73,11 @@ struct fetch_stats {
     std::uint64_t reconnects_stale_retry = 0;
     /// Connections retired by the client's own pool_config::max_requests_per_connection.
     std::uint64_t reconnects_request_cap = 0;
-    latency_summary latency;
+    latency_summary latency; ///< of the fetch's page requests
+    /// From the start of the fetch to its end, or to now while it runs.
     std::chrono::milliseconds elapsed{0};
 
+    /// retries_by_cause[cause].
     std::uint64_t retries_for(policy::retry_cause cause) const {
         return retries_by_cause[static_cast<std::size_t>(cause)];
     }

@@ -39,6 +39,7 @@ struct job {
     organization_id organization;         ///< "organizationId"
     std::string organization_name;        ///< "organizationName"
 
+    /// Every field equal.
     friend bool operator==(const job&, const job&) = default;
 };
 

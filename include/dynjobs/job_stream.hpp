@@ -27,7 +27,7 @@ struct job_batch {
     std::size_t organization_slot = 0;
     /// Index into fetch_request::windows().
     std::size_t window = 0;
-    std::int64_t page_index = 0;
+    std::int64_t page_index = 0; ///< the page the jobs came from, 1-based
     /// True when every job of (organization_slot, window) has now been delivered: the batch a
     /// resumable consumer checkpoints on. It may come with no jobs.
     bool segment_complete = false;
@@ -35,14 +35,15 @@ struct job_batch {
 
 /// A page given up for good, with why.
 struct page_failure {
-    std::size_t organization_slot = 0;
+    std::size_t organization_slot = 0; ///< index into fetch_request::organizations
+    /// The organization the page was for; none for an unfiltered fetch.
     std::optional<organization_id> organization;
-    std::size_t window = 0;
-    timestamp window_start{};
-    timestamp window_finish{};
-    std::int64_t page_index = 0;
-    boost::system::error_code error;
-    diagnostics diag;
+    std::size_t window = 0;          ///< index into fetch_request::windows()
+    timestamp window_start{};        ///< the window's startTime
+    timestamp window_finish{};       ///< the window's finishTime
+    std::int64_t page_index = 0;     ///< 1-based
+    boost::system::error_code error; ///< why it was given up (the last attempt's error)
+    diagnostics diag;                ///< that error's details
 };
 
 namespace detail {
@@ -64,10 +65,14 @@ void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler)
 /// failures() may be called from any thread at any time. Destroying the stream cancels the fetch.
 class job_stream {
 public:
+    /// The completion signature of async_next.
     using next_signature = void(boost::system::error_code, std::optional<job_batch>);
 
+    /// A stream of no fetch; client::fetch() returns real ones.
     job_stream() = default;
+    /// Takes over `other`'s fetch; `other` is left empty.
     job_stream(job_stream&&) noexcept = default;
+    /// Cancels this stream's fetch, then takes over `other`'s.
     job_stream& operator=(job_stream&& other) noexcept;
     ~job_stream();
 

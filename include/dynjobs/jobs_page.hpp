@@ -31,6 +31,7 @@ struct jobs_page {
         jobs.clear();
     }
 
+    /// Every field equal, the jobs compared in order.
     friend bool operator==(const jobs_page&, const jobs_page&) = default;
 };
 

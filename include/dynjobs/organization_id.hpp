@@ -12,7 +12,8 @@
 
 namespace dynjobs {
 
-/// A 128-bit GUID identifying an organization, as a value type (16 bytes, no allocation).
+/// A 128-bit GUID identifying an organization, as a value type. A GUID is kept in 16 bytes and
+/// never allocates; only an opaque id (below) is kept as text.
 ///
 /// Text form: 32 hex digits in 8-4-4-4-12 groups, optionally in braces; case-insensitive on input,
 /// lower case on output (`69cb1ecc-f8e8-439b-8077-a4b7fd45e87f`).
@@ -25,6 +26,8 @@ class organization_id {
 public:
     /// The nil GUID (all zero).
     organization_id() = default;
+    /// The GUID with these 16 bytes, in the order of its text form (not Microsoft's mixed-endian
+    /// binary layout).
     explicit organization_id(const std::array<std::uint8_t, 16>& bytes)
         : bytes_(bytes) {}
 
@@ -34,7 +37,9 @@ public:
     /// An empty text gives the nil GUID (the decoder rejects an empty organizationId first).
     static organization_id from_wire(std::string_view text);
 
+    /// False for an opaque id kept from a response that did not carry a GUID (from_wire()).
     bool is_guid() const noexcept { return opaque_.empty(); }
+    /// The GUID's 16 bytes in text order; all zero for an opaque id.
     const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
 
     /// Canonical lower-case 8-4-4-4-12 form, or the opaque text verbatim.
@@ -42,9 +47,14 @@ public:
     /// Appends to_string() to `out` without a temporary.
     void append_to(std::string& out) const;
 
+    /// Equal when the same GUID (whatever case or braces it was written with), or the same
+    /// opaque text.
     friend bool operator==(const organization_id&, const organization_id&) = default;
+    /// A total order (GUIDs by bytes), so that ids can key a std::map or std::set.
     friend auto operator<=>(const organization_id&, const organization_id&) = default;
 
+    /// A hash consistent with operator==; std::hash<organization_id> calls it, so ids can key
+    /// unordered containers.
     std::size_t hash() const noexcept;
 
 private:
@@ -54,7 +64,9 @@ private:
 
 } // namespace dynjobs
 
+/// \cond
 template <>
 struct std::hash<dynjobs::organization_id> {
     std::size_t operator()(const dynjobs::organization_id& id) const noexcept { return id.hash(); }
 };
+/// \endcond

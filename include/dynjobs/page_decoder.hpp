@@ -41,9 +41,14 @@ struct decoder_limits {
 /// Thread safety: distinct objects are independent; one object is not safe for concurrent use.
 class page_decoder {
 public:
+    /// A decoder that refuses input beyond `limits` (errc::limit_exceeded). Call reset()
+    /// before the first write().
     explicit page_decoder(decoder_limits limits = {});
     ~page_decoder();
+    /// Takes over `other`'s state, including a decode in progress; `other` must be reset()
+    /// before it is used again.
     page_decoder(page_decoder&&) noexcept;
+    /// As the move constructor; the decode in progress here, if any, is dropped.
     page_decoder& operator=(page_decoder&&) noexcept;
 
     /// Starts a new body, decoding into `out` (cleared first). `out` must outlive the decode.

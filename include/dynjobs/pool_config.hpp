@@ -10,8 +10,12 @@ namespace dynjobs {
 /// Per-phase transport timeouts. Each has its own error code (errc::resolve_timeout, ...), so a
 /// report says which phase stalled.
 struct timeout_config {
+    /// Resolving the host name (all its addresses).
     std::chrono::milliseconds resolve{10'000};
+    /// Establishing the TCP connection, every address tried included; through a proxy, the
+    /// CONNECT exchange too.
     std::chrono::milliseconds connect{10'000};
+    /// The TLS handshake, certificate verification included.
     std::chrono::milliseconds tls_handshake{10'000};
     /// Writing the request: a GET is a few hundred bytes, so this only fires on a dead peer.
     std::chrono::milliseconds write{10'000};
@@ -39,6 +43,7 @@ struct pool_config {
     /// A connection is retired after this many requests, spreading load across server nodes
     /// behind a load balancer.
     std::size_t max_requests_per_connection = 1'000;
+    /// Per-phase limits of every request on these connections.
     timeout_config timeouts;
 };
 

@@ -7,12 +7,12 @@
 
 namespace dynjobs {
 
-/// One deployment of the API, from the public AvePoint documentation (see api-facts.md).
+/// One deployment of the API, as the public AvePoint Graph API documentation lists it.
 struct region {
-    std::string_view name;        ///< "us", "we", "gov", "fedramp", ...
-    std::string_view description; ///< "US East", ...
-    std::string_view api_base_url;
-    std::string_view token_url; ///< one per environment, not per region
+    std::string_view name;         ///< "us", "we", "gov", "fedramp", ...
+    std::string_view description;  ///< "US East", ...
+    std::string_view api_base_url; ///< "https://graph-us.avepointonlineservices.com", ...
+    std::string_view token_url;    ///< one per environment, not per region
 };
 
 /// Every known region. Cloud Backup for Dynamics 365 is not on the GCP hosts, so they are absent.

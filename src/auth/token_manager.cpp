@@ -9,9 +9,9 @@
 #include "auth/certificate_loader.hpp"
 #include "auth/client_assertion.hpp"
 #include "auth/token_response.hpp"
+#include "policy/retry_after.hpp"
 
 #include <dynjobs/error.hpp>
-#include <dynjobs/policy/retry_after.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>

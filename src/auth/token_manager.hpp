@@ -2,11 +2,11 @@
 #pragma once
 
 #include "net/http_pool.hpp"
+#include "policy/retry_policy.hpp"
+#include "policy/token_lifetime.hpp"
 
 #include <dynjobs/credentials.hpp>
 #include <dynjobs/diagnostics.hpp>
-#include <dynjobs/policy/retry_policy.hpp>
-#include <dynjobs/policy/token_lifetime.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

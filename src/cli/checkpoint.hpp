@@ -6,7 +6,7 @@
 // true. It holds no secret: only the selection, offsets and segment numbers.
 #pragma once
 
-#include <dynjobs/policy/page_plan.hpp>
+#include <dynjobs/fetch_request.hpp>
 #include <dynjobs/timestamp.hpp>
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "cli/report.hpp"
 
-#include <dynjobs/policy/retry_policy.hpp>
+#include <dynjobs/retry_config.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

@@ -1,7 +1,7 @@
 #include "cli/sim_command.hpp"
+#include "sim/static_pages.hpp"
 
 #include <dynjobs/sim/simulator.hpp>
-#include <dynjobs/sim/static_pages.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

@@ -1,9 +1,8 @@
 #include "cli/sim_options.hpp"
+#include "sim/fault_plan.hpp"
 
 #include "cli/arg_reader.hpp"
 #include "cli/time_spec.hpp"
-
-#include <dynjobs/sim/fault_plan.hpp>
 
 #include <charconv>
 #include <cmath>

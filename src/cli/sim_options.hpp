@@ -2,8 +2,9 @@
 // no files), so it is unit-tested and fuzzed alone; sim_command.hpp runs the server.
 #pragma once
 
+#include "sim/static_pages.hpp"
+
 #include <dynjobs/sim/sim_config.hpp>
-#include <dynjobs/sim/static_pages.hpp>
 
 #include <optional>
 #include <span>

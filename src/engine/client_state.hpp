@@ -3,11 +3,11 @@
 
 #include "auth/token_manager.hpp"
 #include "net/http_pool.hpp"
+#include "policy/host_gate.hpp"
+#include "policy/retry_policy.hpp"
 
 #include <dynjobs/client_config.hpp>
 #include <dynjobs/diagnostics.hpp>
-#include <dynjobs/policy/host_gate.hpp>
-#include <dynjobs/policy/retry_policy.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

@@ -1,11 +1,11 @@
 // The fetch scheduler and the page task. Both run on the client's strand: they only do I/O and
 // call into the policy classes (page_plan, retry_policy, host_gate, dedupe_set) for decisions.
 #include "engine/fetch_state.hpp"
+#include "policy/retry_after.hpp"
 
 #include <dynjobs/error.hpp>
 #include <dynjobs/jobs_query.hpp>
 #include <dynjobs/page_decoder.hpp>
-#include <dynjobs/policy/retry_after.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>

@@ -3,12 +3,12 @@
 
 #include "engine/client_state.hpp"
 #include "engine/latency_histogram.hpp"
+#include "policy/dedupe_set.hpp"
+#include "policy/page_plan.hpp"
+#include "policy/time_filter_inference.hpp"
 
 #include <dynjobs/fetch_request.hpp>
 #include <dynjobs/job_stream.hpp>
-#include <dynjobs/policy/dedupe_set.hpp>
-#include <dynjobs/policy/page_plan.hpp>
-#include <dynjobs/policy/time_filter_inference.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel.hpp>

@@ -1,6 +1,6 @@
 // Hand-written rather than std::chrono::parse: three date grammars, fractional seconds, and no
 // locale or allocation involved in a function every throttled response goes through.
-#include <dynjobs/policy/retry_after.hpp>
+#include "policy/retry_after.hpp"
 
 #include <array>
 #include <cctype>

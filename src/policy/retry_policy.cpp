@@ -1,4 +1,4 @@
-#include <dynjobs/policy/retry_policy.hpp>
+#include "policy/retry_policy.hpp"
 
 #include <dynjobs/error.hpp>
 

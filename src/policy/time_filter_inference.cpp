@@ -1,4 +1,4 @@
-#include <dynjobs/policy/time_filter_inference.hpp>
+#include "policy/time_filter_inference.hpp"
 
 #include <array>
 #include <utility>

@@ -1,5 +1,5 @@
-#include <dynjobs/policy/token_lifetime.hpp>
 
+#include "policy/token_lifetime.hpp"
 #include "unit_random.hpp"
 
 #include <algorithm>

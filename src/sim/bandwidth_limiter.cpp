@@ -1,5 +1,5 @@
 // src/sim/bandwidth_limiter.cpp - the link schedule shared by every connection.
-#include <dynjobs/sim/bandwidth_limiter.hpp>
+#include "sim/bandwidth_limiter.hpp"
 
 #include <algorithm>
 

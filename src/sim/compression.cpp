@@ -1,5 +1,5 @@
 // src/sim/compression.cpp - Accept-Encoding negotiation and zlib compression of response bodies.
-#include <dynjobs/sim/compression.hpp>
+#include "sim/compression.hpp"
 
 #include <zlib.h>
 

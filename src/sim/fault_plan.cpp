@@ -1,7 +1,6 @@
 // src/sim/fault_plan.cpp - fault kinds, the schedule parser, and deterministic decisions.
+#include "sim/fault_plan.hpp"
 #include "prng.hpp"
-
-#include <dynjobs/sim/fault_plan.hpp>
 
 #include <algorithm>
 #include <array>

@@ -1,8 +1,8 @@
 // src/sim/jobs_endpoint.cpp - GET /dynamicsbackup/jobs: query validation, paging, JSON.
+#include "sim/jobs_endpoint.hpp"
 #include "prng.hpp"
 
 #include <dynjobs/job_encoder.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include <boost/json.hpp>
 #include <boost/url.hpp>

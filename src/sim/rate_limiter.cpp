@@ -1,5 +1,5 @@
 // src/sim/rate_limiter.cpp - per-client token buckets.
-#include <dynjobs/sim/rate_limiter.hpp>
+#include "sim/rate_limiter.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -2,6 +2,7 @@
 //
 // Socket-free: the session hands in a request_view and plays the returned wire_plan. Everything
 // here that touches shared state takes the simulator's locks briefly; nothing waits.
+#include "sim/compression.hpp"
 #include "simulator_impl.hpp"
 
 #include <boost/url/params_view.hpp>

@@ -7,12 +7,13 @@
 // start() before any connection exists and read-only afterwards.
 #pragma once
 
-#include <dynjobs/sim/bandwidth_limiter.hpp>
 #include <dynjobs/sim/certificates.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 #include <dynjobs/sim/simulator.hpp>
 
 #include "client_assertion.hpp"
+#include "sim/bandwidth_limiter.hpp"
+#include "sim/jobs_endpoint.hpp"
+#include "sim/rate_limiter.hpp"
 #include "token_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

@@ -1,7 +1,8 @@
-// src/sim/static_pages.cpp - see dynjobs/sim/static_pages.hpp.
+// src/sim/static_pages.cpp - see static_pages.hpp.
+#include "sim/static_pages.hpp"
+
 #include <dynjobs/error.hpp>
 #include <dynjobs/sim/certificates.hpp>
-#include <dynjobs/sim/static_pages.hpp>
 
 #include <algorithm>
 #include <cerrno>

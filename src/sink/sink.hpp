@@ -8,9 +8,8 @@
 // without duplicates.
 #pragma once
 
+#include <dynjobs/fetch_request.hpp>
 #include <dynjobs/job_stream.hpp>
-// segment_key: this header moves to src/policy/ in the packaging branch.
-#include <dynjobs/policy/page_plan.hpp>
 #include <dynjobs/timestamp.hpp>
 
 #include <boost/asio/awaitable.hpp>

@@ -4,9 +4,8 @@
 //
 // The clients are test_client and a Beast reader below, never the library's: a bug in the
 // client's inflater must not hide one in the simulator.
+#include "sim/compression.hpp"
 #include "sim_fixture.hpp"
-
-#include <dynjobs/sim/compression.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -3,10 +3,10 @@
 // simulator answers, anything else a JSON 404, and nginx closes connections after
 // keepalive_requests. And the engine against it: a server we did not write, exactly once.
 #include "engine_fixture.hpp"
+#include "sim/static_pages.hpp"
 #include "sim_fixture.hpp"
 
 #include <dynjobs/jobs_query.hpp>
-#include <dynjobs/sim/static_pages.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

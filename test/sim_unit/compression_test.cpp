@@ -1,7 +1,7 @@
 // Compressed bodies: Accept-Encoding negotiation with q-values, gzip / zlib / raw deflate checked
 // by inflating them with zlib here, the broken-gzip faults, and the awkward chunk sizes.
-#include <dynjobs/sim/compression.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
+#include "sim/compression.hpp"
+#include "sim/jobs_endpoint.hpp"
 
 #include <boost/test/unit_test.hpp>
 

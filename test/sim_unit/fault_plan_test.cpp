@@ -1,5 +1,5 @@
 // Tests of dynjobs::sim::fault_plan: names, the rule parser, schedules and random decisions.
-#include <dynjobs/sim/fault_plan.hpp>
+#include "sim/fault_plan.hpp"
 
 #include <boost/test/unit_test.hpp>
 

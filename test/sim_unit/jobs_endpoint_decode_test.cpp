@@ -1,7 +1,8 @@
 // The simulator's responses decode with the library's own page decoder into exactly the dataset's
 // jobs: the client and the simulator agree on every field, including doubles and nulls.
+#include "sim/jobs_endpoint.hpp"
+
 #include <dynjobs/page_decoder.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include <boost/test/unit_test.hpp>
 

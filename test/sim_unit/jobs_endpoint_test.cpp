@@ -1,8 +1,8 @@
 // Tests of dynjobs::sim::jobs_endpoint: validation, paging, next links, page size, drift.
 #include <dynjobs/job_encoder.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include "filter_builder.hpp"
+#include "sim/jobs_endpoint.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,6 +1,6 @@
 // Pages that lie: the fault kinds no-jobs, repeat-link, bad-link, huge-total, short-page and
 // html, and jobs_endpoint_config::huge_total, each checked against the honest page.
-#include <dynjobs/sim/jobs_endpoint.hpp>
+#include "sim/jobs_endpoint.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,5 +1,5 @@
 // Tests of dynjobs::sim::rate_limiter with a fake clock (time passed in, no sleeps).
-#include <dynjobs/sim/rate_limiter.hpp>
+#include "sim/rate_limiter.hpp"
 
 #include <boost/test/unit_test.hpp>
 

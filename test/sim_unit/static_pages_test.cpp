@@ -1,8 +1,9 @@
 // write_static_pages(): the files a static server (nginx) serves are, query for query, what the
 // simulator answers to the targets the client sends; the nginx configuration maps those targets
 // onto the files.
+#include "sim/static_pages.hpp"
+
 #include <dynjobs/jobs_query.hpp>
-#include <dynjobs/sim/static_pages.hpp>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

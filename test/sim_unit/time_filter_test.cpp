@@ -1,9 +1,9 @@
 // The time filter's four meanings: jobs starting in the window, overlapping it, finishing in it,
 // or every job (the window ignored).
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include "filter_builder.hpp"
+#include "sim/jobs_endpoint.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

@@ -2,9 +2,9 @@
 // fetched by separate requests can skip one job and repeat another, while one order (one seed)
 // serves every job exactly once.
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include "filter_builder.hpp"
+#include "sim/jobs_endpoint.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

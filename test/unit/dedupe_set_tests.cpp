@@ -1,4 +1,4 @@
-#include <dynjobs/policy/dedupe_set.hpp>
+#include "policy/dedupe_set.hpp"
 
 #include <boost/test/unit_test.hpp>
 

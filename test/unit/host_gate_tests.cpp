@@ -1,4 +1,4 @@
-#include <dynjobs/policy/host_gate.hpp>
+#include "policy/host_gate.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-#include <dynjobs/policy/page_plan.hpp>
+#include "policy/page_plan.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-#include <dynjobs/policy/retry_after.hpp>
+#include "policy/retry_after.hpp"
 
 #include <boost/test/unit_test.hpp>
 

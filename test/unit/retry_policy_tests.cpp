@@ -1,5 +1,6 @@
+#include "policy/retry_policy.hpp"
+
 #include <dynjobs/error.hpp>
-#include <dynjobs/policy/retry_policy.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -61,9 +62,9 @@ BOOST_AUTO_TEST_CASE(a_401_is_retried_only_after_the_replay_with_a_fresh_token) 
 }
 
 BOOST_AUTO_TEST_CASE(a_body_that_does_not_decode_is_retried_once) {
-    for (const errc e : {errc::json_syntax, errc::missing_field, errc::unexpected_type,
-                         errc::bad_content_encoding, errc::unexpected_content_type,
-                         errc::limit_exceeded}) {
+    for (const errc e :
+         {errc::json_syntax, errc::missing_field, errc::unexpected_type, errc::bad_content_encoding,
+          errc::unexpected_content_type, errc::limit_exceeded}) {
         retry_policy policy;
         attempt_result result{0, e, false, {}};
         BOOST_TEST((classify(result) == retry_cause::decode));

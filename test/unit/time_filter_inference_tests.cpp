@@ -1,5 +1,5 @@
 // What the server's time filter does, inferred from the jobs each window returns.
-#include <dynjobs/policy/time_filter_inference.hpp>
+#include "policy/time_filter_inference.hpp"
 
 #include <boost/test/unit_test.hpp>
 

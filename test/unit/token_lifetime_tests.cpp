@@ -1,4 +1,4 @@
-#include <dynjobs/policy/token_lifetime.hpp>
+#include "policy/token_lifetime.hpp"
 
 #include <boost/test/unit_test.hpp>
 

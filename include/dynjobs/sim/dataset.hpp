@@ -23,6 +23,7 @@ struct organization {
     organization_id id; ///< random version-4 GUID
     std::string name;   ///< unique, e.g. "contoso-sales"
 
+    /// Same id and name.
     friend bool operator==(const organization&, const organization&) = default;
 };
 
@@ -78,7 +79,7 @@ struct filter {
     job_type type = job_type::all;
     /// The time window, inclusive at both ends; see `window`.
     timestamp start{};
-    timestamp finish{};
+    timestamp finish{}; ///< the window's end; see start
     /// Exact status, or any status when nullopt.
     std::optional<job_status> status = std::nullopt;
     /// Exact organization, or every (visible) organization when nullopt.
@@ -127,12 +128,18 @@ struct page_view {
 /// simulator serialises them with requests).
 class dataset {
 public:
+    /// Generates the organizations and jobs `config` describes (deterministic, about 100 ms for
+    /// the default 100,000 jobs).
     explicit dataset(const dataset_config& config = {});
     ~dataset();
+    /// Takes over `other`'s data; `other` may then only be destroyed or assigned to.
     dataset(dataset&&) noexcept;
+    /// As the move constructor.
     dataset& operator=(dataset&&) noexcept;
 
+    /// The configuration it was generated from.
     const dataset_config& config() const noexcept;
+    /// Every organization, in generation order.
     const std::vector<organization>& organizations() const noexcept;
     /// The organization with this id, or nullptr.
     const organization* find_organization(const organization_id& id) const noexcept;

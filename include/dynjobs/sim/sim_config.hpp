@@ -2,11 +2,11 @@
 #pragma once
 
 #include <dynjobs/organization_id.hpp>
-#include <dynjobs/sim/compression.hpp>
+#include <dynjobs/sim/compression_config.hpp>
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/fault_plan.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
-#include <dynjobs/sim/rate_limiter.hpp>
+#include <dynjobs/sim/faults.hpp>
+#include <dynjobs/sim/jobs_endpoint_config.hpp>
+#include <dynjobs/sim/rate_limit_config.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -54,7 +54,7 @@ struct sim_config {
     std::filesystem::path cert_dir;
     /// Serve this certificate (chain) and key instead of generating them; both or neither.
     std::filesystem::path cert_file;
-    std::filesystem::path key_file;
+    std::filesystem::path key_file; ///< the private key of cert_file, PEM
     /// Validity of generated certificates, in days. 30 outlives any run.
     int cert_validity_days = 30;
 

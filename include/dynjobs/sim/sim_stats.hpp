@@ -1,8 +1,8 @@
 // dynjobs/sim/sim_stats.hpp - what the simulator counts and logs, for tests to read.
 #pragma once
 
-#include <dynjobs/sim/compression.hpp>
-#include <dynjobs/sim/fault_plan.hpp>
+#include <dynjobs/sim/compression_config.hpp>
+#include <dynjobs/sim/faults.hpp>
 
 #include <chrono>
 #include <cstdint>

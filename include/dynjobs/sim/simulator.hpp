@@ -3,7 +3,7 @@
 
 #include <dynjobs/diagnostics.hpp>
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/fault_plan.hpp>
+#include <dynjobs/sim/faults.hpp>
 #include <dynjobs/sim/sim_config.hpp>
 #include <dynjobs/sim/sim_stats.hpp>
 
@@ -47,7 +47,9 @@ public:
     /// Does not bind or generate anything yet: see start().
     simulator(boost::asio::any_io_executor executor, sim_config config = {});
     ~simulator();
+    /// Takes over `other`'s server; `other` may then only be destroyed or assigned to.
     simulator(simulator&&) noexcept;
+    /// Stops this simulator's server, then takes over `other`'s.
     simulator& operator=(simulator&&) noexcept;
 
     /// Generates the dataset and the certificates (or loads them), writes the CA to cert_dir,
@@ -55,16 +57,18 @@ public:
     /// host, certificate files, an invalid config (errc::invalid_argument with diag.field).
     /// Calling it twice, or after stop(), is an error (errc::invalid_argument).
     boost::system::error_code start(diagnostics& diag);
+    /// As start(diagnostics&), without the details.
     boost::system::error_code start();
 
     /// Closes the listeners and every connection, cancelling their pending operations; returns
     /// at once (the closing itself runs on the executor). Idempotent. cancel() is the same.
     void stop();
+    /// The same as stop(), under the name Asio's objects use.
     void cancel() { stop(); }
 
     /// Bound ports, valid after a successful start(); http_port() is 0 without a plain listener.
     std::uint16_t https_port() const;
-    std::uint16_t http_port() const;
+    std::uint16_t http_port() const; ///< see https_port()
     /// "https://127.0.0.1:<port>" (the configured host); "" before start().
     std::string base_url() const;
     /// "http://127.0.0.1:<port>", or "" without a plain listener.
@@ -88,8 +92,9 @@ public:
     /// Convenience: the dataset's organizations (a copy).
     std::vector<organization> organizations() const;
 
-    /// Snapshot of the counters and of the request log (oldest first).
+    /// A snapshot of the counters.
     sim_counters counters() const;
+    /// The requests served, oldest first, at most sim_config::request_log_capacity of them.
     std::vector<request_log_entry> request_log() const;
     /// Empties the request log (counters are kept).
     void clear_request_log();

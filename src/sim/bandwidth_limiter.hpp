@@ -1,4 +1,4 @@
-// dynjobs/sim/bandwidth_limiter.hpp - one link's bandwidth, shared by every connection.
+// src/sim/bandwidth_limiter.hpp - one link's bandwidth, shared by every connection.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// dynjobs/policy/retry_after.hpp - the HTTP Retry-After header.
+// src/policy/retry_after.hpp - the HTTP Retry-After header.
 #pragma once
 
 #include <chrono>

@@ -1,12 +1,10 @@
-// dynjobs/policy/host_gate.hpp - admission of new requests to one host.
+// dynjobs/rate_config.hpp - how fast a client may send requests to the API host.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
-#include <deque>
-#include <optional>
 
+// Named in the `policy` namespace of the engine code that applies it (src/policy/host_gate.hpp).
 namespace dynjobs::policy {
 
 /// Settings of the gate in front of a host. One gate per origin, shared by every fetch.
@@ -46,9 +44,14 @@ struct rate_config {
     bool adaptive_rate = false;
     /// 2 s: long enough that a server burst of 10 biases the measure by 5 requests/s at most.
     std::chrono::milliseconds rate_window{2'000};
+    /// Least unpaused sending before a 429 counts as a measure of the server's rate.
     std::chrono::milliseconds min_rate_span{500};
+    /// A learnt rate is the measured one times this: just under what the server accepted.
     double rate_decrease_factor = 0.97;
+    /// The factor applied to the rate sent when a 429 comes while probing upwards.
     double overshoot_decrease_factor = 0.7;
+    /// While probing, each success adds this many requests per second to the rate: at rate r
+    /// come r successes a second, so the rate grows about e^2 times a second.
     double probe_increase_per_success = 2.0;
     /// +0.05% per second at any rate once measured: about one probe a minute.
     double rate_increase_per_success = 0.0005;
@@ -56,66 +59,6 @@ struct rate_config {
     /// first request: 429s that come at random (a flaky gateway) rather than from a rate limit
     /// must not walk the rate down to nothing.
     double rate_floor_fraction = 0.5;
-};
-
-/// Decides when a new request may start: not while the host is paused (a 429 or 503 with
-/// Retry-After holds every new request, not just the one that got it), not faster than the rate
-/// ceiling (fixed, and adaptive: learnt from 429s), and not beyond the adaptive in-flight limit
-/// (AIMD: multiplicative decrease on 429, additive increase on success).
-///
-/// Time is passed in. Not thread-safe: the engine uses it from one strand.
-class host_gate {
-public:
-    using time_point = std::chrono::steady_clock::time_point;
-
-    explicit host_gate(rate_config config = {});
-
-    /// When a request may start: `now` or later (a pause or the rate ceiling), or nullopt when
-    /// the in-flight limit is reached (wait for a request to finish, then ask again).
-    std::optional<time_point> next_start(time_point now) const;
-
-    /// Records that a request started at `now` (precondition: next_start(now) <= now).
-    void on_start(time_point now);
-
-    enum class outcome { success, throttled, failed };
-    /// Records that a request finished. `throttled` is a 429 (or 503) from the server.
-    void on_finish(outcome result, time_point now);
-
-    /// Holds new requests until `until` (keeps the later of two pauses).
-    void pause_until(time_point until);
-
-    std::optional<time_point> paused_until(time_point now) const;
-    std::size_t in_flight() const noexcept { return in_flight_; }
-    /// The current adaptive limit (between min_in_flight and max_in_flight).
-    std::size_t limit() const noexcept;
-    /// The requests per second new requests are held to (the lower of the fixed ceiling and the
-    /// adaptive rate), or 0 when unlimited.
-    double rate() const noexcept;
-
-private:
-    void refill(time_point now) const;
-    void learn_rate(time_point now);
-
-    rate_config config_;
-    std::size_t in_flight_ = 0;
-    double limit_;
-    time_point pause_until_{};
-    time_point last_decrease_{};
-    bool decreased_ = false;
-    // Adaptive rate: 0 until the first 429; probing until a 429 could be measured.
-    double adaptive_rate_ = 0;
-    bool rate_measured_ = false;
-    /// Start of the current stretch of unpaused sending.
-    time_point resumed_{};
-    /// Times of the successes of the last rate_window (adaptive_rate only), oldest first.
-    std::deque<time_point> recent_successes_;
-    time_point first_start_{};
-    std::uint64_t total_successes_ = 0;
-    bool started_ = false;
-    // Rate ceiling bucket; mutable because admission queries refill it lazily.
-    mutable double tokens_;
-    mutable time_point refilled_{};
-    mutable bool bucket_started_ = false;
 };
 
 } // namespace dynjobs::policy

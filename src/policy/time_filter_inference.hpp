@@ -1,4 +1,4 @@
-// dynjobs/policy/time_filter_inference.hpp - what a server's time filter really does, from the
+// src/policy/time_filter_inference.hpp - what a server's time filter really does, from the
 // jobs it returns.
 #pragma once
 

@@ -1,5 +1,7 @@
-// dynjobs/sim/rate_limiter.hpp - per-client token buckets for the simulator's real rate limit.
+// src/sim/rate_limiter.hpp - per-client token buckets for the simulator's real rate limit.
 #pragma once
+
+#include <dynjobs/sim/rate_limit_config.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -10,15 +12,6 @@
 #include <unordered_map>
 
 namespace dynjobs::sim {
-
-/// The rate limit each client gets. Default: off.
-struct rate_limit_config {
-    /// Sustained requests per second per client; 0 turns the limiter off (every request admitted).
-    double requests_per_second = 0;
-    /// Bucket capacity: how many requests a client may send at once after being idle. 10 lets a
-    /// client open a handful of concurrent pages before being throttled. Values below 1 count as 1.
-    double burst = 10;
-};
 
 /// A token bucket per client id. Time is passed in, so tests need no sleeps.
 ///

@@ -1,8 +1,10 @@
-// dynjobs/policy/page_plan.hpp - which pages a fetch requests, and when it is complete.
+// src/policy/page_plan.hpp - which pages a fetch requests, and when it is complete.
 #pragma once
 
+#include "policy/dedupe_set.hpp"
+
+#include <dynjobs/fetch_request.hpp>
 #include <dynjobs/jobs_page.hpp>
-#include <dynjobs/policy/dedupe_set.hpp>
 #include <dynjobs/timestamp.hpp>
 
 #include <cstddef>
@@ -13,14 +15,6 @@
 #include <vector>
 
 namespace dynjobs::policy {
-
-/// One organization slot and one time window: the unit that is sized by its first page and then
-/// paged. `org_slot` indexes the fetch's organization list (a single slot when unfiltered).
-struct segment_key {
-    std::size_t org_slot = 0;
-    std::size_t window = 0;
-    friend bool operator==(const segment_key&, const segment_key&) = default;
-};
 
 /// A page to request.
 struct page_ref {

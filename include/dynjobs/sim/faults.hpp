@@ -1,16 +1,12 @@
-// dynjobs/sim/fault_plan.hpp - deterministic decisions of which request gets which fault.
+// dynjobs/sim/faults.hpp - the faults a simulator can inject, and how to schedule them.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 namespace dynjobs::sim {
@@ -69,7 +65,7 @@ const std::vector<fault_kind>& server_quirk_fault_kinds();
 /// One scheduled fault: the `nth` request matching the rule's criteria (and the `times - 1`
 /// matching requests after it) get `kind`. Each rule counts the requests it matches on its own.
 struct fault_rule {
-    fault_kind kind = fault_kind::none;
+    fault_kind kind = fault_kind::none; ///< the fault the matching requests get
     /// Only requests for this pageIndex (only jobs requests have one). nullopt = any.
     std::optional<std::int64_t> page_index;
     /// Fire on the nth matching request, 1-based.
@@ -81,6 +77,7 @@ struct fault_rule {
     /// Only requests from this client id. nullopt = any.
     std::optional<std::string> client;
 
+    /// Every field equal.
     friend bool operator==(const fault_rule&, const fault_rule&) = default;
 };
 
@@ -115,54 +112,9 @@ struct fault_config {
     /// trickle_body: bytes per chunk (16) and the pause between chunks (50 ms); a 60 KB page then
     /// takes minutes, enough to trip body timeouts.
     std::size_t trickle_chunk_bytes = 16;
-    std::chrono::milliseconds trickle_interval{50};
+    std::chrono::milliseconds trickle_interval{50}; ///< see trickle_chunk_bytes
     /// The Retry-After of 429 and 503 faults, in whole seconds. 1 keeps retry tests fast.
     std::int64_t retry_after_seconds = 1;
 };
-
-/// The facts about a request that fault decisions depend on.
-struct request_facts {
-    std::string_view path;                  ///< "/dynamicsbackup/jobs", "/connect/token"
-    std::optional<std::int64_t> page_index; ///< jobs requests: pageIndex asked (1 when absent)
-    std::string_view client;                ///< client id, empty when unknown
-};
-
-/// Decides, request by request, which fault (if any) to inject.
-///
-/// Scheduled rules first (in order; each rule counts its matching requests, every matching rule
-/// counts the request even if another fires), then the random draw. The same sequence of
-/// requests always gets the same decisions; random decisions even depend only on each
-/// (path, page index)'s own sequence.
-///
-/// Thread safety: decide() may be called concurrently (an internal mutex guards the counters).
-class fault_plan {
-public:
-    explicit fault_plan(fault_config config = {});
-
-    fault_kind decide(const request_facts& facts);
-
-    /// Appends a scheduled rule; it counts matching requests from now on, the other rules keep
-    /// their counts.
-    void add_rule(fault_rule rule);
-
-    const fault_config& config() const noexcept { return config_; }
-    /// How many faults of each kind were decided so far (none excluded).
-    std::map<fault_kind, std::size_t> counts() const;
-
-private:
-    fault_config config_;
-    mutable std::mutex mutex_;
-    std::vector<std::size_t> rule_matches_; // per rule: matching requests seen
-    std::map<std::tuple<std::string, std::int64_t>, std::uint64_t> seen_; // (path, page) -> n
-    std::map<fault_kind, std::size_t> counts_;
-};
-
-/// The Retry-After header value a fault of kind `k` carries, or nullopt when it carries none:
-/// "1" (429, 503), "1.5" (429-frac: seconds + 0.5), an IMF-fixdate `now + seconds` (429-date).
-std::optional<std::string> retry_after_value(fault_kind k, const fault_config& config,
-                                             std::chrono::system_clock::time_point now);
-
-/// Formats an IMF-fixdate (RFC 9110): "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string format_http_date(std::chrono::system_clock::time_point t);
 
 } // namespace dynjobs::sim

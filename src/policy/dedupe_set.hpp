@@ -1,4 +1,4 @@
-// dynjobs/policy/dedupe_set.hpp - the jobIds a fetch has delivered.
+// src/policy/dedupe_set.hpp - the jobIds a fetch has delivered.
 #pragma once
 
 #include <cstddef>

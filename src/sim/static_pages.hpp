@@ -1,4 +1,4 @@
-// dynjobs/sim/static_pages.hpp - the dataset written out as files, and an nginx configuration
+// src/sim/static_pages.hpp - the dataset written out as files, and an nginx configuration
 // that serves them, so that a client can be tested against a server that is not the simulator.
 //
 // Each file is a response body exactly as the simulator writes it for the same query
@@ -9,9 +9,10 @@
 // Thread safety: free functions with no shared state; the dataset is only read.
 #pragma once
 
+#include "sim/jobs_endpoint.hpp"
+
 #include <dynjobs/diagnostics.hpp>
 #include <dynjobs/sim/dataset.hpp>
-#include <dynjobs/sim/jobs_endpoint.hpp>
 
 #include <boost/system/error_code.hpp>
 
