@@ -7,8 +7,10 @@
 #include <dynjobs/timestamp.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>
@@ -49,7 +51,18 @@ namespace detail {
 struct fetch_state;
 using next_handler =
     boost::asio::any_completion_handler<void(boost::system::error_code, std::optional<job_batch>)>;
-void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler);
+void async_next_erased(const std::shared_ptr<fetch_state>& state, next_handler handler);
+
+/// async_next's initiation: the fetch is captured when async_next is called, so the stream may
+/// be moved or destroyed while a deferred or awaitable operation is still to be started.
+struct next_initiation {
+    std::shared_ptr<fetch_state> state;
+
+    template <class Handler>
+    void operator()(Handler&& handler) const {
+        async_next_erased(state, next_handler(std::forward<Handler>(handler)));
+    }
+};
 } // namespace detail
 
 /// The stream of one fetch (client::fetch). The consumer asks for the next batch; the engine
@@ -64,7 +77,15 @@ void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler)
 /// failures() may be called from any thread at any time. Destroying the stream cancels the fetch.
 class job_stream {
 public:
+    /// The completion signature of async_next.
     using next_signature = void(boost::system::error_code, std::optional<job_batch>);
+    /// The client's executor (client::executor_type).
+    using executor_type = boost::asio::any_io_executor;
+    /// async_next's default completion token: asio::deferred, so that `co_await
+    /// stream.async_next()` works in an asio::awaitable (throwing boost::system::system_error on
+    /// error) and `stream.async_next()` composes with other deferred operations. (Boost 1.81's
+    /// default_completion_token_t of any_io_executor is void, which no operation can take.)
+    using default_completion_token_type = boost::asio::deferred_t;
 
     job_stream() = default;
     job_stream(job_stream&&) noexcept = default;
@@ -76,16 +97,22 @@ public:
     /// failures()), errc::invalid_argument (the request or config was refused before any
     /// request), operation_aborted (cancelled). After an error, diagnostics() has the detail.
     ///
+    /// The handler runs on its associated executor, else on get_executor(); never inside
+    /// async_next. A stream without a fetch (default-constructed or moved-from) completes with
+    /// boost::asio::error::bad_descriptor.
+    ///
     /// Per-operation cancellation: terminal cancellation of this operation cancels the whole
     /// fetch (every request stops promptly) and completes it with operation_aborted.
-    template <BOOST_ASIO_COMPLETION_TOKEN_FOR(next_signature) CompletionToken>
-    auto async_next(CompletionToken&& token) {
+    template <BOOST_ASIO_COMPLETION_TOKEN_FOR(next_signature)
+                  CompletionToken = default_completion_token_type>
+    auto async_next(CompletionToken&& token = default_completion_token_type()) {
         return boost::asio::async_initiate<CompletionToken, next_signature>(
-            [](auto handler, std::shared_ptr<detail::fetch_state> state) {
-                detail::async_next_erased(std::move(state), std::move(handler));
-            },
-            token, state_);
+            detail::next_initiation{state_}, token);
     }
+
+    /// The executor of the client that started the fetch; an empty executor for a stream without
+    /// a fetch.
+    executor_type get_executor() const noexcept;
 
     /// Coroutine face of async_next: the next batch or nullopt at the end; throws
     /// error_with_diagnostics on error.

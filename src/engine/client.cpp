@@ -18,6 +18,20 @@ client::~client() {
     cancel();
 }
 
+client::client(client&& other) noexcept = default;
+
+client& client::operator=(client&& other) noexcept {
+    if (this != &other) {
+        cancel();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+client::executor_type client::get_executor() const noexcept {
+    return state_->executor;
+}
+
 error_code client::validate(const fetch_request& request, diagnostics& diag) const {
     detail::endpoints where;
     if (auto ec = detail::resolve_endpoints(state_->config, where, diag))
@@ -51,6 +65,8 @@ job_stream client::fetch(fetch_request request) {
 }
 
 void client::cancel() {
+    if (!state_) // moved-from
+        return;
     asio::dispatch(state_->strand, [state = state_] {
         for (const auto& weak : state->fetches)
             if (auto fetch = weak.lock())

@@ -45,6 +45,8 @@ boost::system::error_code resolve_endpoints(const client_config& config, endpoin
 struct client_state {
     client_state(boost::asio::any_io_executor executor, client_config cfg);
 
+    /// The executor the client was given: completions without an associated executor run there.
+    boost::asio::any_io_executor executor;
     boost::asio::strand<boost::asio::any_io_executor> strand;
     client_config config;
 

@@ -7,6 +7,7 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
@@ -20,12 +21,15 @@ using boost::system::error_code;
 namespace detail {
 namespace {
 
-// Completes the consumer's handler: never inline, and on the handler's own executor (post
-// hands it over through the handler's associated executor, tracking work on it meanwhile).
+// Completes the consumer's handler: never inline, and on the handler's own executor, else the
+// client's (post runs it through `via`, then hands it over to that executor, tracking work on
+// it meanwhile).
 template <class Executor>
-void complete(next_handler handler, const Executor& via, error_code ec,
-              std::optional<job_batch> batch) {
-    asio::post(via, asio::append(std::move(handler), ec, std::move(batch)));
+void complete(next_handler handler, const Executor& via, const asio::any_io_executor& fallback,
+              error_code ec, std::optional<job_batch> batch) {
+    const auto target = asio::get_associated_executor(handler, fallback);
+    asio::post(via,
+               asio::bind_executor(target, asio::append(std::move(handler), ec, std::move(batch))));
 }
 
 } // namespace
@@ -39,15 +43,14 @@ fetch_state::fetch_state(std::shared_ptr<client_state> owner, fetch_request req)
     , wake(client->strand)
     , deadline_timer(client->strand) {}
 
-void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler) {
+void async_next_erased(const std::shared_ptr<fetch_state>& state, next_handler handler) {
     if (!state) { // a default-constructed or moved-from stream
-        complete(std::move(handler), asio::system_executor(), asio::error::bad_descriptor,
-                 std::nullopt);
+        complete(std::move(handler), asio::system_executor(), asio::system_executor(),
+                 asio::error::bad_descriptor, std::nullopt);
         return;
     }
     const asio::any_io_executor strand = state->client->strand;
-    asio::dispatch(strand, [state = std::move(state), handler = std::move(handler),
-                            strand]() mutable {
+    asio::dispatch(strand, [state, handler = std::move(handler), strand]() mutable {
         // Terminal cancellation of this wait cancels the whole fetch.
         auto slot = asio::get_associated_cancellation_slot(handler);
         if (slot.is_connected())
@@ -62,7 +65,8 @@ void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler)
         if (state->final_delivered) {
             if (slot.is_connected())
                 slot.clear();
-            complete(std::move(handler), strand, state->final_error, std::nullopt);
+            complete(std::move(handler), strand, state->client->executor, state->final_error,
+                     std::nullopt);
             return;
         }
         state->channel.async_receive([state, handler = std::move(handler), strand,
@@ -75,7 +79,7 @@ void async_next_erased(std::shared_ptr<fetch_state> state, next_handler handler)
                 ec = state->final_error;
                 batch.reset();
             }
-            complete(std::move(handler), strand, ec, std::move(batch));
+            complete(std::move(handler), strand, state->client->executor, ec, std::move(batch));
         });
     });
 }
@@ -99,10 +103,7 @@ namespace {
 asio::awaitable<std::optional<job_batch>> next_owned(std::shared_ptr<detail::fetch_state> state) {
     auto token = asio::as_tuple(asio::use_awaitable);
     auto [ec, batch] = co_await asio::async_initiate<decltype(token), job_stream::next_signature>(
-        [](auto handler, std::shared_ptr<detail::fetch_state> s) {
-            detail::async_next_erased(std::move(s), std::move(handler));
-        },
-        token, state);
+        detail::next_initiation{state}, token);
     if (ec) {
         diagnostics diag;
         if (state) {
@@ -120,6 +121,10 @@ asio::awaitable<std::optional<job_batch>> job_stream::next() {
     // Not a coroutine itself: the fetch is captured now, so the stream object may be moved or
     // destroyed while the returned awaitable is pending.
     return next_owned(state_);
+}
+
+job_stream::executor_type job_stream::get_executor() const noexcept {
+    return state_ ? state_->client->executor : executor_type();
 }
 
 diagnostics job_stream::error_diagnostics() const {
