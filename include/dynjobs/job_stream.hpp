@@ -59,8 +59,8 @@ struct next_initiation {
     std::shared_ptr<fetch_state> state;
 
     template <class Handler>
-    void operator()(Handler&& handler) const {
-        async_next_erased(state, next_handler(std::forward<Handler>(handler)));
+    void operator()(Handler handler) const {
+        async_next_erased(state, next_handler(std::move(handler)));
     }
 };
 } // namespace detail
@@ -73,8 +73,9 @@ struct next_initiation {
 /// Every job of the request's range is delivered exactly once, or the stream ends with an error
 /// saying which organization, window and page failed and why.
 ///
-/// Thread safety: async_next/next must not overlap (one consumer); cancel(), stats() and
-/// failures() may be called from any thread at any time. Destroying the stream cancels the fetch.
+/// Thread safety: async_next/next must not overlap (one consumer; an overlapping one completes
+/// with boost::asio::error::already_started); cancel(), stats() and failures() may be called from
+/// any thread at any time. Destroying the stream cancels the fetch.
 class job_stream {
 public:
     /// The completion signature of async_next.
@@ -101,8 +102,18 @@ public:
     /// async_next. A stream without a fetch (default-constructed or moved-from) completes with
     /// boost::asio::error::bad_descriptor.
     ///
-    /// Per-operation cancellation: terminal cancellation of this operation cancels the whole
-    /// fetch (every request stops promptly) and completes it with operation_aborted.
+    /// While it is pending, the operation holds work on the handler's executor
+    /// (outstanding_work.tracked), so that executor's run() does not return before the handler.
+    ///
+    /// Per-operation cancellation (the handler's associated cancellation slot, assigned here in
+    /// the initiating function and cleared on the handler's executor just before the handler
+    /// runs; emit on that executor, as Asio requires of a cancellation_signal):
+    /// - terminal: cancels the whole fetch (every request stops promptly); this and every later
+    ///   async_next complete with operation_aborted;
+    /// - partial or total: abandons only this wait, which completes with operation_aborted; the
+    ///   fetch goes on, and a batch that arrives for the abandoned wait is kept for the next
+    ///   async_next, so none is lost.
+    /// A cancellation that comes after the operation completed has no effect.
     template <BOOST_ASIO_COMPLETION_TOKEN_FOR(next_signature)
                   CompletionToken = default_completion_token_type>
     auto async_next(CompletionToken&& token = default_completion_token_type()) {
