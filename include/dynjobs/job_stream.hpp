@@ -14,6 +14,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -52,6 +53,8 @@ struct fetch_state;
 using next_handler =
     boost::asio::any_completion_handler<void(boost::system::error_code, std::optional<job_batch>)>;
 void async_next_erased(const std::shared_ptr<fetch_state>& state, next_handler handler);
+/// The diagnostics of the error the fetch ended with (empty without a fetch or before its end).
+diagnostics final_diagnostics(const std::shared_ptr<fetch_state>& state);
 
 /// async_next's initiation: the fetch is captured when async_next is called, so the stream may
 /// be moved or destroyed while a deferred or awaitable operation is still to be started.
@@ -61,6 +64,11 @@ struct next_initiation {
     template <class Handler>
     void operator()(Handler handler) const {
         async_next_erased(state, next_handler(std::move(handler)));
+    }
+
+    /// For with_diagnostics: what went wrong, asked after the wait failed.
+    std::function<diagnostics()> diagnostics_source() const {
+        return [state = state] { return final_diagnostics(state); };
     }
 };
 } // namespace detail
@@ -126,7 +134,10 @@ public:
     executor_type get_executor() const noexcept;
 
     /// Coroutine face of async_next: the next batch or nullopt at the end; throws
-    /// error_with_diagnostics on error.
+    /// error_with_diagnostics on error. The same as
+    /// `async_next(with_diagnostics(boost::asio::use_awaitable))` (see with_diagnostics.hpp).
+    /// The fetch is captured now: the stream may be moved or destroyed while the awaitable is
+    /// pending.
     boost::asio::awaitable<std::optional<job_batch>> next();
 
     /// The detail of the error the stream ended with (empty before that).

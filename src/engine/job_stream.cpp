@@ -2,10 +2,9 @@
 
 #include "engine/fetch_state.hpp"
 
-#include <dynjobs/error_with_diagnostics.hpp>
+#include <dynjobs/with_diagnostics.hpp>
 
 #include <boost/asio/append.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -144,6 +143,13 @@ void async_next_erased(const std::shared_ptr<fetch_state>& state, next_handler h
     });
 }
 
+diagnostics final_diagnostics(const std::shared_ptr<fetch_state>& state) {
+    if (!state)
+        return {};
+    std::lock_guard lock(state->mutex);
+    return state->final_diag;
+}
+
 } // namespace detail
 
 job_stream& job_stream::operator=(job_stream&& other) noexcept {
@@ -158,29 +164,8 @@ job_stream::~job_stream() {
     cancel();
 }
 
-namespace {
-
-asio::awaitable<std::optional<job_batch>> next_owned(std::shared_ptr<detail::fetch_state> state) {
-    auto token = asio::as_tuple(asio::use_awaitable);
-    auto [ec, batch] = co_await asio::async_initiate<decltype(token), job_stream::next_signature>(
-        detail::next_initiation{state}, token);
-    if (ec) {
-        diagnostics diag;
-        if (state) {
-            std::lock_guard lock(state->mutex);
-            diag = state->final_diag;
-        }
-        throw error_with_diagnostics(ec, std::move(diag));
-    }
-    co_return std::move(batch);
-}
-
-} // namespace
-
 asio::awaitable<std::optional<job_batch>> job_stream::next() {
-    // Not a coroutine itself: the fetch is captured now, so the stream object may be moved or
-    // destroyed while the returned awaitable is pending.
-    return next_owned(state_);
+    return async_next(with_diagnostics(asio::use_awaitable));
 }
 
 job_stream::executor_type job_stream::get_executor() const noexcept {
@@ -188,10 +173,7 @@ job_stream::executor_type job_stream::get_executor() const noexcept {
 }
 
 diagnostics job_stream::error_diagnostics() const {
-    if (!state_)
-        return {};
-    std::lock_guard lock(state_->mutex);
-    return state_->final_diag;
+    return detail::final_diagnostics(state_);
 }
 
 fetch_stats job_stream::stats() const {

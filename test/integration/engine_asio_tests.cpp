@@ -4,11 +4,16 @@
 #include "engine_fixture.hpp"
 #include "silent_server.hpp"
 
+#include <dynjobs/error.hpp>
+#include <dynjobs/with_diagnostics.hpp>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <functional>
@@ -242,6 +247,54 @@ BOOST_AUTO_TEST_CASE(a_pending_wait_keeps_its_handlers_executor_busy,
     consumer_thread.join();
     BOOST_TEST(called);
     BOOST_TEST((result == asio::error::operation_aborted));
+}
+
+// A request refused before anything is sent: its error carries the field at fault.
+fetch_request refused_request() {
+    auto request = january_2024();
+    request.finish = request.start;
+    return request;
+}
+
+BOOST_AUTO_TEST_CASE(with_diagnostics_makes_use_future_throw_the_diagnostics) {
+    silent_server server;
+    asio::io_context ioc;
+    client c(ioc.get_executor(), silent_config(server));
+    auto stream = c.fetch(refused_request());
+    auto result = stream.async_next(with_diagnostics(asio::use_future));
+    ioc.run();
+    try {
+        result.get();
+        BOOST_FAIL("a refused request must fail");
+    } catch (const error_with_diagnostics& e) {
+        BOOST_TEST((e.code() == errc::invalid_argument));
+        BOOST_TEST(e.get_diagnostics().field == "startTime");
+    }
+    BOOST_TEST(server.accepted == 0);
+}
+
+BOOST_AUTO_TEST_CASE(with_diagnostics_makes_use_awaitable_throw_the_diagnostics) {
+    silent_server server;
+    asio::io_context ioc;
+    client c(ioc.get_executor(), silent_config(server));
+    auto stream = c.fetch(refused_request());
+    diagnostics caught;
+    boost::system::error_code code;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            try {
+                co_await stream.async_next(with_diagnostics(asio::use_awaitable));
+            } catch (const error_with_diagnostics& e) {
+                code = e.code();
+                caught = e.get_diagnostics();
+            }
+        },
+        asio::detached);
+    ioc.run();
+    BOOST_TEST((code == errc::invalid_argument));
+    BOOST_TEST(caught.field == "startTime");
+    BOOST_TEST(caught.message == stream.error_diagnostics().message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
