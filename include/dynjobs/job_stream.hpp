@@ -36,7 +36,7 @@ struct job_batch {
     bool segment_complete = false;
 };
 
-/// A page given up for good, with why.
+/// A page (or a window) given up for good, with why.
 struct page_failure {
     std::size_t organization_slot = 0;
     std::optional<organization_id> organization;
@@ -44,8 +44,19 @@ struct page_failure {
     timestamp window_start{};
     timestamp window_finish{};
     std::int64_t page_index = 0;
+    /// Why the page was given up: errc::retries_exhausted, errc::http_status, errc::forbidden,
+    /// errc::drift_unresolved, ...
     boost::system::error_code error;
+    /// The detail: the URL, the last response's HTTP status and body excerpt, and a message
+    /// naming the page and its last error.
     diagnostics diag;
+    /// The last attempt's own error: a transport error (errc::connect_timeout, an SSL or socket
+    /// error, ...), a decoding error, or errc::http_status when the server answered a status
+    /// (diag.http_status holds it). For a window the fetch gave up on as a whole (drift,
+    /// incompleteness), the same as `error`.
+    boost::system::error_code last_error;
+    /// Requests made for the page before it was given up; 0 for a window given up as a whole.
+    unsigned attempts = 0;
 };
 
 namespace detail {
