@@ -33,6 +33,8 @@ client::executor_type client::get_executor() const noexcept {
 }
 
 error_code client::validate(const fetch_request& request, diagnostics& diag) const {
+    if (auto ec = detail::check_numbers(state_->config, diag))
+        return ec;
     detail::endpoints where;
     if (auto ec = detail::resolve_endpoints(state_->config, where, diag))
         return ec;

@@ -88,6 +88,8 @@ error_code client_state::prepare(diagnostics& diag) {
         prepare_diag = diag;
         return ec;
     };
+    if (auto ec = check_numbers(config, diag))
+        return fail(ec);
     if (auto ec = resolve_endpoints(config, where, diag))
         return fail(ec);
     std::shared_ptr<asio::ssl::context> tls;

@@ -41,6 +41,11 @@ struct endpoints {
 boost::system::error_code resolve_endpoints(const client_config& config, endpoints& out,
                                             diagnostics& diag);
 
+/// Checks every numeric setting of `config` (limits at least 1, timeouts positive, factors in
+/// range): errc::invalid_argument with diag.field the setting's path ("rate.max_in_flight") and
+/// diag.value its value.
+boost::system::error_code check_numbers(const client_config& config, diagnostics& diag);
+
 /// Shared by every fetch of a client; touched only on `strand`.
 struct client_state {
     client_state(boost::asio::any_io_executor executor, client_config cfg);

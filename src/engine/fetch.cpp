@@ -780,7 +780,7 @@ asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
         return !per_org_limit ||
                f.org_in_flight[org] < f.client->config.max_in_flight_per_organization;
     };
-    const std::size_t global_limit = std::max<std::size_t>(1, f.client->config.rate.max_in_flight);
+    const std::size_t global_limit = f.client->config.rate.max_in_flight;
     for (;;) {
         if (f.finishing)
             co_return;

@@ -121,6 +121,25 @@ BOOST_AUTO_TEST_CASE(a_bad_request_fails_before_any_request_is_sent) {
     BOOST_TEST(fx.sim().counters().requests == 0u);
 }
 
+// Zero in-flight limits used to park every page forever: now the fetch fails at once.
+BOOST_AUTO_TEST_CASE(a_zero_in_flight_limit_fails_the_fetch_instead_of_hanging) {
+    sim_fixture fx;
+    auto request = whole_dataset(fx);
+    request.organizations = {fx.sim().organizations()[0].id};
+    auto per_org = engine_config(fx);
+    per_org.max_in_flight_per_organization = 0;
+    auto global = engine_config(fx);
+    global.rate.max_in_flight = 0;
+    for (const auto& [config, field] : {std::pair{per_org, "max_in_flight_per_organization"},
+                                        std::pair{global, "rate.max_in_flight"}}) {
+        const auto out = run_fetch(config, request);
+        BOOST_TEST((out.ec == errc::invalid_argument), out.ec.message());
+        BOOST_TEST(out.diag.field == field);
+        BOOST_TEST(out.diag.value == "0");
+    }
+    BOOST_TEST(fx.sim().counters().requests == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(client_validate_names_the_bad_field) {
     sim_fixture fx;
     boost::asio::io_context ioc;
