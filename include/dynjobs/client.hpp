@@ -41,8 +41,10 @@ public:
     /// no associated executor of their own run on it.
     using executor_type = boost::asio::any_io_executor;
 
-    /// Creates a client that runs its work on a strand of `executor`. Sends nothing and reads no
-    /// file: the configuration is checked by validate() or by the first fetch.
+    /// Creates a client that runs its work on a strand of `executor`. Sends nothing, and never
+    /// fails: it reads the environment's proxy settings and loads the CA files and the
+    /// certificate here (on the calling thread, so that no fetch reads a file inside the event
+    /// loop); a problem is reported by validate() and ends the first fetch's stream.
     client(executor_type executor, client_config config);
     /// Cancels every fetch of this client (see cancel()).
     ~client();

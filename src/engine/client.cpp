@@ -12,7 +12,14 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 client::client(asio::any_io_executor executor, client_config config)
-    : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(config))) {}
+    : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(config))) {
+    // The CA files, the certificate and its private key are read here, on the caller's thread,
+    // not by the first fetch inside the event loop, where a slow disk would stall every other
+    // handler. Nothing else holds the state yet, so the strand is not needed; the outcome is
+    // kept and reported by the first fetch.
+    diagnostics outcome;
+    state_->prepare(outcome);
+}
 
 client::~client() {
     cancel();

@@ -55,7 +55,8 @@ struct client_state {
     boost::asio::strand<boost::asio::any_io_executor> strand;
     client_config config;
 
-    /// Builds pools and the token manager on first use; the outcome is kept for later fetches.
+    /// Builds pools and the token manager (reading CA and certificate files) once, when the
+    /// client is constructed; the outcome is kept for every fetch.
     boost::system::error_code prepare(diagnostics& diag);
 
     /// Waits until the host gate admits one more request (pause, rate ceiling, in-flight limit).
