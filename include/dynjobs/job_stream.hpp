@@ -61,8 +61,10 @@ struct page_failure {
 
 namespace detail {
 struct fetch_state;
+/// async_next's handler, type-erased: the operation is compiled once, in src/engine.
 using next_handler =
     boost::asio::any_completion_handler<void(boost::system::error_code, std::optional<job_batch>)>;
+/// async_next's compiled part (see async_next for the contract).
 void async_next_erased(const std::shared_ptr<fetch_state>& state, next_handler handler);
 /// The diagnostics of the error the fetch ended with (empty without a fetch or before its end).
 diagnostics final_diagnostics(const std::shared_ptr<fetch_state>& state);
@@ -70,8 +72,10 @@ diagnostics final_diagnostics(const std::shared_ptr<fetch_state>& state);
 /// async_next's initiation: the fetch is captured when async_next is called, so the stream may
 /// be moved or destroyed while a deferred or awaitable operation is still to be started.
 struct next_initiation {
+    /// The fetch waited on (null for a stream without one).
     std::shared_ptr<fetch_state> state;
 
+    /// Starts the wait with `handler`.
     template <class Handler>
     void operator()(Handler handler) const {
         async_next_erased(state, next_handler(std::move(handler)));

@@ -54,9 +54,10 @@ std::function<diagnostics()> diagnostics_source_of(const Initiation& initiation)
 /// exception_ptr.
 template <class Handler>
 struct diagnostics_handler {
-    Handler handler;
-    std::function<diagnostics()> source;
+    Handler handler;                     ///< the final handler
+    std::function<diagnostics()> source; ///< asked only on error
 
+    /// Completes the final handler: no exception on success, else error_with_diagnostics.
     template <class... Args>
     void operator()(boost::system::error_code ec, Args&&... args) {
         std::exception_ptr error;
@@ -69,8 +70,9 @@ struct diagnostics_handler {
 /// Starts the adapted operation with a diagnostics_handler around the final handler.
 template <class Initiation>
 struct diagnostics_initiation {
-    Initiation initiation;
+    Initiation initiation; ///< the adapted operation's own
 
+    /// Starts the operation with a diagnostics_handler around `handler`.
     template <class Handler, class... Args>
     void operator()(Handler&& handler, Args&&... args) {
         auto source = diagnostics_source_of(initiation);
