@@ -90,12 +90,7 @@ abandon_outcome fetch_abandoning_waits(const client_config& config, const fetch_
                 std::this_thread::sleep_for(std::chrono::microseconds(300));
             }
         });
-    std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i)
-        pool.emplace_back([&] { ioc.run(); });
-    ioc.run();
-    for (auto& t : pool)
-        t.join();
+    run_on_threads(ioc, threads);
     if (canceller.joinable())
         canceller.join();
     return out;
