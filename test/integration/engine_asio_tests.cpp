@@ -16,8 +16,10 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <future>
+#include <limits>
 
 using namespace dynjobs;
 using namespace dynjobs::testkit;
@@ -146,31 +148,33 @@ BOOST_AUTO_TEST_CASE(a_plain_handler_runs_on_the_clients_executor) {
     BOOST_TEST(on_executor);
 }
 
-BOOST_AUTO_TEST_CASE(a_partial_or_total_cancellation_abandons_only_that_wait) {
+// Reads a fetch abandoning waits (see fetch_abandoning_waits) with each cancellation type that
+// spares the fetch: every job must still come, once. Returns the fewest waits abandoned.
+int check_no_batch_lost(int threads) {
     sim_fixture fx;
     const auto request = many_batches(fx);
+    int fewest = std::numeric_limits<int>::max();
     for (const auto type : {asio::cancellation_type::partial, asio::cancellation_type::total}) {
         BOOST_TEST_CONTEXT("cancellation type " << static_cast<int>(type)) {
-            const auto out = fetch_abandoning_waits(engine_config(fx), request, type, 1);
+            const auto out = fetch_abandoning_waits(engine_config(fx), request, type, threads);
             BOOST_TEST(!out.ec, out.ec.message());
-            BOOST_TEST(out.abandoned > 0);
             // Not one batch went with an abandoned wait: every job came, once.
             require_exactly(out.jobs, expected_jobs(fx, request));
+            fewest = std::min(fewest, out.abandoned);
         }
     }
+    return fewest;
+}
+
+BOOST_AUTO_TEST_CASE(a_partial_or_total_cancellation_abandons_only_that_wait) {
+    // One thread: every other wait is cancelled as it starts, so some certainly are abandoned.
+    BOOST_TEST(check_no_batch_lost(1) > 0);
 }
 
 BOOST_AUTO_TEST_CASE(cancellations_from_another_thread_lose_no_batch,
                      *boost::unit_test::label("threads")) {
-    sim_fixture fx;
-    const auto request = many_batches(fx);
-    for (const auto type : {asio::cancellation_type::partial, asio::cancellation_type::total}) {
-        BOOST_TEST_CONTEXT("cancellation type " << static_cast<int>(type)) {
-            const auto out = fetch_abandoning_waits(engine_config(fx), request, type, 3);
-            BOOST_TEST(!out.ec, out.ec.message());
-            require_exactly(out.jobs, expected_jobs(fx, request));
-        }
-    }
+    // How many waits another thread catches pending is up to the scheduler: not checked.
+    check_no_batch_lost(3);
 }
 
 // Against a server that never answers, so that each wait is certainly pending when cancelled:
