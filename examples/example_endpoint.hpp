@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 class example_endpoint {
 public:
     explicit example_endpoint(boost::asio::any_io_executor executor) {
@@ -27,7 +29,10 @@ public:
             return;
         }
         dynjobs::sim::sim_config sim_config;
-        sim_config.cert_dir = std::filesystem::temp_directory_path() / "dynjobs-example-sim";
+        // A folder per process: the simulator writes a fresh CA there, and examples run side by
+        // side (ctest -j) must not trust each other's.
+        sim_config.cert_dir = std::filesystem::temp_directory_path() /
+                              ("dynjobs-example-sim-" + std::to_string(::getpid()));
         sim_.emplace(std::move(executor), std::move(sim_config));
         dynjobs::diagnostics diag;
         if (sim_->start(diag))

@@ -33,15 +33,30 @@ struct client_state;
 ///
 /// Thread safety: every member function may be called from any thread. Destroying the client
 /// cancels its fetches; their streams then end with operation_aborted.
+///
+/// A client is movable, not copyable. A moved-from client may only be destroyed or assigned to.
 class client {
 public:
-    /// A client whose fetches, connections and timers run on `executor` (one thread or a
-    /// pool; the client serialises its own work on a strand). Sends nothing and never fails:
-    /// the configuration is checked by validate() and by every fetch before its first request.
-    client(boost::asio::any_io_executor executor, client_config config);
+    /// The executor the client was constructed with: its fetches' completion handlers that have
+    /// no associated executor of their own run on it.
+    using executor_type = boost::asio::any_io_executor;
+
+    /// Creates a client that runs its work on a strand of `executor`. Sends nothing, and never
+    /// fails: it reads the environment's proxy settings and loads the CA files and the
+    /// certificate here (on the calling thread, so that no fetch reads a file inside the event
+    /// loop); a problem is reported by validate() and ends the first fetch's stream.
+    client(executor_type executor, client_config config);
+    /// Cancels every fetch of this client (see cancel()).
     ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;
+    /// Takes over `other`'s fetches, pools and tokens; `other` is left moved-from.
+    client(client&& other) noexcept;
+    /// Cancels this client's fetches, then takes over `other`'s; `other` is left moved-from.
+    client& operator=(client&& other) noexcept;
+
+    /// The executor given at construction.
+    executor_type get_executor() const noexcept;
 
     /// Checks the configuration and a request without sending anything: region or base URL,
     /// token URL, https (or loopback http), proxy settings (those of the environment only for

@@ -45,6 +45,13 @@ struct access_token {
 /// A user-supplied token source (a vault, a sidecar, a managed identity): called each time the
 /// client needs a new token, on the client's executor; must complete the handler exactly once,
 /// from any thread. An error ends the fetches that needed the token with that error.
+///
+/// Cancellation: the handler has an associated cancellation slot
+/// (boost::asio::get_associated_cancellation_slot). When the client stops waiting for the token
+/// (it is destroyed, or its token manager cancelled), a terminal cancellation is emitted there,
+/// on the client's executor. A source whose request can be stopped assigns a handler to the
+/// slot in the call (slot.assign), stops the request in it, and still completes the handler,
+/// with boost::asio::error::operation_aborted. It must not clear the slot: the client does.
 using token_source = std::function<void(
     boost::asio::any_completion_handler<void(boost::system::error_code, access_token)>)>;
 

@@ -45,7 +45,8 @@ enum class errc {
     /// The fetch's deadline passed, or a wait the server asked for would end after it.
     deadline_exceeded,
 
-    // --- Transport: each phase's timeout has its own code ---
+    // --- Transport: each phase's timeout has its own code; each compares equal to
+    // std::errc::timed_out (the category's default_error_condition) ---
     resolve_timeout,
     connect_timeout,
     tls_handshake_timeout,

@@ -19,7 +19,7 @@ namespace dynjobs {
 ///   A variable that is malformed is an error only for a host that would use it;
 /// - otherwise none: a direct connection.
 ///
-/// The environment is read when the client first validates or fetches.
+/// The environment is read when the client is constructed (and again by client::validate()).
 struct proxy_config {
     /// `http://[user[:password]@]host[:port]` (port default 80), a trailing "/" allowed. The user
     /// and password are percent-decoded and sent as Basic credentials (Proxy-Authorization).

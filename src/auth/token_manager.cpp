@@ -452,14 +452,19 @@ asio::awaitable<error_code> token_manager::impl::ask_source(std::uint64_t id, is
     auto ex = executor;
     auto completion = asio::as_tuple(asio::use_awaitable);
     // The source may complete from any thread: the completion is posted back to our executor.
+    // The handler it gets carries this flight's cancellation slot: cancelling the flight (the
+    // client going away) reaches a source that listens there, on our executor, where the slot
+    // is also cleared once the flight resumes.
     auto [ec, result] =
         co_await asio::async_initiate<asio::as_tuple_t<asio::use_awaitable_t<>>, signature>(
             [&source, ex](auto handler) {
-                source([h = std::move(handler), ex](error_code e, access_token t) mutable {
-                    asio::post(ex, [h = std::move(h), e, t = std::move(t)]() mutable {
-                        std::move(h)(e, std::move(t));
-                    });
-                });
+                auto slot = asio::get_associated_cancellation_slot(handler);
+                source(asio::bind_cancellation_slot(
+                    slot, [h = std::move(handler), ex](error_code e, access_token t) mutable {
+                        asio::post(ex, [h = std::move(h), e, t = std::move(t)]() mutable {
+                            std::move(h)(e, std::move(t));
+                        });
+                    }));
             },
             completion);
     if (flight_id != id)

@@ -12,13 +12,36 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 client::client(asio::any_io_executor executor, client_config config)
-    : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(config))) {}
+    : state_(std::make_shared<detail::client_state>(std::move(executor), std::move(config))) {
+    // The CA files, the certificate and its private key are read here, on the caller's thread,
+    // not by the first fetch inside the event loop, where a slow disk would stall every other
+    // handler. Nothing else holds the state yet, so the strand is not needed; the outcome is
+    // kept and reported by the first fetch.
+    diagnostics outcome;
+    state_->prepare(outcome);
+}
 
 client::~client() {
     cancel();
 }
 
+client::client(client&& other) noexcept = default;
+
+client& client::operator=(client&& other) noexcept {
+    if (this != &other) {
+        cancel();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+client::executor_type client::get_executor() const noexcept {
+    return state_->executor;
+}
+
 error_code client::validate(const fetch_request& request, diagnostics& diag) const {
+    if (auto ec = detail::check_numbers(state_->config, diag))
+        return ec;
     detail::endpoints where;
     if (auto ec = detail::resolve_endpoints(state_->config, where, diag))
         return ec;
@@ -51,6 +74,8 @@ job_stream client::fetch(fetch_request request) {
 }
 
 void client::cancel() {
+    if (!state_) // moved-from
+        return;
     asio::dispatch(state_->strand, [state = state_] {
         for (const auto& weak : state->fetches)
             if (auto fetch = weak.lock())

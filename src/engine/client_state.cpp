@@ -70,8 +70,9 @@ error_code resolve_endpoints(const client_config& config, endpoints& out, diagno
     return net::choose_proxy(config.proxy, out.token, env, out.token_proxy, diag);
 }
 
-client_state::client_state(asio::any_io_executor executor, client_config cfg)
-    : strand(asio::make_strand(std::move(executor)))
+client_state::client_state(asio::any_io_executor ex, client_config cfg)
+    : executor(std::move(ex))
+    , strand(asio::make_strand(executor))
     , config(std::move(cfg))
     , retry(config.retry, seed_of(config))
     , gate(config.rate) {}
@@ -87,6 +88,8 @@ error_code client_state::prepare(diagnostics& diag) {
         prepare_diag = diag;
         return ec;
     };
+    if (auto ec = check_numbers(config, diag))
+        return fail(ec);
     if (auto ec = resolve_endpoints(config, where, diag))
         return fail(ec);
     std::shared_ptr<asio::ssl::context> tls;

@@ -41,14 +41,22 @@ struct endpoints {
 boost::system::error_code resolve_endpoints(const client_config& config, endpoints& out,
                                             diagnostics& diag);
 
+/// Checks every numeric setting of `config` (limits at least 1, timeouts positive, factors in
+/// range): errc::invalid_argument with diag.field the setting's path ("rate.max_in_flight") and
+/// diag.value its value.
+boost::system::error_code check_numbers(const client_config& config, diagnostics& diag);
+
 /// Shared by every fetch of a client; touched only on `strand`.
 struct client_state {
     client_state(boost::asio::any_io_executor executor, client_config cfg);
 
+    /// The executor the client was given: completions without an associated executor run there.
+    boost::asio::any_io_executor executor;
     boost::asio::strand<boost::asio::any_io_executor> strand;
     client_config config;
 
-    /// Builds pools and the token manager on first use; the outcome is kept for later fetches.
+    /// Builds pools and the token manager (reading CA and certificate files) once, when the
+    /// client is constructed; the outcome is kept for every fetch.
     boost::system::error_code prepare(diagnostics& diag);
 
     /// Waits until the host gate admits one more request (pause, rate ceiling, in-flight limit).

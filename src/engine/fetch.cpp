@@ -123,8 +123,10 @@ void refresh_shared_counters(fetch_state& f) {
     f.stats.token_requests = tokens.token_requests;
 }
 
+// `last_ec`/`attempts`: the page's last attempt's own error and how many were made (none for a
+// segment the plan gave up on: then its own code, and 0).
 void record_failure(fetch_state& f, const policy::page_ref& ref, error_code ec,
-                    const diagnostics& diag) {
+                    const diagnostics& diag, error_code last_ec, unsigned attempts) {
     const auto key = f.plan->key(ref.segment);
     page_failure failure;
     failure.organization_slot = key.org_slot;
@@ -136,6 +138,8 @@ void record_failure(fetch_state& f, const policy::page_ref& ref, error_code ec,
     failure.page_index = ref.page_index;
     failure.error = ec;
     failure.diag = diag;
+    failure.last_error = last_ec;
+    failure.attempts = attempts;
     std::lock_guard lock(f.mutex);
     ++f.stats.pages_failed;
     f.failures.push_back(std::move(failure));
@@ -210,7 +214,7 @@ void segment_failed(const std::shared_ptr<fetch_state>& self, const policy::page
     const error_code code = failure_code(failure.reason);
     diagnostics diag;
     diag.message = f.describe(ref.segment) + ": " + failure.detail;
-    record_failure(f, ref, code, diag);
+    record_failure(f, ref, code, diag, code, 0);
     {
         std::lock_guard lock(f.mutex);
         f.stats.jobs_missing += static_cast<std::uint64_t>(failure.missing);
@@ -568,6 +572,8 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             const error_code final_ec =
                 !ec && response.status == 403 ? errc::forbidden : decision.error;
             auto diag = page_diagnostics(f, ref, final_ec, ec, attempt, url, response, decode_diag);
+            // An attempt answered with a status has no error of its own: say it was a status.
+            const error_code last_ec = ec ? ec : error_code(errc::http_status);
             f.plan->on_failure(ref);
             if (final_ec == errc::forbidden || final_ec == errc::unauthorized) {
                 // The credentials or their scope are wrong: every other page would be refused
@@ -586,11 +592,11 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
                                          ? std::string()
                                          : ": " + diag.oauth_error_description) +
                                     ")";
-                record_failure(f, ref, final_ec, diag);
+                record_failure(f, ref, final_ec, diag, last_ec, attempt);
                 finish(self, final_ec, diag, false);
                 co_return;
             }
-            record_failure(f, ref, final_ec, diag);
+            record_failure(f, ref, final_ec, diag, last_ec, attempt);
             if (f.request.on_failure == failure_policy::stop)
                 finish(self, final_ec, diag, true);
             co_await settle_without_page(self, ref);
@@ -779,7 +785,7 @@ asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
         return !per_org_limit ||
                f.org_in_flight[org] < f.client->config.max_in_flight_per_organization;
     };
-    const std::size_t global_limit = std::max<std::size_t>(1, f.client->config.rate.max_in_flight);
+    const std::size_t global_limit = f.client->config.rate.max_in_flight;
     for (;;) {
         if (f.finishing)
             co_return;

@@ -38,6 +38,9 @@ boost::system::error_code fetch_request::validate(diagnostics& diag) const {
         return detail::bad_input(diag, "server_time_filter",
                                  std::to_string(static_cast<int>(server_time_filter)),
                                  "is not auto, start, finish, overlap or ignored");
+    if (deadline && deadline->count() <= 0)
+        return detail::bad_input(diag, "deadline", std::to_string(deadline->count()) + "ms",
+                                 "must be positive");
     if (max_pages_per_window < 1)
         return detail::bad_input(diag, "max_pages_per_window", std::to_string(max_pages_per_window),
                                  "must be at least 1");

@@ -10,9 +10,11 @@
 #include <dynjobs/fetch_request.hpp>
 #include <dynjobs/job_stream.hpp>
 
+#include <boost/asio/any_completion_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel.hpp>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,6 +24,18 @@ namespace dynjobs::detail {
 
 using batch_channel =
     boost::asio::experimental::channel<void(boost::system::error_code, std::optional<job_batch>)>;
+
+/// The consumer's pending async_next.
+struct next_wait {
+    std::uint64_t id = 0;
+    next_handler handler;
+    /// The handler's executor with outstanding_work.tracked: it keeps that executor from running
+    /// out of work while the consumer waits.
+    boost::asio::any_completion_executor work;
+    /// The handler's cancellation slot (assigned by async_next on the consumer's side, cleared
+    /// there too, just before the handler runs).
+    boost::asio::cancellation_slot slot;
+};
 
 struct fetch_state : std::enable_shared_from_this<fetch_state> {
     fetch_state(std::shared_ptr<client_state> owner, fetch_request req);
@@ -52,6 +66,14 @@ struct fetch_state : std::enable_shared_from_this<fetch_state> {
     boost::asio::steady_timer deadline_timer;
     std::map<std::uint64_t, boost::asio::cancellation_signal> tasks;
     std::uint64_t next_task_id = 0;
+
+    /// The consumer's side, all on the strand. At most one channel receive is out at a time; it
+    /// may outlive the wait that started it (abandoned by a partial or total cancellation): the
+    /// batch it brings then waits in `kept` for the next async_next.
+    std::optional<next_wait> waiting;
+    std::optional<job_batch> kept;
+    bool receiving = false;
+    std::atomic<std::uint64_t> next_wait_id = 0; ///< taken in async_next, before the hop
 
     bool finishing = false;       ///< the end is decided; no new requests
     bool final_delivered = false; ///< the consumer has seen (or is seeing) the end

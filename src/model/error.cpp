@@ -86,6 +86,14 @@ public:
         }
         return "unknown dynjobs error " + std::to_string(value);
     }
+
+    // Every per-phase timeout is also the portable "timed out": `ec == std::errc::timed_out`
+    // holds for code that knows nothing of dynjobs.
+    boost::system::error_condition default_error_condition(int value) const noexcept override {
+        if (is_timeout({value, *this}))
+            return boost::system::errc::make_error_condition(boost::system::errc::timed_out);
+        return {value, *this};
+    }
 };
 
 } // namespace

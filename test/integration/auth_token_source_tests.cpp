@@ -119,6 +119,38 @@ BOOST_AUTO_TEST_CASE(source_errors_reach_every_waiter) {
     BOOST_TEST(again.ec == make_error_code(errc::invalid_token_response));
 }
 
+// A source that can stop its request listens on its handler's slot: cancelling the manager
+// (as the client's destruction does) reaches it, and it completes with operation_aborted.
+BOOST_AUTO_TEST_CASE(a_cancelled_manager_stops_a_listening_source) {
+    auth_env env;
+    std::optional<source_handler> pending;
+    int stops = 0;
+    token_source source = [&](source_handler h) {
+        auto slot = asio::get_associated_cancellation_slot(h);
+        BOOST_TEST_REQUIRE(slot.is_connected());
+        slot.assign([&](asio::cancellation_type type) {
+            if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none)
+                return;
+            ++stops;
+            auto stopped = std::move(*pending);
+            pending.reset();
+            std::move(stopped)(asio::error::operation_aborted, access_token{});
+        });
+        pending.emplace(std::move(h));
+    };
+    auto m = env.manager(source_config(source));
+    get_result r;
+    spawn_get(env.ioc, *m, r);
+    poll(env.ioc);
+    BOOST_TEST_REQUIRE(pending.has_value());
+    m->cancel();
+    run(env.ioc);
+    BOOST_TEST(stops == 1);
+    BOOST_TEST(!pending.has_value());
+    BOOST_TEST(r.done);
+    BOOST_TEST(r.ec == asio::error::operation_aborted);
+}
+
 BOOST_AUTO_TEST_CASE(a_waiter_can_be_cancelled_alone) {
     auth_env env;
     manual_source source;

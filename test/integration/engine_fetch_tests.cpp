@@ -121,6 +121,51 @@ BOOST_AUTO_TEST_CASE(a_bad_request_fails_before_any_request_is_sent) {
     BOOST_TEST(fx.sim().counters().requests == 0u);
 }
 
+// The CA file is read by the constructor, not by the first fetch inside the event loop: gone
+// by the time the fetch starts, it is not missed.
+BOOST_AUTO_TEST_CASE(the_ca_file_is_read_when_the_client_is_constructed) {
+    sim_fixture fx;
+    const auto copy = std::filesystem::temp_directory_path() /
+                      ("dynjobs-ca-copy-" + std::to_string(fx.sim().https_port()) + ".pem");
+    std::filesystem::copy_file(ca_file_of(fx), copy,
+                               std::filesystem::copy_options::overwrite_existing);
+    auto config = engine_config(fx);
+    config.tls.ca_file = copy.string();
+    boost::asio::io_context ioc;
+    client c(ioc.get_executor(), config);
+    std::filesystem::remove(copy);
+    auto stream = c.fetch(whole_dataset(fx));
+    boost::system::error_code result;
+    bool got_batch = false;
+    stream.async_next([&](boost::system::error_code ec, std::optional<job_batch> batch) {
+        result = ec;
+        got_batch = batch.has_value();
+        stream.cancel();
+    });
+    ioc.run();
+    BOOST_TEST(!result, result.message() << ": " << stream.error_diagnostics().message);
+    BOOST_TEST(got_batch);
+}
+
+// Zero in-flight limits used to park every page forever: now the fetch fails at once.
+BOOST_AUTO_TEST_CASE(a_zero_in_flight_limit_fails_the_fetch_instead_of_hanging) {
+    sim_fixture fx;
+    auto request = whole_dataset(fx);
+    request.organizations = {fx.sim().organizations()[0].id};
+    auto per_org = engine_config(fx);
+    per_org.max_in_flight_per_organization = 0;
+    auto global = engine_config(fx);
+    global.rate.max_in_flight = 0;
+    for (const auto& [config, field] : {std::pair{per_org, "max_in_flight_per_organization"},
+                                        std::pair{global, "rate.max_in_flight"}}) {
+        const auto out = run_fetch(config, request);
+        BOOST_TEST((out.ec == errc::invalid_argument), out.ec.message());
+        BOOST_TEST(out.diag.field == field);
+        BOOST_TEST(out.diag.value == "0");
+    }
+    BOOST_TEST(fx.sim().counters().requests == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(client_validate_names_the_bad_field) {
     sim_fixture fx;
     boost::asio::io_context ioc;

@@ -116,6 +116,16 @@ inline std::vector<job> expected_jobs(sim_fixture& fx, const fetch_request& requ
     return expected;
 }
 
+/// Runs `ioc` on this thread and `threads - 1` others until it runs out of work.
+inline void run_on_threads(boost::asio::io_context& ioc, int threads) {
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i)
+        pool.emplace_back([&] { ioc.run(); });
+    ioc.run();
+    for (auto& t : pool)
+        t.join();
+}
+
 /// Runs a fetch to its end on its own io_context with `threads` threads. `on_batch` may inspect
 /// each batch (and cancel the stream).
 inline fetch_outcome run_fetch(const client_config& config, const fetch_request& request,
@@ -148,12 +158,7 @@ inline fetch_outcome run_fetch(const client_config& config, const fetch_request&
                 out.failures = stream.failures();
             },
             boost::asio::detached);
-        std::vector<std::thread> pool;
-        for (int i = 1; i < threads; ++i)
-            pool.emplace_back([&] { ioc.run(); });
-        ioc.run();
-        for (auto& t : pool)
-            t.join();
+        run_on_threads(ioc, threads);
     }
     return out;
 }

@@ -305,6 +305,12 @@ BOOST_AUTO_TEST_CASE(a_dead_proxy_is_a_transport_error_naming_it) {
     BOOST_TEST(out.diag.message.find(" via proxy " + dead_url + ")") != std::string::npos,
                out.diag.message);
     BOOST_TEST(fx.sim().counters().jobs_requests == 0u);
+    // The failed page says what its last attempt met, and how many were made.
+    BOOST_TEST_REQUIRE(!out.failures.empty());
+    BOOST_TEST((out.failures[0].error == errc::retries_exhausted));
+    BOOST_TEST((out.failures[0].last_error == boost::asio::error::connection_refused),
+               out.failures[0].last_error.message());
+    BOOST_TEST(out.failures[0].attempts == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_proxy_refusing_the_port_is_retried_then_reported) {

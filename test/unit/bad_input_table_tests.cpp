@@ -86,6 +86,15 @@ const std::map<std::string, std::function<void(setup&)>>& inputs() {
          [](setup& s) {
              s.request.skip = {{5, 0}};
          }},
+        {R"(request.deadline = 0ms)",
+         [](setup& s) { s.request.deadline = std::chrono::milliseconds(0); }},
+        {R"(max_in_flight_per_organization = 0)",
+         [](setup& s) { s.config.max_in_flight_per_organization = 0; }},
+        {R"(rate.max_in_flight = 0)", [](setup& s) { s.config.rate.max_in_flight = 0; }},
+        {R"(rate.min_in_flight = 64)", [](setup& s) { s.config.rate.min_in_flight = 64; }},
+        {R"(pool.timeouts.connect = 0ms)",
+         [](setup& s) { s.config.pool.timeouts.connect = std::chrono::milliseconds(0); }},
+        {R"(rate.decrease_factor = 1.5)", [](setup& s) { s.config.rate.decrease_factor = 1.5; }},
         {R"(proxy.url = "socks5://127.0.0.1:1080")",
          [](setup& s) { s.config.proxy.url = "socks5://127.0.0.1:1080"; }},
         {R"(proxy.url = "https://proxy.example.com:3128")",
