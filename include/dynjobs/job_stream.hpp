@@ -41,10 +41,10 @@ struct page_failure {
     std::size_t organization_slot = 0; ///< index into fetch_request::organizations
     /// The organization the page was for; none for an unfiltered fetch.
     std::optional<organization_id> organization;
-    std::size_t window = 0;          ///< index into fetch_request::windows()
-    timestamp window_start{};        ///< the window's startTime
-    timestamp window_finish{};       ///< the window's finishTime
-    std::int64_t page_index = 0;     ///< 1-based
+    std::size_t window = 0;      ///< index into fetch_request::windows()
+    timestamp window_start{};    ///< the window's startTime
+    timestamp window_finish{};   ///< the window's finishTime
+    std::int64_t page_index = 0; ///< 1-based
     /// Why the page was given up: errc::retries_exhausted, errc::http_status, errc::forbidden,
     /// errc::drift_unresolved, ...
     boost::system::error_code error;
