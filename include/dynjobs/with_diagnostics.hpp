@@ -86,6 +86,9 @@ struct diagnostics_initiation {
 } // namespace detail
 } // namespace dynjobs
 
+// Asio's customisation points, outside the reference manual (doxygen cannot place members of a
+// specialisation of another library's template).
+/// \cond
 /// with_diagnostics_t for operations completing with `(error_code, T...)`.
 template <class CompletionToken, class... Args>
 struct boost::asio::async_result<dynjobs::with_diagnostics_t<CompletionToken>,
@@ -116,3 +119,4 @@ struct boost::asio::associator<Associator, dynjobs::detail::diagnostics_handler<
         return Associator<Handler, DefaultCandidate>::get(h.handler, c);
     }
 };
+/// \endcond
