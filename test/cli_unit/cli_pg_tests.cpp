@@ -69,6 +69,36 @@ BOOST_AUTO_TEST_CASE(a_password_in_the_uri_is_refused_without_echoing_it) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(no_spelling_of_a_password_reaches_a_message) {
+    // libpq's parse errors quote the token they could not read; libpq decodes parameter names,
+    // so pass%77ord is password.
+    for (const auto* uri :
+         {"postgresql://u:s3cr%zzet@h/db", "postgresql://u:s3c%00ret@h/db",
+          "postgresql://u@h/db?password=s3%zzcret",
+          "postgresql://u@h/db?password=s3%00cret&sslmode=require",
+          "postgresql://u@h/db?pass%77ord=s3cret",
+          "postgresql://u@h/db?sslmode=require&pass%77ord=s3cret",
+          "postgresql://u@h/db?pass%zzword=s3cret", "postgresql://u:s3cret@h/db?bogus=1"}) {
+        const auto message = check_uri("--output", uri);
+        BOOST_TEST_REQUIRE(message.has_value(), uri);
+        check_names(*message, {"--output"});
+        BOOST_TEST(message->find("s3") == std::string::npos, *message);
+        BOOST_TEST(message->find("cret") == std::string::npos, *message);
+        const auto shown = without_password(uri);
+        BOOST_TEST(shown.find("s3") == std::string::npos, shown);
+        BOOST_TEST(shown.find("cret") == std::string::npos, shown);
+    }
+    const auto spelled = check_uri("--output", "postgresql://u@h/db?pass%77ord=s3cret");
+    check_names(*spelled, {"a password in the URI", "postgresql://u@h/db"});
+    const auto bad_escape = check_uri("--output", "postgresql://u:s3cr%zzet@h/db");
+    check_names(*bad_escape, {"postgresql://u@h/db", "percent-encoded"});
+    // What is not a password is still named.
+    check_names(*check_uri("--output", "postgresql://u:s3cret@h/db?bogus=1"), {"bogus"});
+    BOOST_TEST(without_password("postgresql://u@h:5433/db?pass%77ord=x&sslmode=require") ==
+               "postgresql://u@h:5433/db?sslmode=require");
+    BOOST_TEST(without_password("postgres://u@[::1]:5432/db") == "postgres://u@[::1]:5432/db");
+}
+
 BOOST_AUTO_TEST_CASE(schema_names_are_plain_identifiers) {
     BOOST_TEST(is_plain_identifier("dynjobs"));
     BOOST_TEST(is_plain_identifier("_reports_2"));
