@@ -25,6 +25,7 @@
 
 #include <iostream>
 #include <map>
+#include <unordered_set>
 #include <utility>
 
 namespace dynjobs::sink {
@@ -54,7 +55,8 @@ struct commit_group {
 
 struct segment_rows {
     std::string rows; // COPY text
-    std::uint64_t jobs = 0;
+    // Distinct jobs: a job fetched twice (re-fetched after it finished) is one row, counted once.
+    std::unordered_set<std::string> ids;
     std::uint32_t pages = 0;
 };
 
@@ -148,15 +150,16 @@ public:
     asio::awaitable<void> write(job_batch batch) override {
         const policy::segment_key key{batch.organization_slot, batch.window};
         auto& segment = open_[key];
-        for (const auto& j : batch.jobs)
-            pg::append_copy_row(segment.rows, j);
-        segment.jobs += batch.jobs.size();
+        for (const auto& j : batch.jobs) {
+            pg::append_copy_row(segment.rows, j, ++seq_);
+            segment.ids.insert(j.job_id);
+        }
         ++segment.pages;
         if (!batch.segment_complete)
             co_return;
         ready_.rows += segment.rows;
-        ready_.jobs += segment.jobs;
-        ready_.segments.emplace_back(key, segment.jobs, segment.pages);
+        ready_.jobs += segment.ids.size();
+        ready_.segments.emplace_back(key, segment.ids.size(), segment.pages);
         open_.erase(key);
         if (ready_.jobs >= commit_jobs ||
             steady_clock::now() - last_commit_ >= plan_.checkpoint_interval)
@@ -314,6 +317,7 @@ private:
     std::string hash_;
     bool resuming_ = false;
     bool staging_ready_ = false;
+    std::uint64_t seq_ = 0; // rows staged so far: COPY's seq
     std::vector<std::pair<timestamp, timestamp>> windows_;
     std::map<policy::segment_key, segment_rows, segment_less> open_;
     commit_group ready_; // completed segments not yet handed to a commit

@@ -4,9 +4,13 @@
 // across a server restart; bad databases get one line and exit 1 before any API request.
 #include "e2e_fixture.hpp"
 #include "pg_cluster.hpp"
+#include "sink/pg/connection.hpp"
+#include "sink/pg/sql.hpp"
 
 #include <dynjobs/fetch_request.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
@@ -107,6 +111,56 @@ std::vector<std::string> slow_args(const sim_process& sim, const std::string& sc
         args.push_back(std::move(a));
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
+}
+
+// Runs `body` on a connection of the sink's own kind (async libpq) as the writer: for the
+// sink's statements on the real server with rows the simulator cannot produce.
+template <class Body>
+void with_connection(Body body) {
+    boost::asio::io_context ioc(1);
+    sink::pg::connection conn(ioc.get_executor());
+    sink::pg::connect_params params;
+    params.uri = cluster().uri();
+    params.password = pg_cluster::writer_password;
+    std::exception_ptr failure;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            co_await conn.connect(params);
+            co_await body(conn);
+        },
+        [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+job plain_job(const std::string& id) {
+    job j;
+    j.module = "Exchange";
+    j.type = job_type::backup;
+    j.job_id = id;
+    j.start_time = range_start();
+    j.status = job_status::in_progress;
+    j.organization = *organization_id::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+    j.organization_name = "Contoso";
+    return j;
+}
+
+// The sink's commit, statement for statement: stage `rows` (COPY text), upsert.
+boost::asio::awaitable<void> stage_and_upsert(sink::pg::connection& c, std::string schema,
+                                              std::string rows) {
+    co_await c.execute(sink::pg::staging_table_sql());
+    co_await c.execute("BEGIN");
+    co_await c.copy_in(sink::pg::copy_sql(), std::move(rows));
+    co_await c.execute(sink::pg::upsert_sql(schema));
+    co_await c.execute("COMMIT");
+}
+
+void init_schema(const std::string& schema, const scratch_dir& dir) {
+    const auto init = run({"db", "init", "--output", cluster().uri(), "--pg-schema", schema},
+                          {{"PGPASSWORD", pg_cluster::writer_password}}, dir.path());
+    BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
 }
 
 // Starts the server again at the end of a test that stopped it, whatever the test's outcome.
@@ -286,6 +340,32 @@ BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_
     BOOST_TEST_REQUIRE(again.how.exit_status == 0, again.err);
     require_exactly(read_jobs("e2e_down", dir), sim.expected(range_start(), range_finish()));
     require_whole_segments("e2e_down");
+}
+
+BOOST_AUTO_TEST_CASE(a_job_staged_twice_in_one_commit_keeps_its_last_version) {
+    scratch_dir dir;
+    init_schema("e2e_twice", dir);
+    // Re-fetched after it finished: the second version is the newer. Many other jobs around
+    // it, so that the order the server happens to read them in is not the order written.
+    auto running = plain_job("TWICE");
+    auto finished = running;
+    finished.status = job_status::finished;
+    finished.finish_time = running.start_time + std::chrono::hours(1);
+    finished.backup_size = 4242;
+    std::string rows;
+    std::uint64_t seq = 0;
+    for (int i = 0; i < 500; ++i)
+        sink::pg::append_copy_row(rows, plain_job("A" + std::to_string(i)), ++seq);
+    sink::pg::append_copy_row(rows, running, ++seq);
+    for (int i = 0; i < 500; ++i)
+        sink::pg::append_copy_row(rows, plain_job("B" + std::to_string(i)), ++seq);
+    sink::pg::append_copy_row(rows, finished, ++seq);
+    with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+        co_await stage_and_upsert(c, "e2e_twice", rows);
+    });
+    BOOST_TEST(scalar("SELECT status || ',' || backup_size || ',' || (finish_time IS NOT NULL) "
+                      "FROM e2e_twice.jobs WHERE job_id = 'TWICE'") == "3,4242,true");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_twice.jobs") == "1001");
 }
 
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {

@@ -112,17 +112,17 @@ BOOST_AUTO_TEST_CASE(schema_names_are_plain_identifiers) {
 
 BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
     std::string out;
-    append_copy_row(out, awkward_job());
+    append_copy_row(out, awkward_job(), 7);
     BOOST_TEST(
         out ==
         "Customer Engagement, \"CE\"\t1\tDCIB2022081903124382222110\t"
         "2024-03-01T08:15:30.250Z\t2024-03-01T09:45:00Z\t1.4915277777777778\t7\t12\t1\t"
         "2\t3\t18\t1200\t10\t20\t30\t1260\t9876543210\t"
-        "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\n");
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\t7\n");
     auto j = running_job();
     j.module = "tab\there\\back";
     out.clear();
-    append_copy_row(out, j);
+    append_copy_row(out, j, 8);
     BOOST_TEST(out.find("tab\\there\\\\back") != std::string::npos, out);
     // finish_time and duration_hours: the 5th and 6th fields.
     std::vector<std::string> fields;
@@ -130,9 +130,10 @@ BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
         tab = out.find('\t', at);
         fields.push_back(out.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
     }
-    BOOST_TEST_REQUIRE(fields.size() == job_columns().size());
+    BOOST_TEST_REQUIRE(fields.size() == job_columns().size() + 1);
     BOOST_TEST(fields[4] == "\\N");
     BOOST_TEST(fields[5] == "\\N");
+    BOOST_TEST(fields.back() == "8\n"); // seq: the upsert keeps a job's last staged version
 }
 
 BOOST_AUTO_TEST_CASE(segments_statement_numbers_six_parameters_per_segment) {

@@ -179,11 +179,12 @@ std::string staging_table_sql() {
         sql += (first ? "" : ", ") + std::string(c.name) + " " + std::string(c.type);
         first = false;
     }
-    return sql + ") ON COMMIT DELETE ROWS";
+    // seq: the order the sink received the rows in, so the upsert keeps the last version.
+    return sql + ", seq bigint NOT NULL) ON COMMIT DELETE ROWS";
 }
 
 std::string copy_sql() {
-    return "COPY pg_temp.dynjobs_staging (" + column_list() + ") FROM STDIN";
+    return "COPY pg_temp.dynjobs_staging (" + column_list() + ", seq) FROM STDIN";
 }
 
 std::string upsert_sql(std::string_view schema) {
@@ -202,10 +203,11 @@ std::string upsert_sql(std::string_view schema) {
     const std::string changed = "(" + current + ") IS DISTINCT FROM (" + incoming + ")";
     return "INSERT INTO " + qualified(schema, "jobs") + " AS j (" + column_list() +
            ", first_seen, last_seen, last_changed)\n"
-           // One row per job: ON CONFLICT may not touch a row twice in one statement.
+           // One row per job: ON CONFLICT may not touch a row twice in one statement. A job
+           // fetched twice in one commit (re-fetched after it finished) keeps its last version.
            "SELECT DISTINCT ON (job_id) " +
            column_list() +
-           ", now(), now(), now() FROM pg_temp.dynjobs_staging ORDER BY job_id\n"
+           ", now(), now(), now() FROM pg_temp.dynjobs_staging ORDER BY job_id, seq DESC\n"
            "ON CONFLICT (job_id) DO UPDATE SET\n    " +
            assignments +
            "last_seen = EXCLUDED.last_seen,\n"
@@ -232,8 +234,10 @@ std::string segments_sql(std::string_view schema, std::size_t count) {
                  "jobs = EXCLUDED.jobs, pages = EXCLUDED.pages";
 }
 
-void append_copy_row(std::string& out, const job& j) {
+void append_copy_row(std::string& out, const job& j, std::uint64_t seq) {
     cli::for_each_field(j, copy_fields{out});
+    out.push_back('\t');
+    cli::append_number(out, static_cast<std::int64_t>(seq));
     out.push_back('\n');
 }
 

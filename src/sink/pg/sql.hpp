@@ -12,6 +12,7 @@
 
 #include <dynjobs/job.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,20 +45,21 @@ std::string bootstrap_sql(std::string_view schema);
 /// it is, for the shape check to judge.
 std::string migration_sql(std::string_view schema, int from);
 
-/// The session's staging table (temporary, emptied at each commit).
+/// The session's staging table (temporary, emptied at each commit): the job columns and `seq`.
 std::string staging_table_sql();
-/// COPY into the staging table, text format.
+/// COPY into the staging table, text format: the job columns, then `seq`.
 std::string copy_sql();
-/// Staging -> jobs: inserts new jobs, updates a job only when a field changed (then
-/// last_changed moves) or when its last_seen is over a day old; an unchanged re-fetch writes
-/// nothing, so costs no dead tuple.
+/// Staging -> jobs (of a job staged twice, the highest seq): inserts new jobs, updates a job only
+/// when a field changed (then last_changed moves) or when its last_seen is over a day old; an
+/// unchanged re-fetch writes nothing, so costs no dead tuple.
 std::string upsert_sql(std::string_view schema);
 /// Records `count` segments as done: parameters (selection_hash, organization_id, window_start,
 /// window_finish, jobs, pages) per segment.
 std::string segments_sql(std::string_view schema, std::size_t count);
 
-/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes).
-void append_copy_row(std::string& out, const job& j);
+/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes),
+/// with `seq`, the running number of the rows staged (the last of a job's versions wins).
+void append_copy_row(std::string& out, const job& j, std::uint64_t seq);
 
 /// A stable name for a selection (the options that decide which jobs a run fetches): hex SHA-256
 /// of its "option=value" lines.
