@@ -368,6 +368,25 @@ BOOST_AUTO_TEST_CASE(a_job_staged_twice_in_one_commit_keeps_its_last_version) {
     BOOST_TEST(scalar("SELECT count(*) FROM e2e_twice.jobs") == "1001");
 }
 
+BOOST_AUTO_TEST_CASE(a_nul_in_a_string_and_an_int32_type_or_status_are_stored) {
+    scratch_dir dir;
+    init_schema("e2e_odd_fields", dir);
+    auto odd = plain_job("ODD");
+    odd.module = std::string("Ex\0change", 9);
+    odd.type = static_cast<job_type>(70'000);
+    odd.status = static_cast<job_status>(-100'000);
+    std::string rows;
+    sink::pg::append_copy_row(rows, odd, 1);
+    sink::pg::append_copy_row(rows, plain_job("PLAIN"), 2);
+    with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+        co_await stage_and_upsert(c, "e2e_odd_fields", rows);
+    });
+    BOOST_TEST(scalar("SELECT module || ',' || type || ',' || status FROM e2e_odd_fields.jobs "
+                      "WHERE job_id = 'ODD'") == "Ex\xEF\xBF\xBD"
+                                                 "change,70000,-100000");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_odd_fields.jobs") == "2");
+}
+
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {
     scratch_dir dir;
     auto& pg = cluster();

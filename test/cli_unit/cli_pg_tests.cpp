@@ -136,6 +136,26 @@ BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
     BOOST_TEST(fields.back() == "8\n"); // seq: the upsert keeps a job's last staged version
 }
 
+BOOST_AUTO_TEST_CASE(copy_rows_replace_nul_and_keep_any_int32_type_and_status) {
+    auto j = running_job();
+    j.module = std::string("Ex\0change", 9);
+    j.organization_name = std::string(1, '\0');
+    j.type = static_cast<job_type>(70'000);
+    j.status = static_cast<job_status>(-2'147'483'647 - 1);
+    std::string out;
+    append_copy_row(out, j, 1);
+    BOOST_TEST(out.find('\0') == std::string::npos);
+    BOOST_TEST(out.starts_with("Ex\xEF\xBF\xBD"
+                               "change\t70000\t"),
+               out);
+    BOOST_TEST(out.find("\t-2147483648\t") != std::string::npos, out);
+    BOOST_TEST(out.ends_with("\t\xEF\xBF\xBD\t1\n"), out);
+    // The columns hold every int32 the decoder accepts.
+    for (const auto& c : job_columns())
+        if (c.name == "type" || c.name == "status")
+            BOOST_TEST(c.type == "integer");
+}
+
 BOOST_AUTO_TEST_CASE(segments_statement_numbers_six_parameters_per_segment) {
     const auto sql = segments_sql("dynjobs", 2);
     BOOST_TEST(sql.find("($1, $2, $3, $4, now(), $5, $6), ($7, $8, $9, $10, now(), $11, $12)") !=

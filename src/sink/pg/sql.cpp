@@ -34,6 +34,11 @@ void append_copy_text(std::string& out, std::string_view s) {
         case '\r':
             out += "\\r";
             break;
+        case '\0':
+            // PostgreSQL text cannot hold NUL (22021), and "\u0000" in the API's JSON decodes to
+            // one: it becomes U+FFFD (README), so one odd field does not fail the backfill.
+            out += "\xEF\xBF\xBD";
+            break;
         default:
             out.push_back(c);
         }
@@ -84,12 +89,14 @@ std::string qualified(std::string_view schema, std::string_view table) {
 const std::vector<column>& job_columns() {
     static const std::vector<column> columns{
         {"module", "text"},
-        {"type", "smallint"},
+        // integer: the decoder takes any int32, and one out-of-range value must not fail the
+        // whole run (smallint would refuse it, SQLSTATE 22003).
+        {"type", "integer"},
         {"job_id", "text"},
         {"start_time", "timestamp with time zone"},
         {"finish_time", "timestamp with time zone"},
         {"duration_hours", "double precision"},
-        {"status", "smallint"},
+        {"status", "integer"},
         {"successful_entity", "bigint"},
         {"failed_entity", "bigint"},
         {"skipped_entity", "bigint"},

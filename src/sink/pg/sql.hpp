@@ -26,7 +26,7 @@ inline constexpr int schema_version = 1;
 /// A column of `jobs` as information_schema.columns names its type.
 struct column {
     std::string_view name;
-    std::string_view type; ///< "text", "smallint", "bigint", "double precision", ...
+    std::string_view type; ///< "text", "integer", "bigint", "double precision", ...
 };
 
 /// The API's fields, in the API's order (cli::for_each_field's), as `jobs` stores them.
@@ -57,7 +57,8 @@ std::string upsert_sql(std::string_view schema);
 /// window_finish, jobs, pages) per segment.
 std::string segments_sql(std::string_view schema, std::size_t count);
 
-/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes),
+/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes,
+/// a NUL character as U+FFFD since PostgreSQL text cannot hold it),
 /// with `seq`, the running number of the rows staged (the last of a job's versions wins).
 void append_copy_row(std::string& out, const job& j, std::uint64_t seq);
 
