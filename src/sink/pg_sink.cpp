@@ -42,6 +42,14 @@ constexpr std::uint64_t commit_jobs = 10'000;
 // Parameters per statement are limited to 65,535: six per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
+// A commit attempt that has not finished by then is given up (connection dropped, then the
+// reconnect path): a network that went silent must not hold the run past --pg-retry-for. A
+// group of 10,000 jobs commits in well under a second; a huge single window (one segment, all
+// its jobs) gets time in proportion.
+std::chrono::milliseconds attempt_budget(std::uint64_t jobs) {
+    return std::chrono::seconds(60) + std::chrono::milliseconds(jobs / 20);
+}
+
 timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));
 }
@@ -240,9 +248,12 @@ private:
         for (;;) {
             std::optional<pg::error> lost;
             try {
+                conn_.set_deadline(steady_clock::now() + attempt_budget(group.jobs));
                 co_await commit_once(group, mark_complete);
+                conn_.set_deadline(steady_clock::time_point::max());
                 break;
             } catch (const pg::error& e) {
+                conn_.set_deadline(steady_clock::time_point::max());
                 if (e.kind == pg::failure::query)
                     throw std::runtime_error("PostgreSQL refused the commit: " +
                                              std::string(e.what()));

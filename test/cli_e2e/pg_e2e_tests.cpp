@@ -387,6 +387,34 @@ BOOST_AUTO_TEST_CASE(a_nul_in_a_string_and_an_int32_type_or_status_are_stored) {
     BOOST_TEST(scalar("SELECT count(*) FROM e2e_odd_fields.jobs") == "2");
 }
 
+BOOST_AUTO_TEST_CASE(a_session_has_server_timeouts_and_a_silent_answer_meets_the_deadline) {
+    std::string statement_timeout;
+    std::string lock_timeout;
+    std::optional<sink::pg::error> late;
+    std::chrono::steady_clock::duration waited{};
+    bool still_connected = true;
+    with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+        statement_timeout = (co_await c.execute("SHOW statement_timeout")).rows.at(0).at(0).value();
+        lock_timeout = (co_await c.execute("SHOW lock_timeout")).rows.at(0).at(0).value();
+        // A server that does not answer in time, as a black-holed network looks from here.
+        const auto start = std::chrono::steady_clock::now();
+        c.set_deadline(start + std::chrono::milliseconds(300));
+        try {
+            co_await c.execute("SELECT pg_sleep(5)");
+        } catch (const sink::pg::error& e) {
+            late = e;
+        }
+        waited = std::chrono::steady_clock::now() - start;
+        still_connected = c.connected();
+    });
+    BOOST_TEST(statement_timeout == "15min");
+    BOOST_TEST(lock_timeout == "1min");
+    BOOST_TEST_REQUIRE(late.has_value());
+    BOOST_TEST((late->kind == sink::pg::failure::lost), late->what());
+    BOOST_TEST(waited < std::chrono::seconds(2));
+    BOOST_TEST(!still_connected); // dropped: an unfinished statement is never reused
+}
+
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {
     scratch_dir dir;
     auto& pg = cluster();

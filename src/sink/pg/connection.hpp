@@ -92,6 +92,10 @@ public:
     bool connected() const noexcept { return conn_ != nullptr; }
     /// Drops the connection (a server in a transaction rolls it back).
     void close() noexcept;
+    /// Bounds every wait of the calls that follow, until set to time_point::max() again: past
+    /// it the connection is dropped and the call throws failure::lost. (connect() keeps its own
+    /// timeout; the session also has statement_timeout 15 min and lock_timeout 1 min.)
+    void set_deadline(std::chrono::steady_clock::time_point at) noexcept;
 
     /// One statement with text parameters (extended protocol).
     boost::asio::awaitable<result> query(std::string sql, std::vector<std::string> params = {});
@@ -115,6 +119,7 @@ private:
     pg_conn* conn_ = nullptr;
     std::optional<boost::asio::posix::stream_descriptor> socket_;
     int fd_ = -1;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 } // namespace dynjobs::sink::pg
