@@ -425,7 +425,11 @@ BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before
     BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
     pg.sql(std::string("GRANT USAGE ON SCHEMA e2e_ro TO ") + pg_cluster::reader +
            "; GRANT SELECT ON ALL TABLES IN SCHEMA e2e_ro TO " + pg_cluster::reader +
-           "; CREATE SCHEMA e2e_odd AUTHORIZATION " + pg_cluster::writer +
+           "; CREATE ROLE e2e_inserter LOGIN PASSWORD 'inserter-Pass-5d1'; GRANT USAGE ON "
+           "SCHEMA e2e_ro TO e2e_inserter; GRANT INSERT ON ALL TABLES IN SCHEMA e2e_ro TO "
+           "e2e_inserter; GRANT SELECT ON e2e_ro.schema_version TO e2e_inserter"
+           "; CREATE SCHEMA e2e_odd AUTHORIZATION " +
+           pg_cluster::writer +
            "; CREATE TABLE e2e_odd.jobs (job_id integer PRIMARY KEY, note text); ALTER TABLE "
            "e2e_odd.jobs OWNER TO " +
            pg_cluster::writer);
@@ -451,6 +455,9 @@ BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before
          "\"no_such_db\" does not exist"},
         {"read-only role", pg.uri(pg_cluster::reader), pg_cluster::reader_password, "e2e_ro",
          "read-only"},
+        // INSERT alone passed the old check (any of INSERT, UPDATE); the upsert needs all.
+        {"INSERT-only role", pg.uri("e2e_inserter"), "inserter-Pass-5d1", "e2e_ro",
+         "may not SELECT, UPDATE on \"e2e_ro\".jobs"},
         {"incompatible jobs table", pg.uri(), good, "e2e_odd",
          "\"e2e_odd\".jobs has no column module"},
     };

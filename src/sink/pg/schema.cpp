@@ -64,29 +64,44 @@ asio::awaitable<void> check_shape(connection& c, const std::string& schema) {
 }
 
 asio::awaitable<void> check_writable(connection& c, const std::string& schema) {
-    const auto r =
-        co_await c.query("SELECT current_user, current_setting('transaction_read_only'), "
-                         "has_table_privilege($1, 'INSERT, UPDATE'), "
-                         "has_table_privilege($2, 'INSERT, UPDATE, DELETE'), "
-                         "has_table_privilege($3, 'INSERT, UPDATE, DELETE'), "
-                         "has_database_privilege(current_database(), 'TEMPORARY')",
-                         params(qualified(schema, "jobs"), qualified(schema, "runs"),
-                                qualified(schema, "segments")));
+    const auto r = co_await c.query(
+        "SELECT current_user, current_setting('transaction_read_only'), "
+        "has_schema_privilege($1, 'USAGE'), has_database_privilege(current_database(), "
+        "'TEMPORARY')",
+        params(schema));
     const auto& row = r.rows.at(0);
     const auto user = row.at(0).value_or("");
     if (holds(row.at(1), "on"))
         throw schema_error("the role " + user +
                            " is read-only here (transaction_read_only is on): give a role that "
                            "may write");
-    const char* what[] = {"jobs", "runs", "segments"};
-    for (int i = 0; i < 3; ++i)
-        if (!holds(row.at(static_cast<std::size_t>(2 + i)), "t"))
-            throw schema_error("the role " + user + " may not write to " +
-                               qualified(schema, what[i]) + ": grant it INSERT, UPDATE, DELETE");
-    if (!holds(row.at(5), "t"))
+    if (!holds(row.at(2), "t"))
+        throw schema_error("the role " + user + " may not use the schema " + schema +
+                           ": grant it USAGE on the schema");
+    if (!holds(row.at(3), "t"))
         throw schema_error("the role " + user +
                            " may not create temporary tables (the sink stages jobs in one): "
                            "grant it TEMPORARY on the database");
+    // Each privilege on its own: has_table_privilege(t, 'INSERT, UPDATE') is true when ANY of
+    // them is held. What the sink does: reads runs and segments at start, upserts jobs (ON
+    // CONFLICT ... WHERE reads the row), upserts runs and segments, deletes a finished run's
+    // segments.
+    struct need {
+        const char* table;
+        const char* privileges;
+    };
+    for (const auto& [table, privileges] :
+         {need{"jobs", "SELECT, INSERT, UPDATE"}, need{"runs", "SELECT, INSERT, UPDATE"},
+          need{"segments", "SELECT, INSERT, UPDATE, DELETE"}}) {
+        const auto name = qualified(schema, table);
+        const auto missing = co_await c.query(
+            "SELECT string_agg(p, ', ' ORDER BY o) FROM unnest(string_to_array($2, ', ')) WITH "
+            "ORDINALITY AS x(p, o) WHERE NOT has_table_privilege($1, p)",
+            params(name, std::string(privileges)));
+        if (const auto& lacking = missing.rows.at(0).at(0))
+            throw schema_error("the role " + user + " may not " + *lacking + " on " + name +
+                               ": grant it " + privileges);
+    }
 }
 
 } // namespace
