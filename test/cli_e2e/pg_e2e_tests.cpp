@@ -415,6 +415,30 @@ BOOST_AUTO_TEST_CASE(a_session_has_server_timeouts_and_a_silent_answer_meets_the
     BOOST_TEST(!still_connected); // dropped: an unfinished statement is never reused
 }
 
+BOOST_AUTO_TEST_CASE(a_precreated_schema_serves_a_role_without_create_and_first_runs_do_not_race) {
+    scratch_dir dir;
+    // A DBA's setup: the schema exists and is the role's, the role may not create schemas.
+    cluster().sql("CREATE ROLE e2e_app LOGIN PASSWORD 'app-Pass-8e4'; CREATE SCHEMA e2e_pre "
+                  "AUTHORIZATION e2e_app");
+    const auto init =
+        run({"db", "init", "--output", cluster().uri("e2e_app"), "--pg-schema", "e2e_pre"},
+            {{"PGPASSWORD", "app-Pass-8e4"}}, dir.path());
+    BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
+    BOOST_TEST(scalar("SELECT max(version) FROM e2e_pre.schema_version") == "1");
+    // Two first runs at once on a schema neither finds: both succeed, one migration.
+    for (int i = 0; i < 3; ++i) {
+        const auto schema = "e2e_race" + std::to_string(i);
+        const std::vector<std::string> args{binary(),        "db",          "init", "--output",
+                                            cluster().uri(), "--pg-schema", schema};
+        const std::map<std::string, std::string> env{{"PGPASSWORD", pg_cluster::writer_password}};
+        child a(args, env, dir.path() / "a.out", dir.path() / "a.err");
+        child b(args, env, dir.path() / "b.out", dir.path() / "b.err");
+        BOOST_TEST(a.wait().exit_status == 0, read_text(dir.path() / "a.err"));
+        BOOST_TEST(b.wait().exit_status == 0, read_text(dir.path() / "b.err"));
+        BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".schema_version") == "1");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {
     scratch_dir dir;
     auto& pg = cluster();

@@ -21,9 +21,17 @@ asio::awaitable<int> read_version(connection& c, const std::string& schema) {
 
 asio::awaitable<void> migrate(connection& c, const std::string& schema) {
     co_await c.execute("BEGIN");
-    co_await c.execute(bootstrap_sql(schema));
+    // The lock before any DDL: two first runs creating the schema together would otherwise both
+    // try, and one fail on the catalog's unique key (23505).
     co_await c.query("SELECT pg_advisory_xact_lock(hashtext($1))",
                      params("dynjobs schema " + schema));
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists: a
+    // schema a DBA created for a role without it would be refused.
+    const auto exists = co_await c.query(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)", params(schema));
+    if (!holds(exists.rows.at(0).at(0), "t"))
+        co_await c.execute("CREATE SCHEMA \"" + schema + "\"");
+    co_await c.execute(bootstrap_sql(schema));
     // Another run may have migrated while this one waited for the lock.
     const int version = co_await read_version(c, schema);
     if (version < schema_version)

@@ -124,8 +124,7 @@ const std::vector<column>& tracking_columns() {
 }
 
 std::string bootstrap_sql(std::string_view schema) {
-    return "CREATE SCHEMA IF NOT EXISTS \"" + std::string(schema) +
-           "\";\nCREATE TABLE IF NOT EXISTS " + qualified(schema, "schema_version") +
+    return "CREATE TABLE IF NOT EXISTS " + qualified(schema, "schema_version") +
            " (version integer PRIMARY KEY, applied_at timestamp with time zone NOT NULL DEFAULT "
            "now())";
 }

@@ -37,7 +37,7 @@ const std::vector<column>& tracking_columns();
 /// "schema".table: the schema quoted (it is a plain identifier: see identifier.hpp).
 std::string qualified(std::string_view schema, std::string_view table);
 
-/// The schema and its schema_version table, if missing (run before reading the version).
+/// The schema_version table, if missing (run before reading the version; the schema exists).
 std::string bootstrap_sql(std::string_view schema);
 
 /// The DDL that takes a schema from version `from` to schema_version (`from` < schema_version).
