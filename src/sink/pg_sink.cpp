@@ -85,6 +85,10 @@ public:
         try {
             co_await conn_.connect(params_);
             co_await pg::prepare_schema(conn_, target_.schema, true);
+            if (!co_await lock_selection())
+                throw std::runtime_error(
+                    "another dynjobs run of this selection is in progress (schema " +
+                    target_.schema + "): wait for it, or stop it");
         } catch (const std::exception& e) {
             throw usage_error{"--output " + target_.shown + ": " + e.what()};
         }
@@ -200,6 +204,17 @@ public:
 private:
     std::string table(std::string_view name) const { return pg::qualified(target_.schema, name); }
 
+    // A session advisory lock on the selection, held for the whole run: two runs of one
+    // selection at once would reset and complete each other's progress (start()'s DELETE, the
+    // runs row's completed_at). Session-level, so it is re-taken on every new connection.
+    asio::awaitable<bool> lock_selection() {
+        const auto r =
+            co_await conn_.query("SELECT pg_catalog.pg_try_advisory_lock("
+                                 "pg_catalog.hashtextextended($1, 0))",
+                                 pg::params("dynjobs run " + target_.schema + " " + hash_));
+        co_return pg::holds(r.rows.at(0).at(0), "t");
+    }
+
     std::size_t org_slots() const {
         return std::max<std::size_t>(1, plan_.request.organizations.size());
     }
@@ -285,6 +300,12 @@ private:
         if (!conn_.connected()) {
             co_await conn_.connect(params_);
             staging_ready_ = false;
+            // Our old session may still hold the lock until the server notices it is gone:
+            // retried like a lost connection, within --pg-retry-for.
+            if (!co_await lock_selection())
+                throw pg::error(pg::failure::lost,
+                                "the selection's lock is still held (by our old session, or "
+                                "another dynjobs run of this selection)");
         }
         if (!staging_ready_) {
             co_await conn_.execute(pg::staging_table_sql());

@@ -319,6 +319,33 @@ BOOST_AUTO_TEST_CASE(a_server_restart_mid_run_reconnects_and_finishes_exactly_on
     require_whole_segments("e2e_restart");
 }
 
+BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    child first(slow_args(sim, "e2e_twin"), env_with_password(), dir.path() / "bf.stdout",
+                dir.path() / "bf.stderr");
+    // Started: its runs row is there (written after it took the selection's lock).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (scalar("SELECT count(*) FROM pg_class WHERE oid = to_regclass('e2e_twin.runs')") !=
+               "1" ||
+           scalar("SELECT count(*) FROM e2e_twin.runs") != "1") {
+        BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    auto second_args = slow_args(sim, "e2e_twin");
+    second_args.erase(second_args.begin());
+    const auto second = run(second_args, env_with_password(), dir.path());
+    BOOST_TEST(second.how.exit_status == 1, second.err);
+    BOOST_TEST(std::count(second.err.begin(), second.err.end(), '\n') == 1, second.err);
+    BOOST_TEST(second.err.find("another dynjobs run of this selection is in progress") !=
+                   std::string::npos,
+               second.err);
+    const auto how = first.wait();
+    BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
+    require_exactly(read_jobs("e2e_twin", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_twin");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_segments) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
