@@ -106,12 +106,26 @@ public:
         const bool completed = pg::holds(row.at(2), "t");
         if (completed && !plan_.resume)
             co_return out; // finished before: a fresh run fetches it all again (and updates)
-        // Unfinished (a crash, an interrupt): a plain restart continues it as --resume does,
-        // with the range fixed at its first start.
+        const auto stored_start = from_millis(pg::as_integer(row.at(0)));
+        const auto stored_finish = from_millis(pg::as_integer(row.at(1)));
+        // Unfinished (a crash, an interrupt): the same command (the same resolved range)
+        // continues it, so kill -9 then the same command line finishes. A relative --since that
+        // now resolves to another range must not quietly finish the old one instead: as the file
+        // sink does without --resume, say so and let the operator choose.
+        if (!completed && !plan_.resume &&
+            (stored_start != plan_.request.start || stored_finish != plan_.request.finish))
+            throw usage_error{
+                "--output " + target_.shown + ": an unfinished run of this selection covers " +
+                format_iso8601(stored_start) + " .. " + format_iso8601(stored_finish) + ", not " +
+                format_iso8601(plan_.request.start) + " .. " +
+                format_iso8601(plan_.request.finish) +
+                ": add --resume to finish it, or delete its row (DELETE FROM " + table("runs") +
+                " WHERE selection_hash = '" + hash_ + "') to start over"};
+        // Continued with the range fixed at its first start.
         out.resuming = true;
         out.complete = completed;
-        out.start = from_millis(pg::as_integer(row.at(0)));
-        out.finish = from_millis(pg::as_integer(row.at(1)));
+        out.start = stored_start;
+        out.finish = stored_finish;
         resuming_ = true;
         fetch_request request = plan_.request;
         request.start = out.start;

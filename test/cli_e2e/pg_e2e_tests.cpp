@@ -346,6 +346,42 @@ BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
     require_whole_segments("e2e_twin");
 }
 
+BOOST_AUTO_TEST_CASE(an_unfinished_run_of_another_range_needs_resume) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(50));
+    {
+        child c(slow_args(sim, "e2e_range"), env_with_password(), dir.path() / "bf.stdout",
+                dir.path() / "bf.stderr");
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (scalar("SELECT count(*) FROM pg_class WHERE oid = "
+                      "to_regclass('e2e_range.segments')") != "1" ||
+               scalar("SELECT count(*) FROM e2e_range.segments") == "0") {
+            BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        c.signal(SIGKILL);
+        BOOST_TEST_REQUIRE(c.wait().signal == SIGKILL);
+    }
+    // As if its --since were relative and resolved a moment later now: the same selection, a
+    // stored range that is not this command's.
+    cluster().sql("UPDATE e2e_range.runs SET range_finish = range_finish + interval '1 ms'");
+    const auto segments = scalar("SELECT count(*) FROM e2e_range.segments");
+    auto args = slow_args(sim, "e2e_range");
+    args.erase(args.begin());
+    const auto plain = run(args, env_with_password(), dir.path());
+    BOOST_TEST(plain.how.exit_status == 1, plain.err);
+    BOOST_TEST(std::count(plain.err.begin(), plain.err.end(), '\n') == 1, plain.err);
+    for (const auto* name : {"unfinished run", "--resume", "DELETE FROM"})
+        BOOST_TEST(plain.err.find(name) != std::string::npos, plain.err);
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_range.segments") == segments);
+    // --resume continues the stored range.
+    args.push_back("--resume");
+    const auto resumed = run(args, env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(resumed.how.exit_status == 0, resumed.err);
+    require_exactly(read_jobs("e2e_range", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_range");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_segments) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
