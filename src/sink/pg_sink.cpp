@@ -42,6 +42,12 @@ constexpr std::uint64_t commit_jobs = 10'000;
 // Parameters per statement are limited to 65,535: six per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
+// Refusals that say nothing about the data: the same transaction may succeed when tried again
+// (serialization failure, deadlock, lock_timeout, statement_timeout).
+bool transient(const std::string& sqlstate) {
+    return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014";
+}
+
 // A commit attempt that has not finished by then is given up (connection dropped, then the
 // reconnect path): a network that went silent must not hold the run past --pg-retry-for. A
 // group of 10,000 jobs commits in well under a second; a huge single window (one segment, all
@@ -283,18 +289,26 @@ private:
                 break;
             } catch (const pg::error& e) {
                 conn_.set_deadline(steady_clock::time_point::max());
-                if (e.kind == pg::failure::query)
+                // Whatever failed, the session may hold an aborted transaction: the next attempt
+                // (or nothing) uses a new one.
+                conn_.close();
+                if (e.kind == pg::failure::query && !transient(e.sqlstate))
                     throw std::runtime_error("PostgreSQL refused the commit: " +
                                              std::string(e.what()));
                 lost = e;
+            } catch (...) {
+                conn_.set_deadline(steady_clock::time_point::max());
+                conn_.close();
+                throw;
             }
-            conn_.close();
             const auto now = steady_clock::now();
             if (!outage) {
                 outage = now;
                 if (plan_.level != verbosity::quiet)
-                    std::cerr << "\ndynjobs: lost the database connection (" << lost->what()
-                              << "); reconnecting\n";
+                    std::cerr << (lost->kind == pg::failure::query
+                                      ? "\ndynjobs: the commit was interrupted ("
+                                      : "\ndynjobs: lost the database connection (")
+                              << lost->what() << "); retrying on a new connection\n";
             }
             const auto wait =
                 backoff_.next(std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage));

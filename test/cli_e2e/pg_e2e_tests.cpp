@@ -382,6 +382,27 @@ BOOST_AUTO_TEST_CASE(an_unfinished_run_of_another_range_needs_resume) {
     require_whole_segments("e2e_range");
 }
 
+BOOST_AUTO_TEST_CASE(a_serialization_failure_or_deadlock_in_a_commit_is_retried) {
+    scratch_dir dir;
+    init_schema("e2e_retry", dir);
+    // The first two upserts are refused as a serialization failure, then a deadlock would
+    // refuse them (nextval is not rolled back, so each attempt counts).
+    cluster().sql(
+        "CREATE SEQUENCE public.e2e_retry_attempts; CREATE FUNCTION public.e2e_retry_refuse() "
+        "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN CASE "
+        "nextval('public.e2e_retry_attempts') WHEN 1 THEN RAISE EXCEPTION 'injected' USING "
+        "ERRCODE = '40001'; WHEN 2 THEN RAISE EXCEPTION 'injected' USING ERRCODE = '40P01'; "
+        "ELSE END CASE; RETURN NULL; END $$; CREATE TRIGGER refuse BEFORE INSERT ON "
+        "e2e_retry.jobs FOR EACH STATEMENT EXECUTE FUNCTION public.e2e_retry_refuse()");
+    sim_process sim(dir, {.organizations = 2, .jobs = 1'000, .seed = 5, .extra = {}});
+    const auto r = run(backfill_args(sim, "e2e_retry"), env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+    BOOST_TEST(r.err.find("the commit was interrupted") != std::string::npos, r.err);
+    BOOST_TEST(std::stoi(scalar("SELECT last_value FROM public.e2e_retry_attempts")) >= 3);
+    require_exactly(read_jobs("e2e_retry", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_retry");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_segments) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
