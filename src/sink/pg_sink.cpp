@@ -180,6 +180,10 @@ public:
     }
 
     asio::awaitable<void> write(job_batch batch) override {
+        // A commit that failed for good ends the run at the next page, not at the next group:
+        // fetching on would only fill memory with jobs that will not be written.
+        if (commit_error_)
+            std::rethrow_exception(commit_error_);
         const policy::segment_key key{batch.organization_slot, batch.window};
         auto& segment = open_[key];
         for (const auto& j : batch.jobs) {
@@ -208,12 +212,14 @@ public:
 
     sink_totals totals() const override {
         sink_totals t;
-        // Completed segments waiting for their commit count: finish() commits them, or the
-        // run fails.
-        t.jobs_written = jobs_written_ + in_flight_jobs_ + ready_.jobs;
+        // Completed segments waiting for their commit count while every commit succeeds:
+        // finish() commits them (and the command decides completeness before it does). Once a
+        // commit failed for good they never will: only what was committed counts.
+        const bool pending_count = !commit_error_;
+        t.jobs_written = jobs_written_ + (pending_count ? in_flight_jobs_ + ready_.jobs : 0);
         t.jobs_before = jobs_before_;
-        t.segments_done =
-            segments_before_ + segments_committed_ + in_flight_segments_ + ready_.segments.size();
+        t.segments_done = segments_before_ + segments_committed_ +
+                          (pending_count ? in_flight_segments_ + ready_.segments.size() : 0);
         t.segments_before = segments_before_;
         return t;
     }

@@ -403,6 +403,28 @@ BOOST_AUTO_TEST_CASE(a_serialization_failure_or_deadlock_in_a_commit_is_retried)
     require_whole_segments("e2e_retry");
 }
 
+BOOST_AUTO_TEST_CASE(a_commit_refused_for_good_stops_the_run_and_counts_nothing_unwritten) {
+    scratch_dir dir;
+    init_schema("e2e_refused", dir);
+    cluster().sql("CREATE FUNCTION public.e2e_refused_refuse() RETURNS trigger LANGUAGE plpgsql "
+                  "AS $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '23514'; END $$; "
+                  "CREATE TRIGGER refuse BEFORE INSERT ON e2e_refused.jobs FOR EACH STATEMENT "
+                  "EXECUTE FUNCTION public.e2e_refused_refuse()");
+    sim_process sim(dir, slow_sim(25));
+    const auto stats = dir.path() / "stats.json";
+    auto args = slow_args(sim, "e2e_refused", {"--stats-json", stats.string()});
+    args.erase(args.begin());
+    const auto r = run(args, env_with_password(), dir.path());
+    BOOST_TEST(r.how.exit_status == 2, r.err);
+    BOOST_TEST(r.err.find("refused the commit") != std::string::npos, r.err);
+    const auto summary = read_text(stats);
+    // Nothing was committed, so nothing is reported written, though segments were fetched.
+    BOOST_TEST(summary.find("\"jobsWritten\":0,") != std::string::npos, summary);
+    BOOST_TEST(summary.find("\"windowsDone\":0,") != std::string::npos, summary);
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_refused.jobs") == "0");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_refused.segments") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_segments) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
