@@ -126,11 +126,11 @@ std::vector<std::string> slow_args(const sim_process& sim, const std::string& sc
 // Runs `body` on a connection of the sink's own kind (async libpq) as the writer: for the
 // sink's statements on the real server with rows the simulator cannot produce.
 template <class Body>
-void with_connection(Body body) {
+void with_connection(Body body, std::string uri = cluster().uri()) {
     boost::asio::io_context ioc(1);
     sink::pg::connection conn(ioc.get_executor());
     sink::pg::connect_params params;
-    params.uri = cluster().uri();
+    params.uri = std::move(uri);
     params.password = pg_cluster::writer_password;
     std::exception_ptr failure;
     boost::asio::co_spawn(
@@ -592,6 +592,16 @@ BOOST_AUTO_TEST_CASE(a_precreated_schema_serves_a_role_without_create_and_first_
         BOOST_TEST(b.wait().exit_status == 0, read_text(dir.path() / "b.err"));
         BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".schema_version") == "1");
     }
+}
+
+BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding) {
+    std::string encoding;
+    with_connection(
+        [&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+            encoding = (co_await c.execute("SHOW client_encoding")).rows.at(0).at(0).value();
+        },
+        cluster().uri() + "?client_encoding=LATIN1");
+    BOOST_TEST(encoding == "UTF8");
 }
 
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {

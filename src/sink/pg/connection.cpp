@@ -142,15 +142,16 @@ asio::awaitable<connection::ready> connection::wait_any() {
 
 asio::awaitable<void> connection::connect(connect_params params) {
     close();
-    // Ours first: the URI (expanded from dbname) overrides them, the password file last.
+    // Ours first: the URI (expanded from dbname) overrides them, then what must not be
+    // overridden (client_encoding: the COPY text is UTF-8), the password file last.
     // Keepalives find a dead peer while the sink waits for an answer; tcp_user_timeout ends a
     // send that no one acknowledges (a black-holed network mid-COPY) after 30 s. Either makes
     // the connection lost, and the commit goes through the reconnect path.
     std::vector<const char*> keys{
-        "application_name",    "client_encoding",  "keepalives",       "keepalives_idle",
-        "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname"};
-    std::vector<const char*> values{"dynjobs", "UTF8", "1",     "10",
-                                    "5",       "3",    "30000", params.uri.c_str()};
+        "application_name", "keepalives",       "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          "client_encoding"};
+    std::vector<const char*> values{"dynjobs",          "1",   "10", "5", "3", "30000",
+                                    params.uri.c_str(), "UTF8"};
     if (params.password) {
         keys.push_back("password");
         values.push_back(params.password->c_str());
