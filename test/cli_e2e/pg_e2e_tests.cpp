@@ -594,14 +594,17 @@ BOOST_AUTO_TEST_CASE(a_precreated_schema_serves_a_role_without_create_and_first_
     }
 }
 
-BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding) {
+BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding_or_search_path) {
     std::string encoding;
+    std::string search_path;
     with_connection(
         [&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
             encoding = (co_await c.execute("SHOW client_encoding")).rows.at(0).at(0).value();
+            search_path = (co_await c.execute("SHOW search_path")).rows.at(0).at(0).value();
         },
-        cluster().uri() + "?client_encoding=LATIN1");
+        cluster().uri() + "?client_encoding=LATIN1&options=-csearch_path%3Dpublic");
     BOOST_TEST(encoding == "UTF8");
+    BOOST_TEST(search_path == "pg_catalog, pg_temp");
 }
 
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {

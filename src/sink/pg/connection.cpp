@@ -190,7 +190,10 @@ asio::awaitable<void> connection::connect(connect_params params) {
     // The server's own bounds, generous against the sink's largest statement (a commit group's
     // COPY takes seconds): a statement stuck behind another session's lock, or running away,
     // ends with an error instead of holding the run forever.
-    co_await execute("SET statement_timeout = '15min'; SET lock_timeout = '1min'");
+    // search_path: every name the sink uses is qualified, and a schema of the role's own (the
+    // default "$user", public) must not be able to put a function or table in their place.
+    co_await execute("SET statement_timeout = '15min'; SET lock_timeout = '1min'; SET "
+                     "search_path = pg_catalog, pg_temp");
 }
 
 void connection::set_deadline(steady_clock::time_point at) noexcept {
