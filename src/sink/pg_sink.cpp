@@ -95,6 +95,13 @@ public:
                 throw std::runtime_error(
                     "another dynjobs run of this selection is in progress (schema " +
                     target_.schema + "): wait for it, or stop it");
+        } catch (const pg::error& e) {
+            // A database that is not available now (restarting, starting up, full) is not bad
+            // input: exit status 2, as for a database lost mid-run, so that a scheduler retries.
+            if (e.kind == pg::failure::lost)
+                throw std::runtime_error("--output " + target_.shown + ": " + e.what() +
+                                         " (the database is not available now; run again later)");
+            throw usage_error{"--output " + target_.shown + ": " + e.what()};
         } catch (const std::exception& e) {
             throw usage_error{"--output " + target_.shown + ": " + e.what()};
         }

@@ -607,6 +607,20 @@ BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding_or_search_path) {
     BOOST_TEST(search_path == "pg_catalog, pg_temp");
 }
 
+BOOST_AUTO_TEST_CASE(a_database_down_at_start_is_transient_exit_2_before_any_request) {
+    scratch_dir dir;
+    server_back_up guard;
+    cluster().stop();
+    const auto out = run(
+        {"backfill", "--output", cluster().uri(), "--pg-schema", "e2e_down_start", "--base-url",
+         "https://127.0.0.1:1", "--client-id", "x", "--since", "2025-01-01"},
+        {{"DYNJOBS_CLIENT_SECRET", "s"}, {"PGPASSWORD", pg_cluster::writer_password}}, dir.path());
+    BOOST_TEST(out.how.exit_status == 2, out.err);
+    BOOST_TEST(std::count(out.err.begin(), out.err.end(), '\n') == 1, out.err);
+    BOOST_TEST(out.err.find("not available now") != std::string::npos, out.err);
+    BOOST_TEST(out.err.find("127.0.0.1:1") == std::string::npos, out.err);
+}
+
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {
     scratch_dir dir;
     auto& pg = cluster();

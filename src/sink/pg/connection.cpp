@@ -43,6 +43,22 @@ bool ends_session(const std::string& sqlstate) {
            sqlstate == "57P03";
 }
 
+// A connection attempt refused for a while rather than for its settings: nothing listens (a
+// server restarting), or the server is starting up, shutting down or in recovery (57P03), or
+// full (53300). libpq gives no SQLSTATE for a failed connection, only the message: these are
+// its and the server's English texts (the sink's servers' lc_messages; another language falls
+// back to "cannot connect", exit 1, as before).
+bool unavailable_for_now(std::string_view message) {
+    for (const std::string_view text :
+         {"Connection refused", "the database system is starting up",
+          "the database system is shutting down", "the database system is in recovery mode",
+          "the database system is not yet accepting connections", "too many clients already",
+          "remaining connection slots are reserved"})
+        if (message.find(text) != message.npos)
+            return true;
+    return false;
+}
+
 struct result_deleter {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
 };
@@ -173,8 +189,10 @@ asio::awaitable<void> connection::connect(connect_params params) {
     for (;;) {
         if (status == PGRES_POLLING_OK)
             break;
-        if (status == PGRES_POLLING_FAILED)
-            fail(failure::connect, one_line(PQerrorMessage(conn_)));
+        if (status == PGRES_POLLING_FAILED) {
+            auto message = one_line(PQerrorMessage(conn_));
+            fail(unavailable_for_now(message) ? failure::lost : failure::connect, message);
+        }
         // libpq may switch sockets while connecting (the next address of a host): register
         // the current one afresh each time rather than trust a number that may be reused.
         if (socket_) {

@@ -28,7 +28,8 @@ namespace dynjobs::sink::pg {
 
 enum class failure {
     connect, ///< could not connect or authenticate
-    lost,    ///< the connection broke (server restart, network): a reconnect may help
+    lost,    ///< the connection broke (server restart, network), or the server refused it for
+             ///< now (starting up, full, nothing listening): a reconnect may help
     query,   ///< the server refused a statement (SQLSTATE says why)
 };
 
