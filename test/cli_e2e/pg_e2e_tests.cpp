@@ -73,15 +73,23 @@ std::size_t windows_of(std::chrono::days window) {
     return r.windows().size();
 }
 
-// A killed client's backend lives on until it notices: its transaction is not over (and cannot
-// be judged) until the backend is gone.
-void wait_for_no_dynjobs_backend() {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dynjobs'") !=
-           "0") {
+// Polls (for at most `limit`) until `ready` says so.
+template <class Ready>
+void wait_until(Ready ready, std::chrono::seconds limit = std::chrono::seconds(30)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!ready()) {
         BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+}
+
+// A killed client's backend lives on until it notices: its transaction is not over (and cannot
+// be judged) until the backend is gone.
+void wait_for_no_dynjobs_backend() {
+    wait_until([] {
+        return scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'dynjobs'") == "0";
+    });
 }
 
 // Every segment recorded once, and its jobs count is the jobs of its window in the table: no
@@ -327,14 +335,14 @@ BOOST_AUTO_TEST_CASE(kill_9_inside_a_commit_leaves_the_committed_segments_only) 
         child c(slow_args(sim, "e2e_kill_commit"), env_with_password(), dir.path() / "bf.stdout",
                 dir.path() / "bf.stderr");
         // A later commit running, an earlier one committed.
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (scalar("SELECT (SELECT count(*) FROM e2e_kill_commit.segments) > 0 AND EXISTS "
-                      "(SELECT 1 FROM pg_stat_activity WHERE application_name = 'dynjobs' AND "
-                      "state = 'active' AND query LIKE 'INSERT INTO \"e2e_kill_commit\".jobs%')") !=
-               "t") {
-            BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        wait_until(
+            [] {
+                return scalar("SELECT (SELECT count(*) FROM e2e_kill_commit.segments) > 0 AND "
+                              "EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                              "'dynjobs' AND state = 'active' AND query LIKE 'INSERT INTO "
+                              "\"e2e_kill_commit\".jobs%')") == "t";
+            },
+            std::chrono::seconds(60));
         c.signal(SIGKILL);
         BOOST_TEST_REQUIRE(c.wait().signal == SIGKILL);
     }
@@ -374,13 +382,10 @@ BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
     child first(slow_args(sim, "e2e_twin"), env_with_password(), dir.path() / "bf.stdout",
                 dir.path() / "bf.stderr");
     // Started: its runs row is there (written after it took the selection's lock).
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (scalar("SELECT count(*) FROM pg_class WHERE oid = to_regclass('e2e_twin.runs')") !=
-               "1" ||
-           scalar("SELECT count(*) FROM e2e_twin.runs") != "1") {
-        BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    wait_until([] {
+        return scalar("SELECT to_regclass('e2e_twin.runs') IS NOT NULL") == "t" &&
+               scalar("SELECT count(*) FROM e2e_twin.runs") == "1";
+    });
     auto second_args = slow_args(sim, "e2e_twin");
     second_args.erase(second_args.begin());
     const auto second = run(second_args, env_with_password(), dir.path());
@@ -401,13 +406,10 @@ BOOST_AUTO_TEST_CASE(an_unfinished_run_of_another_range_needs_resume) {
     {
         child c(slow_args(sim, "e2e_range"), env_with_password(), dir.path() / "bf.stdout",
                 dir.path() / "bf.stderr");
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        while (scalar("SELECT count(*) FROM pg_class WHERE oid = "
-                      "to_regclass('e2e_range.segments')") != "1" ||
-               scalar("SELECT count(*) FROM e2e_range.segments") == "0") {
-            BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        wait_until([] {
+            return scalar("SELECT to_regclass('e2e_range.segments') IS NOT NULL") == "t" &&
+                   scalar("SELECT count(*) FROM e2e_range.segments") != "0";
+        });
         c.signal(SIGKILL);
         BOOST_TEST_REQUIRE(c.wait().signal == SIGKILL);
     }

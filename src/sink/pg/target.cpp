@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <cctype>
+#include <charconv>
 #include <map>
 #include <memory>
 #include <vector>
@@ -32,22 +34,12 @@ std::optional<std::string> percent_decoded(std::string_view s) {
             out.push_back(s[i]);
             continue;
         }
-        const auto hex = [](char c) -> int {
-            if (c >= '0' && c <= '9')
-                return c - '0';
-            if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-            return -1;
-        };
-        if (i + 2 >= s.size())
+        unsigned value = 0;
+        const char* digits = s.data() + i + 1;
+        if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(digits[0])) ||
+            std::from_chars(digits, digits + 2, value, 16).ptr != digits + 2 || value == 0)
             return std::nullopt;
-        const int hi = hex(s[i + 1]);
-        const int lo = hex(s[i + 2]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-            return std::nullopt;
-        out.push_back(static_cast<char>(hi * 16 + lo));
+        out.push_back(static_cast<char>(value));
         i += 2;
     }
     return out;
