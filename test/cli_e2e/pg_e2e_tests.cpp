@@ -181,6 +181,36 @@ void init_schema(const std::string& schema, const scratch_dir& dir) {
     BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
 }
 
+// slow_args run in the foreground to its end.
+auto run_slow(const sim_process& sim, const std::string& schema, const scratch_dir& dir,
+              std::vector<std::string> extra = {}) {
+    auto args = slow_args(sim, schema, std::move(extra));
+    args.erase(args.begin()); // run() names the binary itself
+    return run(args, env_with_password(), dir.path());
+}
+
+// slow_args started in the background, its output in bf.stdout and bf.stderr.
+child start_slow(const sim_process& sim, const std::string& schema, const scratch_dir& dir) {
+    return child(slow_args(sim, schema), env_with_password(), dir.path() / "bf.stdout",
+                 dir.path() / "bf.stderr");
+}
+
+// A refusal: exit `status` and one line that says `text`.
+template <class Ran>
+void require_one_line(const Ran& r, int status, const std::string& text) {
+    BOOST_TEST(r.how.exit_status == status, r.err);
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
+    BOOST_TEST(r.err.find(text) != std::string::npos, r.err);
+}
+
+// Waits until `table` exists and holds a row: a run started in the background got that far.
+void wait_for_a_row(const std::string& table) {
+    wait_until([&] {
+        return scalar("SELECT to_regclass('" + table + "') IS NOT NULL") == "t" &&
+               scalar("SELECT count(*) > 0 FROM " + table) == "t";
+    });
+}
+
 // Starts the server again at the end of a test that stopped it, whatever the test's outcome.
 struct server_back_up {
     ~server_back_up() {
@@ -332,8 +362,7 @@ BOOST_AUTO_TEST_CASE(kill_9_inside_a_commit_leaves_the_committed_segments_only) 
     sim_process sim(dir, slow_sim(25));
     const auto total = windows_of(std::chrono::days(30));
     {
-        child c(slow_args(sim, "e2e_kill_commit"), env_with_password(), dir.path() / "bf.stdout",
-                dir.path() / "bf.stderr");
+        auto c = start_slow(sim, "e2e_kill_commit", dir);
         // A later commit running, an earlier one committed.
         wait_until(
             [] {
@@ -351,9 +380,7 @@ BOOST_AUTO_TEST_CASE(kill_9_inside_a_commit_leaves_the_committed_segments_only) 
     BOOST_TEST(committed > 0u);
     BOOST_TEST(committed < total);
     require_whole_segments("e2e_kill_commit");
-    auto args = slow_args(sim, "e2e_kill_commit");
-    args.erase(args.begin());
-    const auto last = run(args, env_with_password(), dir.path());
+    const auto last = run_slow(sim, "e2e_kill_commit", dir);
     BOOST_TEST_REQUIRE(last.how.exit_status == 0, last.err);
     require_exactly(read_jobs("e2e_kill_commit", dir), sim.expected(range_start(), range_finish()));
     BOOST_TEST(scalar("SELECT count(*) FROM e2e_kill_commit.segments") == std::to_string(total));
@@ -379,21 +406,11 @@ BOOST_AUTO_TEST_CASE(a_server_restart_mid_run_reconnects_and_finishes_exactly_on
 BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
-    child first(slow_args(sim, "e2e_twin"), env_with_password(), dir.path() / "bf.stdout",
-                dir.path() / "bf.stderr");
+    auto first = start_slow(sim, "e2e_twin", dir);
     // Started: its runs row is there (written after it took the selection's lock).
-    wait_until([] {
-        return scalar("SELECT to_regclass('e2e_twin.runs') IS NOT NULL") == "t" &&
-               scalar("SELECT count(*) FROM e2e_twin.runs") == "1";
-    });
-    auto second_args = slow_args(sim, "e2e_twin");
-    second_args.erase(second_args.begin());
-    const auto second = run(second_args, env_with_password(), dir.path());
-    BOOST_TEST(second.how.exit_status == 1, second.err);
-    BOOST_TEST(std::count(second.err.begin(), second.err.end(), '\n') == 1, second.err);
-    BOOST_TEST(second.err.find("another dynjobs run of this selection is in progress") !=
-                   std::string::npos,
-               second.err);
+    wait_for_a_row("e2e_twin.runs");
+    const auto second = run_slow(sim, "e2e_twin", dir);
+    require_one_line(second, 1, "another dynjobs run of this selection is in progress");
     const auto how = first.wait();
     BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
     require_exactly(read_jobs("e2e_twin", dir), sim.expected(range_start(), range_finish()));
@@ -404,12 +421,8 @@ BOOST_AUTO_TEST_CASE(an_unfinished_run_of_another_range_needs_resume) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(50));
     {
-        child c(slow_args(sim, "e2e_range"), env_with_password(), dir.path() / "bf.stdout",
-                dir.path() / "bf.stderr");
-        wait_until([] {
-            return scalar("SELECT to_regclass('e2e_range.segments') IS NOT NULL") == "t" &&
-                   scalar("SELECT count(*) FROM e2e_range.segments") != "0";
-        });
+        auto c = start_slow(sim, "e2e_range", dir);
+        wait_for_a_row("e2e_range.segments");
         c.signal(SIGKILL);
         BOOST_TEST_REQUIRE(c.wait().signal == SIGKILL);
     }
@@ -417,17 +430,13 @@ BOOST_AUTO_TEST_CASE(an_unfinished_run_of_another_range_needs_resume) {
     // stored range that is not this command's.
     cluster().sql("UPDATE e2e_range.runs SET range_finish = range_finish + interval '1 ms'");
     const auto segments = scalar("SELECT count(*) FROM e2e_range.segments");
-    auto args = slow_args(sim, "e2e_range");
-    args.erase(args.begin());
-    const auto plain = run(args, env_with_password(), dir.path());
-    BOOST_TEST(plain.how.exit_status == 1, plain.err);
-    BOOST_TEST(std::count(plain.err.begin(), plain.err.end(), '\n') == 1, plain.err);
-    for (const auto* name : {"unfinished run", "--resume", "DELETE FROM"})
+    const auto plain = run_slow(sim, "e2e_range", dir);
+    require_one_line(plain, 1, "an unfinished run of this selection covers");
+    for (const auto* name : {"--resume", "DELETE FROM"})
         BOOST_TEST(plain.err.find(name) != std::string::npos, plain.err);
     BOOST_TEST(scalar("SELECT count(*) FROM e2e_range.segments") == segments);
     // --resume continues the stored range.
-    args.push_back("--resume");
-    const auto resumed = run(args, env_with_password(), dir.path());
+    const auto resumed = run_slow(sim, "e2e_range", dir, {"--resume"});
     BOOST_TEST_REQUIRE(resumed.how.exit_status == 0, resumed.err);
     require_exactly(read_jobs("e2e_range", dir), sim.expected(range_start(), range_finish()));
     require_whole_segments("e2e_range");
@@ -463,9 +472,7 @@ BOOST_AUTO_TEST_CASE(a_commit_refused_for_good_stops_the_run_and_counts_nothing_
                   "EXECUTE FUNCTION public.e2e_refused_refuse()");
     sim_process sim(dir, slow_sim(25));
     const auto stats = dir.path() / "stats.json";
-    auto args = slow_args(sim, "e2e_refused", {"--stats-json", stats.string()});
-    args.erase(args.begin());
-    const auto r = run(args, env_with_password(), dir.path());
+    const auto r = run_slow(sim, "e2e_refused", dir, {"--stats-json", stats.string()});
     BOOST_TEST(r.how.exit_status == 2, r.err);
     BOOST_TEST(r.err.find("refused the commit") != std::string::npos, r.err);
     const auto summary = read_text(stats);
@@ -617,9 +624,7 @@ BOOST_AUTO_TEST_CASE(a_database_down_at_start_is_transient_exit_2_before_any_req
         {"backfill", "--output", cluster().uri(), "--pg-schema", "e2e_down_start", "--base-url",
          "https://127.0.0.1:1", "--client-id", "x", "--since", "2025-01-01"},
         {{"DYNJOBS_CLIENT_SECRET", "s"}, {"PGPASSWORD", pg_cluster::writer_password}}, dir.path());
-    BOOST_TEST(out.how.exit_status == 2, out.err);
-    BOOST_TEST(std::count(out.err.begin(), out.err.end(), '\n') == 1, out.err);
-    BOOST_TEST(out.err.find("not available now") != std::string::npos, out.err);
+    require_one_line(out, 2, "not available now");
     BOOST_TEST(out.err.find("127.0.0.1:1") == std::string::npos, out.err);
 }
 
