@@ -403,6 +403,22 @@ BOOST_AUTO_TEST_CASE(a_server_restart_mid_run_reconnects_and_finishes_exactly_on
     require_whole_segments("e2e_restart");
 }
 
+BOOST_AUTO_TEST_CASE(a_server_crash_mid_run_reconnects_and_finishes_exactly_once) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    auto c = start_slow(sim, "e2e_crash", dir);
+    // Some segments committed, more to come: the crash (no shutdown checkpoint, backends
+    // killed, WAL recovery on start) hits the run.
+    wait_for_a_row("e2e_crash.segments");
+    cluster().crash_restart();
+    const auto how = c.wait();
+    const auto err = read_text(dir.path() / "bf.stderr");
+    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
+    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
+    require_exactly(read_jobs("e2e_crash", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_crash");
+}
+
 BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
