@@ -211,6 +211,24 @@ void wait_for_a_row(const std::string& table) {
     });
 }
 
+// The server restarted (cleanly, or as a crash) while a run commits: the run reconnects and
+// finishes exactly once.
+void restart_mid_run(const std::string& schema, void (pg_cluster::*restart)()) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    auto c = start_slow(sim, schema, dir);
+    // Some segments committed, more to come.
+    wait_for_a_row(schema + ".segments");
+    (cluster().*restart)();
+    const auto how = c.wait();
+    const auto err = read_text(dir.path() / "bf.stderr");
+    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
+    // The restart must have hit the run, not followed it.
+    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments(schema);
+}
+
 // Starts the server again at the end of a test that stopped it, whatever the test's outcome.
 struct server_back_up {
     ~server_back_up() {
@@ -388,35 +406,12 @@ BOOST_AUTO_TEST_CASE(kill_9_inside_a_commit_leaves_the_committed_segments_only) 
 }
 
 BOOST_AUTO_TEST_CASE(a_server_restart_mid_run_reconnects_and_finishes_exactly_once) {
-    scratch_dir dir;
-    sim_process sim(dir, slow_sim(100));
-    child c(slow_args(sim, "e2e_restart"), env_with_password(), dir.path() / "bf.stdout",
-            dir.path() / "bf.stderr");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    cluster().restart();
-    const auto how = c.wait();
-    const auto err = read_text(dir.path() / "bf.stderr");
-    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
-    // The restart must have hit the run, not followed it.
-    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
-    require_exactly(read_jobs("e2e_restart", dir), sim.expected(range_start(), range_finish()));
-    require_whole_segments("e2e_restart");
+    restart_mid_run("e2e_restart", &pg_cluster::restart);
 }
 
 BOOST_AUTO_TEST_CASE(a_server_crash_mid_run_reconnects_and_finishes_exactly_once) {
-    scratch_dir dir;
-    sim_process sim(dir, slow_sim(100));
-    auto c = start_slow(sim, "e2e_crash", dir);
-    // Some segments committed, more to come: the crash (no shutdown checkpoint, backends
-    // killed, WAL recovery on start) hits the run.
-    wait_for_a_row("e2e_crash.segments");
-    cluster().crash_restart();
-    const auto how = c.wait();
-    const auto err = read_text(dir.path() / "bf.stderr");
-    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
-    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
-    require_exactly(read_jobs("e2e_crash", dir), sim.expected(range_start(), range_finish()));
-    require_whole_segments("e2e_crash");
+    // No shutdown checkpoint, backends killed, WAL recovery on start.
+    restart_mid_run("e2e_crash", &pg_cluster::crash_restart);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
