@@ -26,6 +26,7 @@
 
 #include <iostream>
 #include <map>
+#include <unordered_set>
 #include <utility>
 
 namespace dynjobs::sink {
@@ -42,6 +43,14 @@ constexpr std::uint64_t commit_jobs = 10'000;
 // Parameters per statement are limited to 65,535: six per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
+// A commit attempt that has not finished by then is given up (connection dropped, then the
+// reconnect path): a network that went silent must not hold the run past --pg-retry-for. A
+// group of 10,000 jobs commits in well under a second; a huge single window (one segment, all
+// its jobs) gets time in proportion.
+std::chrono::milliseconds attempt_budget(std::uint64_t jobs) {
+    return std::chrono::seconds(60) + std::chrono::milliseconds(jobs / 20);
+}
+
 timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));
 }
@@ -55,7 +64,8 @@ struct commit_group {
 
 struct segment_rows {
     std::string rows; // COPY text
-    std::uint64_t jobs = 0;
+    // Distinct jobs: a job fetched twice (re-fetched after it finished) is one row, counted once.
+    std::unordered_set<std::string> ids;
     std::uint32_t pages = 0;
 };
 
@@ -70,12 +80,24 @@ public:
                   target_.retry_for, plan.level != verbosity::quiet)
         , conn_(runner_.session()) {
         hash_ = pg::selection_hash(plan.chosen);
+        runner_.set_on_connect([this](pg::connection&) { return relock_selection(); });
     }
 
     asio::awaitable<resume_point> open() override {
         try {
             co_await conn_.connect(runner_.params());
             co_await pg::prepare_schema(conn_, target_.schema, true);
+            if (!co_await lock_selection())
+                throw std::runtime_error(
+                    "another dynjobs run of this selection is in progress (schema " +
+                    target_.schema + "): wait for it, or stop it");
+        } catch (const pg::error& e) {
+            // A database that is not available now (restarting, starting up, full) is not bad
+            // input: exit status 2, as for a database lost mid-run, so that a scheduler retries.
+            if (e.kind == pg::failure::lost)
+                throw std::runtime_error("--output " + target_.shown + ": " + e.what() +
+                                         " (the database is not available now; run again later)");
+            throw usage_error{"--output " + target_.shown + ": " + e.what()};
         } catch (const std::exception& e) {
             throw usage_error{"--output " + target_.shown + ": " + e.what()};
         }
@@ -93,12 +115,26 @@ public:
         const bool completed = pg::holds(row.at(2), "t");
         if (completed && !plan_.resume)
             co_return out; // finished before: a fresh run fetches it all again (and updates)
-        // Unfinished (a crash, an interrupt): a plain restart continues it as --resume does,
-        // with the range fixed at its first start.
+        const auto stored_start = from_millis(pg::as_integer(row.at(0)));
+        const auto stored_finish = from_millis(pg::as_integer(row.at(1)));
+        // Unfinished (a crash, an interrupt): the same command (the same resolved range)
+        // continues it, so kill -9 then the same command line finishes. A relative --since that
+        // now resolves to another range must not quietly finish the old one instead: as the file
+        // sink does without --resume, say so and let the operator choose.
+        if (!completed && !plan_.resume &&
+            (stored_start != plan_.request.start || stored_finish != plan_.request.finish))
+            throw usage_error{
+                "--output " + target_.shown + ": an unfinished run of this selection covers " +
+                format_iso8601(stored_start) + " .. " + format_iso8601(stored_finish) + ", not " +
+                format_iso8601(plan_.request.start) + " .. " +
+                format_iso8601(plan_.request.finish) +
+                ": add --resume to finish it, or delete its row (DELETE FROM " + table("runs") +
+                " WHERE selection_hash = '" + hash_ + "') to start over"};
+        // Continued with the range fixed at its first start.
         out.resuming = true;
         out.complete = completed;
-        out.start = from_millis(pg::as_integer(row.at(0)));
-        out.finish = from_millis(pg::as_integer(row.at(1)));
+        out.start = stored_start;
+        out.finish = stored_finish;
         resuming_ = true;
         fetch_request request = plan_.request;
         request.start = out.start;
@@ -147,17 +183,22 @@ public:
     }
 
     asio::awaitable<void> write(job_batch batch) override {
+        // A commit that failed for good ends the run at the next page, not at the next group:
+        // fetching on would only fill memory with jobs that will not be written.
+        if (commit_error_)
+            std::rethrow_exception(commit_error_);
         const policy::segment_key key{batch.organization_slot, batch.window};
         auto& segment = open_[key];
-        for (const auto& j : batch.jobs)
-            pg::append_copy_row(segment.rows, j);
-        segment.jobs += batch.jobs.size();
+        for (const auto& j : batch.jobs) {
+            pg::append_copy_row(segment.rows, j, ++seq_);
+            segment.ids.insert(j.job_id);
+        }
         ++segment.pages;
         if (!batch.segment_complete)
             co_return;
         ready_.rows += segment.rows;
-        ready_.jobs += segment.jobs;
-        ready_.segments.emplace_back(key, segment.jobs, segment.pages);
+        ready_.jobs += segment.ids.size();
+        ready_.segments.emplace_back(key, segment.ids.size(), segment.pages);
         open_.erase(key);
         if (ready_.jobs >= commit_jobs ||
             steady_clock::now() - last_commit_ >= plan_.checkpoint_interval)
@@ -174,12 +215,14 @@ public:
 
     sink_totals totals() const override {
         sink_totals t;
-        // Completed segments waiting for their commit count: finish() commits them, or the
-        // run fails.
-        t.jobs_written = jobs_written_ + in_flight_jobs_ + ready_.jobs;
+        // Completed segments waiting for their commit count while every commit succeeds:
+        // finish() commits them (and the command decides completeness before it does). Once a
+        // commit failed for good they never will: only what was committed counts.
+        const bool pending_count = !commit_error_;
+        t.jobs_written = jobs_written_ + (pending_count ? in_flight_jobs_ + ready_.jobs : 0);
         t.jobs_before = jobs_before_;
-        t.segments_done =
-            segments_before_ + segments_committed_ + in_flight_segments_ + ready_.segments.size();
+        t.segments_done = segments_before_ + segments_committed_ +
+                          (pending_count ? in_flight_segments_ + ready_.segments.size() : 0);
         t.segments_before = segments_before_;
         return t;
     }
@@ -189,6 +232,26 @@ public:
 
 private:
     std::string table(std::string_view name) const { return pg::qualified(target_.schema, name); }
+
+    // A session advisory lock on the selection, held for the whole run: two runs of one
+    // selection at once would reset and complete each other's progress (start()'s DELETE, the
+    // runs row's completed_at). Session-level, so it is re-taken on every new connection.
+    asio::awaitable<bool> lock_selection() {
+        const auto r =
+            co_await conn_.query("SELECT pg_catalog.pg_try_advisory_lock("
+                                 "pg_catalog.hashtextextended($1, 0))",
+                                 pg::params("dynjobs run " + target_.schema + " " + hash_));
+        co_return pg::holds(r.rows.at(0).at(0), "t");
+    }
+
+    // Our old session may still hold the lock until the server notices it is gone: retried
+    // like a lost connection, within --pg-retry-for.
+    asio::awaitable<void> relock_selection() {
+        if (!co_await lock_selection())
+            throw pg::error(pg::failure::lost,
+                            "the selection's lock is still held (by our old session, or another "
+                            "dynjobs run of this selection)");
+    }
 
     std::size_t org_slots() const {
         return std::max<std::size_t>(1, plan_.request.organizations.size());
@@ -235,7 +298,8 @@ private:
 
     asio::awaitable<void> commit(commit_group group, bool mark_complete) {
         co_await runner_.run(
-            [&](pg::connection& c) { return commit_statements(c, group, mark_complete); });
+            [&](pg::connection& c) { return commit_statements(c, group, mark_complete); },
+            attempt_budget(group.jobs));
     }
 
     // One commit's statements, between the runner's BEGIN and COMMIT.
@@ -275,6 +339,7 @@ private:
     pg::connection& conn_; // the runner's session: open()'s and start()'s statements
     std::string hash_;
     bool resuming_ = false;
+    std::uint64_t seq_ = 0; // rows staged so far: COPY's seq
     std::vector<std::pair<timestamp, timestamp>> windows_;
     std::map<policy::segment_key, segment_rows, segment_less> open_;
     commit_group ready_; // completed segments not yet handed to a commit

@@ -52,7 +52,7 @@ public:
 
     asio::awaitable<void> write(job_batch batch) override {
         for (const auto& j : batch.jobs)
-            pg::append_copy_row(rows_, j);
+            pg::append_copy_row(rows_, j, ++seq_);
         held_ += batch.jobs.size();
         if (held_ >= commit_jobs)
             co_await commit(std::nullopt);
@@ -103,7 +103,8 @@ private:
     const pg::target& target_;
     pg::transaction_runner runner_;
     std::string hash_;
-    std::string rows_; // COPY text of the jobs not committed yet
+    std::string rows_;      // COPY text of the jobs not committed yet
+    std::uint64_t seq_ = 0; // rows staged so far: COPY's seq (the last version of a job wins)
     std::uint64_t held_ = 0;
     cycle_counts counts_; // committed during the current cycle
 };

@@ -3,9 +3,13 @@
 // jobs table is the dataset row for row after a clean run, after kill -9 at random moments, and
 // across a server restart; bad databases get one line and exit 1 before any API request.
 #include "pg_fixture.hpp"
+#include "sink/pg/connection.hpp"
+#include "sink/pg/sql.hpp"
 
 #include <dynjobs/fetch_request.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
@@ -28,17 +32,35 @@ std::size_t windows_of(std::chrono::days window) {
     return r.windows().size();
 }
 
+// Polls (for at most `limit`) until `ready` says so.
+template <class Ready>
+void wait_until(Ready ready, std::chrono::seconds limit = std::chrono::seconds(30)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!ready()) {
+        BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() < until));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+// A killed client's backend lives on until it notices: its transaction is not over (and cannot
+// be judged) until the backend is gone.
+void wait_for_no_dynjobs_backend() {
+    wait_until([] {
+        return scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'dynjobs'") == "0";
+    });
+}
+
 // Every segment recorded once, and its jobs count is the jobs of its window in the table: no
-// half-written segment, no job counted twice.
+// half-written segment, no job counted twice. Both sides in one statement (one snapshot).
 void require_whole_segments(const std::string& schema) {
-    BOOST_TEST(scalar("SELECT coalesce(sum(jobs), 0) FROM " + schema + ".segments") ==
-               scalar("SELECT count(*) FROM " + schema + ".jobs"));
-    BOOST_TEST(scalar("SELECT count(*) FROM " + schema +
-                      ".segments s WHERE s.jobs <> (SELECT "
-                      "count(*) FROM " +
-                      schema +
+    wait_for_no_dynjobs_backend();
+    BOOST_TEST(scalar("SELECT (SELECT coalesce(sum(jobs), 0) FROM " + schema +
+                      ".segments) = (SELECT count(*) FROM " + schema +
+                      ".jobs), (SELECT count(*) FROM " + schema +
+                      ".segments s WHERE s.jobs <> (SELECT count(*) FROM " + schema +
                       ".jobs j WHERE j.start_time >= s.window_start AND j.start_time < "
-                      "s.window_finish)") == "0");
+                      "s.window_finish))") == "t|0");
 }
 
 std::vector<std::string> backfill_args(const sim_process& sim, const std::string& schema,
@@ -66,6 +88,104 @@ std::vector<std::string> slow_args(const sim_process& sim, const std::string& sc
         args.push_back(std::move(a));
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
+}
+
+// Runs `body` on a connection of the sink's own kind (async libpq) as the writer: for the
+// sink's statements on the real server with rows the simulator cannot produce.
+template <class Body>
+void with_connection(Body body, std::string uri = cluster().uri()) {
+    boost::asio::io_context ioc(1);
+    sink::pg::connection conn(ioc.get_executor());
+    sink::pg::connect_params params;
+    params.uri = std::move(uri);
+    params.password = pg_cluster::writer_password;
+    std::exception_ptr failure;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            co_await conn.connect(params);
+            co_await body(conn);
+        },
+        [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+job plain_job(const std::string& id) {
+    job j;
+    j.module = "Exchange";
+    j.type = job_type::backup;
+    j.job_id = id;
+    j.start_time = range_start();
+    j.status = job_status::in_progress;
+    j.organization = *organization_id::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+    j.organization_name = "Contoso";
+    return j;
+}
+
+// The sink's commit, statement for statement: stage `rows` (COPY text), upsert.
+boost::asio::awaitable<void> stage_and_upsert(sink::pg::connection& c, std::string schema,
+                                              std::string rows) {
+    co_await c.execute(sink::pg::staging_table_sql());
+    co_await c.execute("BEGIN");
+    co_await c.copy_in(sink::pg::copy_sql(), std::move(rows));
+    co_await c.execute(sink::pg::upsert_sql(schema));
+    co_await c.execute("COMMIT");
+}
+
+void init_schema(const std::string& schema, const scratch_dir& dir) {
+    const auto init = run({"db", "init", "--output", cluster().uri(), "--pg-schema", schema},
+                          {{"PGPASSWORD", pg_cluster::writer_password}}, dir.path());
+    BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
+}
+
+// slow_args run in the foreground to its end.
+auto run_slow(const sim_process& sim, const std::string& schema, const scratch_dir& dir,
+              std::vector<std::string> extra = {}) {
+    auto args = slow_args(sim, schema, std::move(extra));
+    args.erase(args.begin()); // run() names the binary itself
+    return run(args, env_with_password(), dir.path());
+}
+
+// slow_args started in the background, its output in bf.stdout and bf.stderr.
+child start_slow(const sim_process& sim, const std::string& schema, const scratch_dir& dir) {
+    return child(slow_args(sim, schema), env_with_password(), dir.path() / "bf.stdout",
+                 dir.path() / "bf.stderr");
+}
+
+// A refusal: exit `status` and one line that says `text`.
+template <class Ran>
+void require_one_line(const Ran& r, int status, const std::string& text) {
+    BOOST_TEST(r.how.exit_status == status, r.err);
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
+    BOOST_TEST(r.err.find(text) != std::string::npos, r.err);
+}
+
+// Waits until `table` exists and holds a row: a run started in the background got that far.
+void wait_for_a_row(const std::string& table) {
+    wait_until([&] {
+        return scalar("SELECT to_regclass('" + table + "') IS NOT NULL") == "t" &&
+               scalar("SELECT count(*) > 0 FROM " + table) == "t";
+    });
+}
+
+// The server restarted (cleanly, or as a crash) while a run commits: the run reconnects and
+// finishes exactly once.
+void restart_mid_run(const std::string& schema, void (pg_cluster::*restart)()) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    auto c = start_slow(sim, schema, dir);
+    // Some segments committed, more to come.
+    wait_for_a_row(schema + ".segments");
+    (cluster().*restart)();
+    const auto how = c.wait();
+    const auto err = read_text(dir.path() / "bf.stderr");
+    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
+    // The restart must have hit the run, not followed it.
+    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments(schema);
 }
 
 } // namespace
@@ -197,20 +317,129 @@ BOOST_AUTO_TEST_CASE(kill_9_at_random_moments_then_a_plain_restart_is_exactly_th
     require_whole_segments("e2e_kill");
 }
 
+BOOST_AUTO_TEST_CASE(kill_9_inside_a_commit_leaves_the_committed_segments_only) {
+    scratch_dir dir;
+    init_schema("e2e_kill_commit", dir);
+    // Each upsert takes 0.3 s, so that a commit is seen running and the kill lands inside it.
+    cluster().sql("CREATE FUNCTION public.e2e_kill_commit_slow() RETURNS trigger LANGUAGE "
+                  "plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NULL; END $$; CREATE "
+                  "TRIGGER slow BEFORE INSERT ON e2e_kill_commit.jobs FOR EACH STATEMENT "
+                  "EXECUTE FUNCTION public.e2e_kill_commit_slow()");
+    sim_process sim(dir, slow_sim(25));
+    const auto total = windows_of(std::chrono::days(30));
+    {
+        auto c = start_slow(sim, "e2e_kill_commit", dir);
+        // A later commit running, an earlier one committed.
+        wait_until(
+            [] {
+                return scalar("SELECT (SELECT count(*) FROM e2e_kill_commit.segments) > 0 AND "
+                              "EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = "
+                              "'dynjobs' AND state = 'active' AND query LIKE 'INSERT INTO "
+                              "\"e2e_kill_commit\".jobs%')") == "t";
+            },
+            std::chrono::seconds(60));
+        c.signal(SIGKILL);
+        BOOST_TEST_REQUIRE(c.wait().signal == SIGKILL);
+    }
+    wait_for_no_dynjobs_backend();
+    const auto committed = std::stoul(scalar("SELECT count(*) FROM e2e_kill_commit.segments"));
+    BOOST_TEST(committed > 0u);
+    BOOST_TEST(committed < total);
+    require_whole_segments("e2e_kill_commit");
+    const auto last = run_slow(sim, "e2e_kill_commit", dir);
+    BOOST_TEST_REQUIRE(last.how.exit_status == 0, last.err);
+    require_exactly(read_jobs("e2e_kill_commit", dir), sim.expected(range_start(), range_finish()));
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_kill_commit.segments") == std::to_string(total));
+    require_whole_segments("e2e_kill_commit");
+}
+
 BOOST_AUTO_TEST_CASE(a_server_restart_mid_run_reconnects_and_finishes_exactly_once) {
+    restart_mid_run("e2e_restart", &pg_cluster::restart);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_crash_mid_run_reconnects_and_finishes_exactly_once) {
+    // No shutdown checkpoint, backends killed, WAL recovery on start.
+    restart_mid_run("e2e_crash", &pg_cluster::crash_restart);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_run_of_the_same_selection_at_once_is_refused) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(100));
-    child c(slow_args(sim, "e2e_restart"), env_with_password(), dir.path() / "bf.stdout",
-            dir.path() / "bf.stderr");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    cluster().restart();
-    const auto how = c.wait();
-    const auto err = read_text(dir.path() / "bf.stderr");
-    BOOST_TEST_REQUIRE(how.exit_status == 0, err);
-    // The restart must have hit the run, not followed it.
-    BOOST_TEST(err.find("lost the database connection") != std::string::npos, err);
-    require_exactly(read_jobs("e2e_restart", dir), sim.expected(range_start(), range_finish()));
-    require_whole_segments("e2e_restart");
+    auto first = start_slow(sim, "e2e_twin", dir);
+    // Started: its runs row is there (written after it took the selection's lock).
+    wait_for_a_row("e2e_twin.runs");
+    const auto second = run_slow(sim, "e2e_twin", dir);
+    require_one_line(second, 1, "another dynjobs run of this selection is in progress");
+    const auto how = first.wait();
+    BOOST_TEST_REQUIRE(how.exit_status == 0, read_text(dir.path() / "bf.stderr"));
+    require_exactly(read_jobs("e2e_twin", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_twin");
+}
+
+BOOST_AUTO_TEST_CASE(an_unfinished_run_of_another_range_needs_resume) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(50));
+    {
+        auto c = start_slow(sim, "e2e_range", dir);
+        wait_for_a_row("e2e_range.segments");
+        c.signal(SIGKILL);
+        BOOST_TEST_REQUIRE(c.wait().signal == SIGKILL);
+    }
+    // As if its --since were relative and resolved a moment later now: the same selection, a
+    // stored range that is not this command's.
+    cluster().sql("UPDATE e2e_range.runs SET range_finish = range_finish + interval '1 ms'");
+    const auto segments = scalar("SELECT count(*) FROM e2e_range.segments");
+    const auto plain = run_slow(sim, "e2e_range", dir);
+    require_one_line(plain, 1, "an unfinished run of this selection covers");
+    for (const auto* name : {"--resume", "DELETE FROM"})
+        BOOST_TEST(plain.err.find(name) != std::string::npos, plain.err);
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_range.segments") == segments);
+    // --resume continues the stored range.
+    const auto resumed = run_slow(sim, "e2e_range", dir, {"--resume"});
+    BOOST_TEST_REQUIRE(resumed.how.exit_status == 0, resumed.err);
+    require_exactly(read_jobs("e2e_range", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_range");
+}
+
+BOOST_AUTO_TEST_CASE(a_serialization_failure_or_deadlock_in_a_commit_is_retried) {
+    scratch_dir dir;
+    init_schema("e2e_retry", dir);
+    // The first two upserts are refused as a serialization failure, then a deadlock would
+    // refuse them (nextval is not rolled back, so each attempt counts).
+    cluster().sql(
+        "CREATE SEQUENCE public.e2e_retry_attempts; CREATE FUNCTION public.e2e_retry_refuse() "
+        "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN CASE "
+        "nextval('public.e2e_retry_attempts') WHEN 1 THEN RAISE EXCEPTION 'injected' USING "
+        "ERRCODE = '40001'; WHEN 2 THEN RAISE EXCEPTION 'injected' USING ERRCODE = '40P01'; "
+        "ELSE END CASE; RETURN NULL; END $$; CREATE TRIGGER refuse BEFORE INSERT ON "
+        "e2e_retry.jobs FOR EACH STATEMENT EXECUTE FUNCTION public.e2e_retry_refuse()");
+    sim_process sim(dir, {.organizations = 2, .jobs = 1'000, .seed = 5, .extra = {}});
+    const auto r = run(backfill_args(sim, "e2e_retry"), env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+    BOOST_TEST(r.err.find("the commit was interrupted") != std::string::npos, r.err);
+    BOOST_TEST(std::stoi(scalar("SELECT last_value FROM public.e2e_retry_attempts")) >= 3);
+    require_exactly(read_jobs("e2e_retry", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_retry");
+}
+
+BOOST_AUTO_TEST_CASE(a_commit_refused_for_good_stops_the_run_and_counts_nothing_unwritten) {
+    scratch_dir dir;
+    init_schema("e2e_refused", dir);
+    cluster().sql("CREATE FUNCTION public.e2e_refused_refuse() RETURNS trigger LANGUAGE plpgsql "
+                  "AS $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '23514'; END $$; "
+                  "CREATE TRIGGER refuse BEFORE INSERT ON e2e_refused.jobs FOR EACH STATEMENT "
+                  "EXECUTE FUNCTION public.e2e_refused_refuse()");
+    sim_process sim(dir, slow_sim(25));
+    const auto stats = dir.path() / "stats.json";
+    const auto r = run_slow(sim, "e2e_refused", dir, {"--stats-json", stats.string()});
+    BOOST_TEST(r.how.exit_status == 2, r.err);
+    BOOST_TEST(r.err.find("refused the commit") != std::string::npos, r.err);
+    const auto summary = read_text(stats);
+    // Nothing was committed, so nothing is reported written, though segments were fetched.
+    BOOST_TEST(summary.find("\"jobsWritten\":0,") != std::string::npos, summary);
+    BOOST_TEST(summary.find("\"windowsDone\":0,") != std::string::npos, summary);
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_refused.jobs") == "0");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_refused.segments") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_segments) {
@@ -236,6 +465,128 @@ BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_
     require_whole_segments("e2e_down");
 }
 
+BOOST_AUTO_TEST_CASE(a_job_staged_twice_in_one_commit_keeps_its_last_version) {
+    scratch_dir dir;
+    init_schema("e2e_twice", dir);
+    // Re-fetched after it finished: the second version is the newer. Many other jobs around
+    // it, so that the order the server happens to read them in is not the order written.
+    auto running = plain_job("TWICE");
+    auto finished = running;
+    finished.status = job_status::finished;
+    finished.finish_time = running.start_time + std::chrono::hours(1);
+    finished.backup_size = 4242;
+    std::string rows;
+    std::uint64_t seq = 0;
+    for (int i = 0; i < 500; ++i)
+        sink::pg::append_copy_row(rows, plain_job("A" + std::to_string(i)), ++seq);
+    sink::pg::append_copy_row(rows, running, ++seq);
+    for (int i = 0; i < 500; ++i)
+        sink::pg::append_copy_row(rows, plain_job("B" + std::to_string(i)), ++seq);
+    sink::pg::append_copy_row(rows, finished, ++seq);
+    with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+        co_await stage_and_upsert(c, "e2e_twice", rows);
+    });
+    BOOST_TEST(scalar("SELECT status || ',' || backup_size || ',' || (finish_time IS NOT NULL) "
+                      "FROM e2e_twice.jobs WHERE job_id = 'TWICE'") == "3,4242,true");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_twice.jobs") == "1001");
+}
+
+BOOST_AUTO_TEST_CASE(a_nul_in_a_string_and_an_int32_type_or_status_are_stored) {
+    scratch_dir dir;
+    init_schema("e2e_odd_fields", dir);
+    auto odd = plain_job("ODD");
+    odd.module = std::string("Ex\0change", 9);
+    odd.type = static_cast<job_type>(70'000);
+    odd.status = static_cast<job_status>(-100'000);
+    std::string rows;
+    sink::pg::append_copy_row(rows, odd, 1);
+    sink::pg::append_copy_row(rows, plain_job("PLAIN"), 2);
+    with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+        co_await stage_and_upsert(c, "e2e_odd_fields", rows);
+    });
+    BOOST_TEST(scalar("SELECT module || ',' || type || ',' || status FROM e2e_odd_fields.jobs "
+                      "WHERE job_id = 'ODD'") == "Ex\xEF\xBF\xBD"
+                                                 "change,70000,-100000");
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_odd_fields.jobs") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(a_session_has_server_timeouts_and_a_silent_answer_meets_the_deadline) {
+    std::string statement_timeout;
+    std::string lock_timeout;
+    std::optional<sink::pg::error> late;
+    std::chrono::steady_clock::duration waited{};
+    bool still_connected = true;
+    with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+        statement_timeout = (co_await c.execute("SHOW statement_timeout")).rows.at(0).at(0).value();
+        lock_timeout = (co_await c.execute("SHOW lock_timeout")).rows.at(0).at(0).value();
+        // A server that does not answer in time, as a black-holed network looks from here.
+        const auto start = std::chrono::steady_clock::now();
+        c.set_deadline(start + std::chrono::milliseconds(300));
+        try {
+            co_await c.execute("SELECT pg_sleep(5)");
+        } catch (const sink::pg::error& e) {
+            late = e;
+        }
+        waited = std::chrono::steady_clock::now() - start;
+        still_connected = c.connected();
+    });
+    BOOST_TEST(statement_timeout == "15min");
+    BOOST_TEST(lock_timeout == "1min");
+    BOOST_TEST_REQUIRE(late.has_value());
+    BOOST_TEST((late->kind == sink::pg::failure::lost), late->what());
+    BOOST_TEST(waited < std::chrono::seconds(2));
+    BOOST_TEST(!still_connected); // dropped: an unfinished statement is never reused
+}
+
+BOOST_AUTO_TEST_CASE(a_precreated_schema_serves_a_role_without_create_and_first_runs_do_not_race) {
+    scratch_dir dir;
+    // A DBA's setup: the schema exists and is the role's, the role may not create schemas.
+    cluster().sql("CREATE ROLE e2e_app LOGIN PASSWORD 'app-Pass-8e4'; CREATE SCHEMA e2e_pre "
+                  "AUTHORIZATION e2e_app");
+    const auto init =
+        run({"db", "init", "--output", cluster().uri("e2e_app"), "--pg-schema", "e2e_pre"},
+            {{"PGPASSWORD", "app-Pass-8e4"}}, dir.path());
+    BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
+    BOOST_TEST(scalar("SELECT max(version) FROM e2e_pre.schema_version") == "1");
+    // Two first runs at once on a schema neither finds: both succeed, one migration.
+    for (int i = 0; i < 3; ++i) {
+        const auto schema = "e2e_race" + std::to_string(i);
+        const std::vector<std::string> args{binary(),        "db",          "init", "--output",
+                                            cluster().uri(), "--pg-schema", schema};
+        const std::map<std::string, std::string> env{{"PGPASSWORD", pg_cluster::writer_password}};
+        child a(args, env, dir.path() / "a.out", dir.path() / "a.err");
+        child b(args, env, dir.path() / "b.out", dir.path() / "b.err");
+        BOOST_TEST(a.wait().exit_status == 0, read_text(dir.path() / "a.err"));
+        BOOST_TEST(b.wait().exit_status == 0, read_text(dir.path() / "b.err"));
+        BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".schema_version") == "1");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding_or_search_path) {
+    std::string encoding;
+    std::string search_path;
+    with_connection(
+        [&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
+            encoding = (co_await c.execute("SHOW client_encoding")).rows.at(0).at(0).value();
+            search_path = (co_await c.execute("SHOW search_path")).rows.at(0).at(0).value();
+        },
+        cluster().uri() + "?client_encoding=LATIN1&options=-csearch_path%3Dpublic");
+    BOOST_TEST(encoding == "UTF8");
+    BOOST_TEST(search_path == "pg_catalog, pg_temp");
+}
+
+BOOST_AUTO_TEST_CASE(a_database_down_at_start_is_transient_exit_2_before_any_request) {
+    scratch_dir dir;
+    server_back_up guard;
+    cluster().stop();
+    const auto out = run(
+        {"backfill", "--output", cluster().uri(), "--pg-schema", "e2e_down_start", "--base-url",
+         "https://127.0.0.1:1", "--client-id", "x", "--since", "2025-01-01"},
+        {{"DYNJOBS_CLIENT_SECRET", "s"}, {"PGPASSWORD", pg_cluster::writer_password}}, dir.path());
+    require_one_line(out, 2, "not available now");
+    BOOST_TEST(out.err.find("127.0.0.1:1") == std::string::npos, out.err);
+}
+
 BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before_any_request) {
     scratch_dir dir;
     auto& pg = cluster();
@@ -246,7 +597,11 @@ BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before
     BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
     pg.sql(std::string("GRANT USAGE ON SCHEMA e2e_ro TO ") + pg_cluster::reader +
            "; GRANT SELECT ON ALL TABLES IN SCHEMA e2e_ro TO " + pg_cluster::reader +
-           "; CREATE SCHEMA e2e_odd AUTHORIZATION " + pg_cluster::writer +
+           "; CREATE ROLE e2e_inserter LOGIN PASSWORD 'inserter-Pass-5d1'; GRANT USAGE ON "
+           "SCHEMA e2e_ro TO e2e_inserter; GRANT INSERT ON ALL TABLES IN SCHEMA e2e_ro TO "
+           "e2e_inserter; GRANT SELECT ON e2e_ro.schema_version TO e2e_inserter"
+           "; CREATE SCHEMA e2e_odd AUTHORIZATION " +
+           pg_cluster::writer +
            "; CREATE TABLE e2e_odd.jobs (job_id integer PRIMARY KEY, note text); ALTER TABLE "
            "e2e_odd.jobs OWNER TO " +
            pg_cluster::writer);
@@ -272,6 +627,9 @@ BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before
          "\"no_such_db\" does not exist"},
         {"read-only role", pg.uri(pg_cluster::reader), pg_cluster::reader_password, "e2e_ro",
          "read-only"},
+        // INSERT alone passed the old check (any of INSERT, UPDATE); the upsert needs all.
+        {"INSERT-only role", pg.uri("e2e_inserter"), "inserter-Pass-5d1", "e2e_ro",
+         "may not SELECT, UPDATE on \"e2e_ro\".jobs"},
         {"incompatible jobs table", pg.uri(), good, "e2e_odd",
          "\"e2e_odd\".jobs has no column module"},
     };

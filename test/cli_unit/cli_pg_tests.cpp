@@ -69,6 +69,36 @@ BOOST_AUTO_TEST_CASE(a_password_in_the_uri_is_refused_without_echoing_it) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(no_spelling_of_a_password_reaches_a_message) {
+    // libpq's parse errors quote the token they could not read; libpq decodes parameter names,
+    // so pass%77ord is password.
+    for (const auto* uri :
+         {"postgresql://u:s3cr%zzet@h/db", "postgresql://u:s3c%00ret@h/db",
+          "postgresql://u@h/db?password=s3%zzcret",
+          "postgresql://u@h/db?password=s3%00cret&sslmode=require",
+          "postgresql://u@h/db?pass%77ord=s3cret",
+          "postgresql://u@h/db?sslmode=require&pass%77ord=s3cret",
+          "postgresql://u@h/db?pass%zzword=s3cret", "postgresql://u:s3cret@h/db?bogus=1"}) {
+        const auto message = check_uri("--output", uri);
+        BOOST_TEST_REQUIRE(message.has_value(), uri);
+        check_names(*message, {"--output"});
+        BOOST_TEST(message->find("s3") == std::string::npos, *message);
+        BOOST_TEST(message->find("cret") == std::string::npos, *message);
+        const auto shown = without_password(uri);
+        BOOST_TEST(shown.find("s3") == std::string::npos, shown);
+        BOOST_TEST(shown.find("cret") == std::string::npos, shown);
+    }
+    const auto spelled = check_uri("--output", "postgresql://u@h/db?pass%77ord=s3cret");
+    check_names(*spelled, {"a password in the URI", "postgresql://u@h/db"});
+    const auto bad_escape = check_uri("--output", "postgresql://u:s3cr%zzet@h/db");
+    check_names(*bad_escape, {"postgresql://u@h/db", "percent-encoded"});
+    // What is not a password is still named.
+    check_names(*check_uri("--output", "postgresql://u:s3cret@h/db?bogus=1"), {"bogus"});
+    BOOST_TEST(without_password("postgresql://u@h:5433/db?pass%77ord=x&sslmode=require") ==
+               "postgresql://u@h:5433/db?sslmode=require");
+    BOOST_TEST(without_password("postgres://u@[::1]:5432/db") == "postgres://u@[::1]:5432/db");
+}
+
 BOOST_AUTO_TEST_CASE(schema_names_are_plain_identifiers) {
     BOOST_TEST(is_plain_identifier("dynjobs"));
     BOOST_TEST(is_plain_identifier("_reports_2"));
@@ -82,17 +112,17 @@ BOOST_AUTO_TEST_CASE(schema_names_are_plain_identifiers) {
 
 BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
     std::string out;
-    append_copy_row(out, awkward_job());
+    append_copy_row(out, awkward_job(), 7);
     BOOST_TEST(
         out ==
         "Customer Engagement, \"CE\"\t1\tDCIB2022081903124382222110\t"
         "2024-03-01T08:15:30.250Z\t2024-03-01T09:45:00Z\t1.4915277777777778\t7\t12\t1\t"
         "2\t3\t18\t1200\t10\t20\t30\t1260\t9876543210\t"
-        "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\n");
+        "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\t7\n");
     auto j = running_job();
     j.module = "tab\there\\back";
     out.clear();
-    append_copy_row(out, j);
+    append_copy_row(out, j, 8);
     BOOST_TEST(out.find("tab\\there\\\\back") != std::string::npos, out);
     // finish_time and duration_hours: the 5th and 6th fields.
     std::vector<std::string> fields;
@@ -100,9 +130,30 @@ BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
         tab = out.find('\t', at);
         fields.push_back(out.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
     }
-    BOOST_TEST_REQUIRE(fields.size() == job_columns().size());
+    BOOST_TEST_REQUIRE(fields.size() == job_columns().size() + 1);
     BOOST_TEST(fields[4] == "\\N");
     BOOST_TEST(fields[5] == "\\N");
+    BOOST_TEST(fields.back() == "8\n"); // seq: the upsert keeps a job's last staged version
+}
+
+BOOST_AUTO_TEST_CASE(copy_rows_replace_nul_and_keep_any_int32_type_and_status) {
+    auto j = running_job();
+    j.module = std::string("Ex\0change", 9);
+    j.organization_name = std::string(1, '\0');
+    j.type = static_cast<job_type>(70'000);
+    j.status = static_cast<job_status>(-2'147'483'647 - 1);
+    std::string out;
+    append_copy_row(out, j, 1);
+    BOOST_TEST(out.find('\0') == std::string::npos);
+    BOOST_TEST(out.starts_with("Ex\xEF\xBF\xBD"
+                               "change\t70000\t"),
+               out);
+    BOOST_TEST(out.find("\t-2147483648\t") != std::string::npos, out);
+    BOOST_TEST(out.ends_with("\t\xEF\xBF\xBD\t1\n"), out);
+    // The columns hold every int32 the decoder accepts.
+    for (const auto& c : job_columns())
+        if (c.name == "type" || c.name == "status")
+            BOOST_TEST(c.type == "integer");
 }
 
 BOOST_AUTO_TEST_CASE(segments_statement_numbers_six_parameters_per_segment) {

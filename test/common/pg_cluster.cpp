@@ -160,11 +160,20 @@ void pg_cluster::start() {
 }
 
 void pg_cluster::stop() {
+    stop_in("fast");
+}
+
+void pg_cluster::stop_in(const std::string& mode) {
     if (!running_)
         return;
     checked(as_server_user(quoted((bin_ / "pg_ctl").string()) + " -D " + quoted(data_.string()) +
-                           " -w -t 60 -m fast stop"));
+                           " -w -t 60 -m " + mode + " stop"));
     running_ = false;
+}
+
+void pg_cluster::crash_restart() {
+    stop_in("immediate");
+    start();
 }
 
 void pg_cluster::restart() {

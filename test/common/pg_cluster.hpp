@@ -43,9 +43,13 @@ public:
     void start();
     /// Stops (fast: open connections are cut) and starts again on the same port.
     void restart();
+    /// Stops as a crash does (immediate: no checkpoint, every backend killed) and starts again:
+    /// the server recovers from its WAL.
+    void crash_restart();
 
 private:
     std::string as_server_user(const std::string& command) const;
+    void stop_in(const std::string& mode);
 
     std::filesystem::path root_;
     std::filesystem::path data_;

@@ -43,6 +43,22 @@ bool ends_session(const std::string& sqlstate) {
            sqlstate == "57P03";
 }
 
+// A connection attempt refused for a while rather than for its settings: nothing listens (a
+// server restarting), or the server is starting up, shutting down or in recovery (57P03), or
+// full (53300). libpq gives no SQLSTATE for a failed connection, only the message: these are
+// its and the server's English texts (the sink's servers' lc_messages; another language falls
+// back to "cannot connect", exit 1, as before).
+bool unavailable_for_now(std::string_view message) {
+    for (const std::string_view text :
+         {"Connection refused", "the database system is starting up",
+          "the database system is shutting down", "the database system is in recovery mode",
+          "the database system is not yet accepting connections", "too many clients already",
+          "remaining connection slots are reserved"})
+        if (message.find(text) != message.npos)
+            return true;
+    return false;
+}
+
 struct result_deleter {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
 };
@@ -97,6 +113,8 @@ void connection::fail_from_connection() {
 asio::awaitable<void> connection::wait(bool for_write, steady_clock::time_point deadline) {
     watch_socket();
     asio::steady_timer timer(ex_);
+    const bool by_caller = deadline_ < deadline;
+    deadline = std::min(deadline, deadline_);
     const bool timed = deadline != steady_clock::time_point::max();
     if (timed) {
         timer.expires_at(deadline);
@@ -109,6 +127,9 @@ asio::awaitable<void> connection::wait(bool for_write, steady_clock::time_point 
                                 : asio::posix::stream_descriptor::wait_read;
     const auto [ec] = co_await socket_->async_wait(type, asio::as_tuple(asio::use_awaitable));
     timer.cancel();
+    if (ec && by_caller && steady_clock::now() >= deadline)
+        fail(failure::lost, "no answer from the database in time (a network or server that "
+                            "stopped answering)");
     if (ec && timed && steady_clock::now() >= deadline)
         fail(failure::connect, "timed out connecting");
     if (ec)
@@ -118,19 +139,35 @@ asio::awaitable<void> connection::wait(bool for_write, steady_clock::time_point 
 asio::awaitable<connection::ready> connection::wait_any() {
     using namespace asio::experimental::awaitable_operators;
     watch_socket();
-    const auto which = co_await (
-        socket_->async_wait(asio::posix::stream_descriptor::wait_read, asio::use_awaitable) ||
-        socket_->async_wait(asio::posix::stream_descriptor::wait_write, asio::use_awaitable));
+    // A server or network that stopped reading leaves the send buffer full: without a bound this
+    // waits forever (the kernel's tcp_user_timeout ends it too, this is the caller's own bound).
+    asio::steady_timer timer(ex_, deadline_);
+    const auto which = co_await (socket_->async_wait(asio::posix::stream_descriptor::wait_read,
+                                                     asio::as_tuple(asio::use_awaitable)) ||
+                                 socket_->async_wait(asio::posix::stream_descriptor::wait_write,
+                                                     asio::as_tuple(asio::use_awaitable)) ||
+                                 timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (which.index() == 2)
+        fail(failure::lost, "no answer from the database in time (a network or server that "
+                            "stopped answering)");
+    const auto [ec] = which.index() == 0 ? std::get<0>(which) : std::get<1>(which);
+    if (ec)
+        fail(failure::lost, "waiting on the connection: " + ec.message());
     co_return which.index() == 0 ? ready::read : ready::write;
 }
 
 asio::awaitable<void> connection::connect(connect_params params) {
     close();
-    // Ours first: the URI (expanded from dbname) overrides them, the password file last.
+    // Ours first: the URI (expanded from dbname) overrides them, then what must not be
+    // overridden (client_encoding: the COPY text is UTF-8), the password file last.
+    // Keepalives find a dead peer while the sink waits for an answer; tcp_user_timeout ends a
+    // send that no one acknowledges (a black-holed network mid-COPY) after 30 s. Either makes
+    // the connection lost, and the commit goes through the reconnect path.
     std::vector<const char*> keys{
-        "application_name",    "client_encoding",  "keepalives", "keepalives_idle",
-        "keepalives_interval", "keepalives_count", "dbname"};
-    std::vector<const char*> values{"dynjobs", "UTF8", "1", "10", "5", "3", params.uri.c_str()};
+        "application_name", "keepalives",       "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          "client_encoding"};
+    std::vector<const char*> values{"dynjobs",          "1",   "10", "5", "3", "30000",
+                                    params.uri.c_str(), "UTF8"};
     if (params.password) {
         keys.push_back("password");
         values.push_back(params.password->c_str());
@@ -152,8 +189,10 @@ asio::awaitable<void> connection::connect(connect_params params) {
     for (;;) {
         if (status == PGRES_POLLING_OK)
             break;
-        if (status == PGRES_POLLING_FAILED)
-            fail(failure::connect, one_line(PQerrorMessage(conn_)));
+        if (status == PGRES_POLLING_FAILED) {
+            auto message = one_line(PQerrorMessage(conn_));
+            fail(unavailable_for_now(message) ? failure::lost : failure::connect, message);
+        }
         // libpq may switch sockets while connecting (the next address of a host): register
         // the current one afresh each time rather than trust a number that may be reused.
         if (socket_) {
@@ -166,6 +205,17 @@ asio::awaitable<void> connection::connect(connect_params params) {
     if (PQsetnonblocking(conn_, 1) != 0)
         fail(failure::connect, one_line(PQerrorMessage(conn_)));
     watch_socket();
+    // The server's own bounds, generous against the sink's largest statement (a commit group's
+    // COPY takes seconds): a statement stuck behind another session's lock, or running away,
+    // ends with an error instead of holding the run forever.
+    // search_path: every name the sink uses is qualified, and a schema of the role's own (the
+    // default "$user", public) must not be able to put a function or table in their place.
+    co_await execute("SET statement_timeout = '15min'; SET lock_timeout = '1min'; SET "
+                     "search_path = pg_catalog, pg_temp");
+}
+
+void connection::set_deadline(steady_clock::time_point at) noexcept {
+    deadline_ = at;
 }
 
 asio::awaitable<void> connection::flush() {

@@ -28,7 +28,8 @@ namespace dynjobs::sink::pg {
 
 enum class failure {
     connect, ///< could not connect or authenticate
-    lost,    ///< the connection broke (server restart, network): a reconnect may help
+    lost,    ///< the connection broke (server restart, network), or the server refused it for
+             ///< now (starting up, full, nothing listening): a reconnect may help
     query,   ///< the server refused a statement (SQLSTATE says why)
 };
 
@@ -92,6 +93,10 @@ public:
     bool connected() const noexcept { return conn_ != nullptr; }
     /// Drops the connection (a server in a transaction rolls it back).
     void close() noexcept;
+    /// Bounds every wait of the calls that follow, until set to time_point::max() again: past
+    /// it the connection is dropped and the call throws failure::lost. (connect() keeps its own
+    /// timeout; the session also has statement_timeout 15 min and lock_timeout 1 min.)
+    void set_deadline(std::chrono::steady_clock::time_point at) noexcept;
 
     /// One statement with text parameters (extended protocol).
     boost::asio::awaitable<result> query(std::string sql, std::vector<std::string> params = {});
@@ -115,6 +120,7 @@ private:
     pg_conn* conn_ = nullptr;
     std::optional<boost::asio::posix::stream_descriptor> socket_;
     int fd_ = -1;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 } // namespace dynjobs::sink::pg

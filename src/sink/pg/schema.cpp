@@ -21,9 +21,17 @@ asio::awaitable<int> read_version(connection& c, const std::string& schema) {
 
 asio::awaitable<void> migrate(connection& c, const std::string& schema) {
     co_await c.execute("BEGIN");
-    co_await c.execute(bootstrap_sql(schema));
+    // The lock before any DDL: two first runs creating the schema together would otherwise both
+    // try, and one fail on the catalog's unique key (23505).
     co_await c.query("SELECT pg_advisory_xact_lock(hashtext($1))",
                      params("dynjobs schema " + schema));
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists: a
+    // schema a DBA created for a role without it would be refused.
+    const auto exists = co_await c.query(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)", params(schema));
+    if (!holds(exists.rows.at(0).at(0), "t"))
+        co_await c.execute("CREATE SCHEMA \"" + schema + "\"");
+    co_await c.execute(bootstrap_sql(schema));
     // Another run may have migrated while this one waited for the lock.
     const int version = co_await read_version(c, schema);
     if (version < schema_version)
@@ -64,29 +72,44 @@ asio::awaitable<void> check_shape(connection& c, const std::string& schema) {
 }
 
 asio::awaitable<void> check_writable(connection& c, const std::string& schema) {
-    const auto r =
-        co_await c.query("SELECT current_user, current_setting('transaction_read_only'), "
-                         "has_table_privilege($1, 'INSERT, UPDATE'), "
-                         "has_table_privilege($2, 'INSERT, UPDATE, DELETE'), "
-                         "has_table_privilege($3, 'INSERT, UPDATE, DELETE'), "
-                         "has_database_privilege(current_database(), 'TEMPORARY')",
-                         params(qualified(schema, "jobs"), qualified(schema, "runs"),
-                                qualified(schema, "segments")));
+    const auto r = co_await c.query(
+        "SELECT current_user, current_setting('transaction_read_only'), "
+        "has_schema_privilege($1, 'USAGE'), has_database_privilege(current_database(), "
+        "'TEMPORARY')",
+        params(schema));
     const auto& row = r.rows.at(0);
     const auto user = row.at(0).value_or("");
     if (holds(row.at(1), "on"))
         throw schema_error("the role " + user +
                            " is read-only here (transaction_read_only is on): give a role that "
                            "may write");
-    const char* what[] = {"jobs", "runs", "segments"};
-    for (int i = 0; i < 3; ++i)
-        if (!holds(row.at(static_cast<std::size_t>(2 + i)), "t"))
-            throw schema_error("the role " + user + " may not write to " +
-                               qualified(schema, what[i]) + ": grant it INSERT, UPDATE, DELETE");
-    if (!holds(row.at(5), "t"))
+    if (!holds(row.at(2), "t"))
+        throw schema_error("the role " + user + " may not use the schema " + schema +
+                           ": grant it USAGE on the schema");
+    if (!holds(row.at(3), "t"))
         throw schema_error("the role " + user +
                            " may not create temporary tables (the sink stages jobs in one): "
                            "grant it TEMPORARY on the database");
+    // Each privilege on its own: has_table_privilege(t, 'INSERT, UPDATE') is true when ANY of
+    // them is held. What the sink does: reads runs and segments at start, upserts jobs (ON
+    // CONFLICT ... WHERE reads the row), upserts runs and segments, deletes a finished run's
+    // segments.
+    struct need {
+        const char* table;
+        const char* privileges;
+    };
+    for (const auto& [table, privileges] :
+         {need{"jobs", "SELECT, INSERT, UPDATE"}, need{"runs", "SELECT, INSERT, UPDATE"},
+          need{"segments", "SELECT, INSERT, UPDATE, DELETE"}}) {
+        const auto name = qualified(schema, table);
+        const auto missing = co_await c.query(
+            "SELECT string_agg(p, ', ' ORDER BY o) FROM unnest(string_to_array($2, ', ')) WITH "
+            "ORDINALITY AS x(p, o) WHERE NOT has_table_privilege($1, p)",
+            params(name, std::string(privileges)));
+        if (const auto& lacking = missing.rows.at(0).at(0))
+            throw schema_error("the role " + user + " may not " + *lacking + " on " + name +
+                               ": grant it " + privileges);
+    }
 }
 
 } // namespace

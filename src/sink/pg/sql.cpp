@@ -34,6 +34,11 @@ void append_copy_text(std::string& out, std::string_view s) {
         case '\r':
             out += "\\r";
             break;
+        case '\0':
+            // PostgreSQL text cannot hold NUL (22021), and "\u0000" in the API's JSON decodes to
+            // one: it becomes U+FFFD (README), so one odd field does not fail the backfill.
+            out += "\xEF\xBF\xBD";
+            break;
         default:
             out.push_back(c);
         }
@@ -84,12 +89,14 @@ std::string qualified(std::string_view schema, std::string_view table) {
 const std::vector<column>& job_columns() {
     static const std::vector<column> columns{
         {"module", "text"},
-        {"type", "smallint"},
+        // integer: the decoder takes any int32, and one out-of-range value must not fail the
+        // whole run (smallint would refuse it, SQLSTATE 22003).
+        {"type", "integer"},
         {"job_id", "text"},
         {"start_time", "timestamp with time zone"},
         {"finish_time", "timestamp with time zone"},
         {"duration_hours", "double precision"},
-        {"status", "smallint"},
+        {"status", "integer"},
         {"successful_entity", "bigint"},
         {"failed_entity", "bigint"},
         {"skipped_entity", "bigint"},
@@ -117,8 +124,7 @@ const std::vector<column>& tracking_columns() {
 }
 
 std::string bootstrap_sql(std::string_view schema) {
-    return "CREATE SCHEMA IF NOT EXISTS \"" + std::string(schema) +
-           "\";\nCREATE TABLE IF NOT EXISTS " + qualified(schema, "schema_version") +
+    return "CREATE TABLE IF NOT EXISTS " + qualified(schema, "schema_version") +
            " (version integer PRIMARY KEY, applied_at timestamp with time zone NOT NULL DEFAULT "
            "now())";
 }
@@ -189,11 +195,12 @@ std::string staging_table_sql() {
         sql += (first ? "" : ", ") + std::string(c.name) + " " + std::string(c.type);
         first = false;
     }
-    return sql + ") ON COMMIT DELETE ROWS";
+    // seq: the order the sink received the rows in, so the upsert keeps the last version.
+    return sql + ", seq bigint NOT NULL) ON COMMIT DELETE ROWS";
 }
 
 std::string copy_sql() {
-    return "COPY pg_temp.dynjobs_staging (" + column_list() + ") FROM STDIN";
+    return "COPY pg_temp.dynjobs_staging (" + column_list() + ", seq) FROM STDIN";
 }
 
 std::string upsert_sql(std::string_view schema) {
@@ -212,10 +219,11 @@ std::string upsert_sql(std::string_view schema) {
     const std::string changed = "(" + current + ") IS DISTINCT FROM (" + incoming + ")";
     return "INSERT INTO " + qualified(schema, "jobs") + " AS j (" + column_list() +
            ", first_seen, last_seen, last_changed)\n"
-           // One row per job: ON CONFLICT may not touch a row twice in one statement.
+           // One row per job: ON CONFLICT may not touch a row twice in one statement. A job
+           // fetched twice in one commit (re-fetched after it finished) keeps its last version.
            "SELECT DISTINCT ON (job_id) " +
            column_list() +
-           ", now(), now(), now() FROM pg_temp.dynjobs_staging ORDER BY job_id\n"
+           ", now(), now(), now() FROM pg_temp.dynjobs_staging ORDER BY job_id, seq DESC\n"
            "ON CONFLICT (job_id) DO UPDATE SET\n    " +
            assignments +
            "last_seen = EXCLUDED.last_seen,\n"
@@ -265,8 +273,10 @@ std::string segments_sql(std::string_view schema, std::size_t count) {
                  "jobs = EXCLUDED.jobs, pages = EXCLUDED.pages";
 }
 
-void append_copy_row(std::string& out, const job& j) {
+void append_copy_row(std::string& out, const job& j, std::uint64_t seq) {
     cli::for_each_field(j, copy_fields{out});
+    out.push_back('\t');
+    cli::append_number(out, static_cast<std::int64_t>(seq));
     out.push_back('\n');
 }
 

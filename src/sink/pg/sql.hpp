@@ -13,6 +13,7 @@
 
 #include <dynjobs/job.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,7 +27,7 @@ inline constexpr int schema_version = 2;
 /// A column of `jobs` as information_schema.columns names its type.
 struct column {
     std::string_view name;
-    std::string_view type; ///< "text", "smallint", "bigint", "double precision", ...
+    std::string_view type; ///< "text", "integer", "bigint", "double precision", ...
 };
 
 /// The API's fields, in the API's order (cli::for_each_field's), as `jobs` stores them.
@@ -37,7 +38,7 @@ const std::vector<column>& tracking_columns();
 /// "schema".table: the schema quoted (it is a plain identifier: see identifier.hpp).
 std::string qualified(std::string_view schema, std::string_view table);
 
-/// The schema and its schema_version table, if missing (run before reading the version).
+/// The schema_version table, if missing (run before reading the version; the schema exists).
 std::string bootstrap_sql(std::string_view schema);
 
 /// The DDL that takes a schema from version `from` to schema_version (`from` < schema_version).
@@ -45,13 +46,13 @@ std::string bootstrap_sql(std::string_view schema);
 /// it is, for the shape check to judge.
 std::string migration_sql(std::string_view schema, int from);
 
-/// The session's staging table (temporary, emptied at each commit).
+/// The session's staging table (temporary, emptied at each commit): the job columns and `seq`.
 std::string staging_table_sql();
-/// COPY into the staging table, text format.
+/// COPY into the staging table, text format: the job columns, then `seq`.
 std::string copy_sql();
-/// Staging -> jobs: inserts new jobs, updates a job only when a field changed (then
-/// last_changed moves) or when its last_seen is over a day old; an unchanged re-fetch writes
-/// nothing, so costs no dead tuple.
+/// Staging -> jobs (of a job staged twice, the highest seq): inserts new jobs, updates a job only
+/// when a field changed (then last_changed moves) or when its last_seen is over a day old; an
+/// unchanged re-fetch writes nothing, so costs no dead tuple.
 std::string upsert_sql(std::string_view schema);
 /// upsert_sql, counting: one row (new jobs, stored jobs whose fields changed). A job only
 /// re-seen (last_seen refreshed) counts in neither.
@@ -66,8 +67,10 @@ std::string read_sync_state_sql(std::string_view schema);
 /// window_finish, jobs, pages) per segment.
 std::string segments_sql(std::string_view schema, std::size_t count);
 
-/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes).
-void append_copy_row(std::string& out, const job& j);
+/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes,
+/// a NUL character as U+FFFD since PostgreSQL text cannot hold it),
+/// with `seq`, the running number of the rows staged (the last of a job's versions wins).
+void append_copy_row(std::string& out, const job& j, std::uint64_t seq);
 
 /// A stable name for a selection (the options that decide which jobs a run fetches): hex SHA-256
 /// of its "option=value" lines.

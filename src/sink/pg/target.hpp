@@ -22,12 +22,15 @@ struct target {
 /// True for postgresql://... and postgres://... (the schemes libpq takes).
 bool is_postgres_uri(std::string_view text) noexcept;
 
-/// `uri` with any password removed (user:password@ in the authority, password= in the query).
+/// `uri` for messages, with any password removed: written again from libpq's parse of it (so no
+/// spelling of `password` survives), or, when libpq cannot parse it, with the userinfo's password
+/// and every query parameter that is or may be `password` cut out.
 std::string without_password(std::string_view uri);
 
 /// Checks `uri` with libpq's parser. Returns an error for the operator, naming `option` and the
-/// URI without its password: malformed, or carrying a password (it would leak into shell history
-/// and the process list). nullopt when usable.
+/// URI without its password: malformed (libpq's reason, with any password candidate cut out of
+/// it), or carrying a password in any spelling (it would leak into shell history and the
+/// process list). nullopt when usable.
 std::optional<std::string> check_uri(std::string_view option, std::string_view uri);
 
 } // namespace dynjobs::sink::pg

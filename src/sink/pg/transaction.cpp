@@ -23,28 +23,41 @@ transaction_runner::transaction_runner(asio::any_io_executor ex, connect_params 
     , backoff_(std::chrono::milliseconds(100), std::chrono::seconds(5), retry_for)
     , announce_(announce) {}
 
-asio::awaitable<void>
-transaction_runner::run(std::function<asio::awaitable<void>(connection&)> statements) {
+bool is_transient_refusal(const std::string& sqlstate) noexcept {
+    return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014";
+}
+
+asio::awaitable<void> transaction_runner::run(statements_fn statements,
+                                              std::chrono::milliseconds attempt_budget) {
     std::optional<steady_clock::time_point> outage;
     for (;;) {
         std::optional<pg::error> lost;
         try {
+            conn_.set_deadline(steady_clock::now() + attempt_budget);
             co_await run_once(statements);
+            conn_.set_deadline(steady_clock::time_point::max());
             break;
         } catch (const pg::error& e) {
-            if (e.kind == pg::failure::query) {
-                conn_.close(); // not left in an aborted transaction for the next run()
+            conn_.set_deadline(steady_clock::time_point::max());
+            // The session may hold an aborted transaction: the next attempt (or run()) gets a
+            // new one.
+            conn_.close();
+            if (e.kind == pg::failure::query && !is_transient_refusal(e.sqlstate))
                 throw std::runtime_error("PostgreSQL refused the commit: " + std::string(e.what()));
-            }
             lost = e;
+        } catch (...) {
+            conn_.set_deadline(steady_clock::time_point::max());
+            conn_.close();
+            throw;
         }
-        conn_.close();
         const auto now = steady_clock::now();
         if (!outage) {
             outage = now;
             if (announce_)
-                std::cerr << "\ndynjobs: lost the database connection (" << lost->what()
-                          << "); reconnecting\n";
+                std::cerr << (lost->kind == pg::failure::query
+                                  ? "\ndynjobs: the commit was interrupted ("
+                                  : "\ndynjobs: lost the database connection (")
+                          << lost->what() << "); retrying on a new connection\n";
         }
         const auto wait =
             backoff_.next(std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage));
@@ -58,11 +71,12 @@ transaction_runner::run(std::function<asio::awaitable<void>(connection&)> statem
     backoff_.reset();
 }
 
-asio::awaitable<void>
-transaction_runner::run_once(const std::function<asio::awaitable<void>(connection&)>& statements) {
+asio::awaitable<void> transaction_runner::run_once(const statements_fn& statements) {
     if (!conn_.connected()) {
         co_await conn_.connect(params_);
         staging_ready_ = false;
+        if (on_connect_)
+            co_await on_connect_(conn_);
     }
     if (!staging_ready_) {
         co_await conn_.execute(staging_table_sql());
