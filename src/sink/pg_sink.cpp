@@ -247,7 +247,8 @@ private:
     // Our old session may still hold the lock until the server notices it is gone: retried
     // like a lost connection, within --pg-retry-for.
     asio::awaitable<void> relock_selection() {
-        if (!co_await lock_selection())
+        const bool locked = co_await lock_selection();
+        if (!locked)
             throw pg::error(pg::failure::lost,
                             "the selection's lock is still held (by our old session, or another "
                             "dynjobs run of this selection)");
