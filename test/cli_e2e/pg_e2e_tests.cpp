@@ -255,6 +255,31 @@ BOOST_AUTO_TEST_CASE(backfill_is_the_dataset_row_for_row_with_every_segment_reco
     BOOST_TEST(status.out.find("complete ") != std::string::npos, status.out);
 }
 
+// A server that ignores the time filter: the fetch merges each organization's windows into one,
+// whose jobs come labelled with the first window, also after that window's own pages are done.
+// Every job still lands once.
+BOOST_AUTO_TEST_CASE(a_server_ignoring_the_time_filter_still_gives_the_dataset_row_for_row) {
+    for (const std::uint64_t seed : {5, 6, 7}) {
+        BOOST_TEST_CONTEXT("seed " << seed) {
+            scratch_dir dir;
+            sim_process sim(dir, {.organizations = 5,
+                                  .jobs = 2'000,
+                                  .seed = seed,
+                                  .extra = {"--time-filter", "ignored", "--unstable-order",
+                                            // expected() generates the dataset at 1 ms
+                                            "--start-time-granularity", "1ms"}});
+            const auto schema = "e2e_ignored" + std::to_string(seed);
+            const auto r =
+                run(backfill_args(sim, schema,
+                                  {"--window", "30d", "--page-size", "50", "--concurrency", "2",
+                                   "--checkpoint-interval", "0.05"}),
+                    env_with_password(), dir.path());
+            BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+            require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(an_unchanged_refetch_writes_no_row_and_a_changed_job_moves_last_changed) {
     scratch_dir dir;
     sim_process sim(dir, {.organizations = 2, .jobs = 1'000, .seed = 5, .extra = {}});
