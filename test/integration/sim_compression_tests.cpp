@@ -6,6 +6,7 @@
 // client's inflater must not hide one in the simulator.
 #include "sim/compression.hpp"
 #include "sim_fixture.hpp"
+#include "zlib_inflate.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,30 +41,6 @@ using boost::system::error_code;
 using sim::content_coding;
 using sim::fault_kind;
 using namespace std::chrono_literals;
-
-/// What zlib's inflate makes of `in`: its output and last return code (Z_STREAM_END: a complete,
-/// valid stream). `window_bits`: 15 + 16 gzip, 15 zlib, -15 raw deflate.
-struct inflated {
-    std::string out;
-    int rc = Z_OK;
-};
-
-inflated inflate_all(std::string_view in, int window_bits) {
-    z_stream z{};
-    BOOST_TEST_REQUIRE(inflateInit2(&z, window_bits) == Z_OK);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    inflated result;
-    std::array<char, 16384> buffer{};
-    do {
-        z.next_out = reinterpret_cast<Bytef*>(buffer.data());
-        z.avail_out = static_cast<uInt>(buffer.size());
-        result.rc = inflate(&z, Z_NO_FLUSH);
-        result.out.append(buffer.data(), buffer.size() - z.avail_out);
-    } while (result.rc == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
-    inflateEnd(&z);
-    return result;
-}
 
 inline auto with_ec(error_code& ec) {
     return asio::redirect_error(asio::use_awaitable, ec);

@@ -3,6 +3,8 @@
 #include "sim/compression.hpp"
 #include "sim/jobs_endpoint.hpp"
 
+#include "../common/zlib_inflate.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <zlib.h>
@@ -12,6 +14,8 @@
 #include <numeric>
 
 using namespace dynjobs::sim;
+using dynjobs::testkit::inflate_all;
+using dynjobs::testkit::inflated;
 
 namespace {
 
@@ -30,31 +34,6 @@ std::string page_body() {
     BOOST_TEST_REQUIRE(r.status == 200u);
     BOOST_TEST_REQUIRE(r.body.size() > 40'000u);
     return r.body;
-}
-
-/// What zlib's inflate makes of `in`: the output it produced, and its last return code
-/// (Z_STREAM_END for a complete, valid stream).
-struct inflated {
-    std::string out;
-    int rc = Z_OK;
-};
-
-/// `window_bits` as for inflateInit2: 15 + 16 gzip only, 15 zlib only, -15 raw deflate only.
-inflated inflate_all(std::string_view in, int window_bits) {
-    z_stream z{};
-    BOOST_TEST_REQUIRE(inflateInit2(&z, window_bits) == Z_OK);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    inflated result;
-    std::array<char, 16384> buffer{};
-    do {
-        z.next_out = reinterpret_cast<Bytef*>(buffer.data());
-        z.avail_out = static_cast<uInt>(buffer.size());
-        result.rc = inflate(&z, Z_NO_FLUSH);
-        result.out.append(buffer.data(), buffer.size() - z.avail_out);
-    } while (result.rc == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
-    inflateEnd(&z);
-    return result;
 }
 
 compression_config offering(bool gzip, bool deflate) {
