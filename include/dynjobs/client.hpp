@@ -3,6 +3,7 @@
 
 #include <dynjobs/client_config.hpp>
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 #include <dynjobs/fetch_request.hpp>
 #include <dynjobs/job_stream.hpp>
 
@@ -45,31 +46,32 @@ public:
     /// fails: it reads the environment's proxy settings and loads the CA files and the
     /// certificate here (on the calling thread, so that no fetch reads a file inside the event
     /// loop); a problem is reported by validate() and ends the first fetch's stream.
-    client(executor_type executor, client_config config);
+    DYNJOBS_DECL client(executor_type executor, client_config config);
     /// Cancels every fetch of this client (see cancel()).
-    ~client();
+    DYNJOBS_DECL ~client();
     client(const client&) = delete;
     client& operator=(const client&) = delete;
     /// Takes over `other`'s fetches, pools and tokens; `other` is left moved-from.
-    client(client&& other) noexcept;
+    DYNJOBS_DECL client(client&& other) noexcept;
     /// Cancels this client's fetches, then takes over `other`'s; `other` is left moved-from.
-    client& operator=(client&& other) noexcept;
+    DYNJOBS_DECL client& operator=(client&& other) noexcept;
 
     /// The executor given at construction.
-    executor_type get_executor() const noexcept;
+    DYNJOBS_DECL executor_type get_executor() const noexcept;
 
     /// Checks the configuration and a request without sending anything: region or base URL,
     /// token URL, https (or loopback http), proxy settings (those of the environment only for
     /// the hosts that would use them), credentials present and loadable, request fields.
     /// errc::invalid_argument, insecure_scheme or credential_error with diag naming the field.
-    boost::system::error_code validate(const fetch_request& request, diagnostics& diag) const;
+    DYNJOBS_DECL boost::system::error_code validate(const fetch_request& request,
+                                                    diagnostics& diag) const;
 
     /// Starts fetching. Never fails here: a refused request or configuration ends the stream's
     /// first async_next with the error, before any request is sent.
-    job_stream fetch(fetch_request request);
+    DYNJOBS_DECL job_stream fetch(fetch_request request);
 
     /// Cancels every fetch of this client.
-    void cancel();
+    DYNJOBS_DECL void cancel();
 
 private:
     std::shared_ptr<detail::client_state> state_;

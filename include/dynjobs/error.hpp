@@ -6,6 +6,8 @@
 // in a dynjobs::diagnostics object filled by the same operation; see diagnostics.hpp.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <type_traits>
@@ -106,10 +108,10 @@ enum class errc {
 };
 
 /// True for the transport timeouts (resolve ... pool acquire).
-bool is_timeout(const boost::system::error_code& ec) noexcept;
+DYNJOBS_DECL bool is_timeout(const boost::system::error_code& ec) noexcept;
 
 /// The category of dynjobs::errc. Its name is "dynjobs".
-const boost::system::error_category& error_category() noexcept;
+DYNJOBS_DECL const boost::system::error_category& error_category() noexcept;
 
 /// Makes an error_code of dynjobs' category; found by ADL so `ec = errc::json_syntax;` works.
 inline boost::system::error_code make_error_code(errc e) noexcept {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 
 #include <boost/system/system_error.hpp>
 
@@ -10,7 +11,9 @@
 namespace dynjobs {
 
 /// A system_error that also carries the diagnostics. what() includes diagnostics::message.
-class error_with_diagnostics : public boost::system::system_error {
+/// Exported whole, type_info included: a program's catch must match what a shared libdynjobs
+/// throws, and not every C++ runtime compares type_info by name (libstdc++ does).
+class DYNJOBS_DECL error_with_diagnostics : public boost::system::system_error {
 public:
     /// The error `ec`, explained by `diag` (its message becomes part of what()).
     error_with_diagnostics(const boost::system::error_code& ec, diagnostics diag)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
 #include <dynjobs/organization_id.hpp>
@@ -80,11 +81,11 @@ struct fetch_request {
     /// Checks every field before any request: type and status documented, start before finish,
     /// organizations real GUIDs without duplicates, window positive, page size in range.
     /// errc::invalid_argument with diag.field naming the field and diag.value its value.
-    boost::system::error_code validate(diagnostics& diag) const;
+    DYNJOBS_DECL boost::system::error_code validate(diagnostics& diag) const;
 
     /// The windows the range splits into, in time order: [start + i*window, start + (i+1)*window),
     /// the last one ending at finish.
-    std::vector<std::pair<timestamp, timestamp>> windows() const;
+    DYNJOBS_DECL std::vector<std::pair<timestamp, timestamp>> windows() const;
 };
 
 } // namespace dynjobs

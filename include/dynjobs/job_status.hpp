@@ -1,6 +1,8 @@
 // dynjobs/job_status.hpp - the `status` of a job and of a query.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -16,12 +18,12 @@ enum class job_status : std::int32_t {
 };
 
 /// True for the four documented values.
-bool is_documented(job_status s) noexcept;
+DYNJOBS_DECL bool is_documented(job_status s) noexcept;
 
 /// Lower-case name ("in_progress", "finished_with_exception", ...) or empty when undocumented.
-std::string_view to_string(job_status s) noexcept;
+DYNJOBS_DECL std::string_view to_string(job_status s) noexcept;
 
 /// Accepts a documented name (case-insensitive; `-`, `_` and spaces optional) or a decimal number.
-std::optional<job_status> parse_job_status(std::string_view text) noexcept;
+DYNJOBS_DECL std::optional<job_status> parse_job_status(std::string_view text) noexcept;
 
 } // namespace dynjobs

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 #include <dynjobs/fetch_stats.hpp>
 #include <dynjobs/job.hpp>
 #include <dynjobs/timestamp.hpp>
@@ -66,9 +67,10 @@ struct fetch_state;
 using next_handler =
     boost::asio::any_completion_handler<void(boost::system::error_code, std::optional<job_batch>)>;
 /// async_next's compiled part (see async_next for the contract).
-void async_next_erased(const std::shared_ptr<fetch_state>& state, next_handler handler);
+DYNJOBS_DECL void async_next_erased(const std::shared_ptr<fetch_state>& state,
+                                    next_handler handler);
 /// The diagnostics of the error the fetch ended with (empty without a fetch or before its end).
-diagnostics final_diagnostics(const std::shared_ptr<fetch_state>& state);
+DYNJOBS_DECL diagnostics final_diagnostics(const std::shared_ptr<fetch_state>& state);
 
 /// async_next's initiation: the fetch is captured when async_next is called, so the stream may
 /// be moved or destroyed while a deferred or awaitable operation is still to be started.
@@ -117,8 +119,8 @@ public:
     /// Takes over `other`'s fetch; `other` is left empty.
     job_stream(job_stream&&) noexcept = default;
     /// Cancels this stream's fetch, then takes over `other`'s.
-    job_stream& operator=(job_stream&& other) noexcept;
-    ~job_stream();
+    DYNJOBS_DECL job_stream& operator=(job_stream&& other) noexcept;
+    DYNJOBS_DECL ~job_stream();
 
     /// Completes with the next batch, nullopt at the end of a fully successful fetch, or an
     /// error: the failed page's error (failure_policy::stop), errc::pages_failed (go_on, see
@@ -150,27 +152,27 @@ public:
 
     /// The executor of the client that started the fetch; an empty executor for a stream without
     /// a fetch.
-    executor_type get_executor() const noexcept;
+    DYNJOBS_DECL executor_type get_executor() const noexcept;
 
     /// Coroutine face of async_next: the next batch or nullopt at the end; throws
     /// error_with_diagnostics on error. The same as
     /// `async_next(with_diagnostics(boost::asio::use_awaitable))` (see with_diagnostics.hpp).
     /// The fetch is captured now: the stream may be moved or destroyed while the awaitable is
     /// pending.
-    boost::asio::awaitable<std::optional<job_batch>> next();
+    DYNJOBS_DECL boost::asio::awaitable<std::optional<job_batch>> next();
 
     /// The detail of the error the stream ended with (empty before that).
-    diagnostics error_diagnostics() const;
+    DYNJOBS_DECL diagnostics error_diagnostics() const;
     /// A snapshot of the fetch's counters.
-    fetch_stats stats() const;
+    DYNJOBS_DECL fetch_stats stats() const;
     /// Pages given up so far (failure_policy::go_on collects them all).
-    std::vector<page_failure> failures() const;
+    DYNJOBS_DECL std::vector<page_failure> failures() const;
     /// The windows of the request, indexed like job_batch::window.
-    std::vector<std::pair<timestamp, timestamp>> windows() const;
+    DYNJOBS_DECL std::vector<std::pair<timestamp, timestamp>> windows() const;
 
     /// Stops every request of the fetch promptly; a pending or later async_next completes with
     /// operation_aborted. Idempotent.
-    void cancel();
+    DYNJOBS_DECL void cancel();
 
 private:
     friend class client;

@@ -1,6 +1,8 @@
 // dynjobs/job_type.hpp - the `type` of a job and of a query.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -20,13 +22,13 @@ enum class job_type : std::int32_t {
 };
 
 /// True for the seven documented values.
-bool is_documented(job_type t) noexcept;
+DYNJOBS_DECL bool is_documented(job_type t) noexcept;
 
 /// Lower-case name ("backup", "dry_run", "export", ...) or an empty view for an undocumented value.
-std::string_view to_string(job_type t) noexcept;
+DYNJOBS_DECL std::string_view to_string(job_type t) noexcept;
 
 /// Accepts a documented name (case-insensitive; `-` and `_` optional: "dryrun", "dry-run",
 /// "AuditBackup") or a decimal number (any int32, documented or not).
-std::optional<job_type> parse_job_type(std::string_view text) noexcept;
+DYNJOBS_DECL std::optional<job_type> parse_job_type(std::string_view text) noexcept;
 
 } // namespace dynjobs

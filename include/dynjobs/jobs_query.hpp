@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
 #include <dynjobs/organization_id.hpp>
@@ -34,13 +35,13 @@ struct jobs_query {
     /// Checks every field in declaration order and reports the first bad one:
     /// returns errc::invalid_argument with diag.field = the API parameter name ("startTime"),
     /// diag.value = the value as text, and diag.message a sentence naming both.
-    boost::system::error_code validate(diagnostics& diag) const;
+    DYNJOBS_DECL boost::system::error_code validate(diagnostics& diag) const;
 
     /// The request target: `path` followed by the query string, every value percent-encoded as
     /// needed (built with Boost.URL). Parameters are written in a fixed order: pageIndex,
     /// pageSize, type, startTime, finishTime, status, organizationId. Precondition: validate()
     /// succeeded.
-    std::string target(std::string_view path = "/dynamicsbackup/jobs") const;
+    DYNJOBS_DECL std::string target(std::string_view path = "/dynamicsbackup/jobs") const;
 };
 
 } // namespace dynjobs

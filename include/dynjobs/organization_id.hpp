@@ -1,6 +1,8 @@
 // dynjobs/organization_id.hpp - the GUID of a Dynamics 365 organization.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <array>
 #include <compare>
 #include <cstddef>
@@ -32,10 +34,10 @@ public:
         : bytes_(bytes) {}
 
     /// Strict parse of user input: a GUID or nothing.
-    static std::optional<organization_id> parse(std::string_view text);
+    DYNJOBS_DECL static std::optional<organization_id> parse(std::string_view text);
     /// Lenient parse of a value the server sent: a GUID when it is one, else an opaque id.
     /// An empty text gives the nil GUID (the decoder rejects an empty organizationId first).
-    static organization_id from_wire(std::string_view text);
+    DYNJOBS_DECL static organization_id from_wire(std::string_view text);
 
     /// False for an opaque id kept from a response that did not carry a GUID (from_wire()).
     bool is_guid() const noexcept { return opaque_.empty(); }
@@ -43,9 +45,9 @@ public:
     const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
 
     /// Canonical lower-case 8-4-4-4-12 form, or the opaque text verbatim.
-    std::string to_string() const;
+    DYNJOBS_DECL std::string to_string() const;
     /// Appends to_string() to `out` without a temporary.
-    void append_to(std::string& out) const;
+    DYNJOBS_DECL void append_to(std::string& out) const;
 
     /// Equal when the same GUID (whatever case or braces it was written with), or the same
     /// opaque text.
@@ -55,7 +57,7 @@ public:
 
     /// A hash consistent with operator==; std::hash<organization_id> calls it, so ids can key
     /// unordered containers.
-    std::size_t hash() const noexcept;
+    DYNJOBS_DECL std::size_t hash() const noexcept;
 
 private:
     std::array<std::uint8_t, 16> bytes_{};

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 #include <dynjobs/jobs_page.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -43,26 +44,26 @@ class page_decoder {
 public:
     /// A decoder that refuses input beyond `limits` (errc::limit_exceeded). Call reset()
     /// before the first write().
-    explicit page_decoder(decoder_limits limits = {});
-    ~page_decoder();
+    DYNJOBS_DECL explicit page_decoder(decoder_limits limits = {});
+    DYNJOBS_DECL ~page_decoder();
     /// Takes over `other`'s state, including a decode in progress; `other` must be reset()
     /// before it is used again.
-    page_decoder(page_decoder&&) noexcept;
+    DYNJOBS_DECL page_decoder(page_decoder&&) noexcept;
     /// As the move constructor; the decode in progress here, if any, is dropped.
-    page_decoder& operator=(page_decoder&&) noexcept;
+    DYNJOBS_DECL page_decoder& operator=(page_decoder&&) noexcept;
 
     /// Starts a new body, decoding into `out` (cleared first). `out` must outlive the decode.
-    void reset(jobs_page& out);
+    DYNJOBS_DECL void reset(jobs_page& out);
 
     /// Feeds the next chunk. Returns the error, if any, and fills diag on error.
-    boost::system::error_code write(std::string_view chunk, diagnostics& diag);
+    DYNJOBS_DECL boost::system::error_code write(std::string_view chunk, diagnostics& diag);
 
     /// Declares the end of the body. Fails with truncated_body if the document is incomplete,
     /// or missing_field if a required field never came.
-    boost::system::error_code finish(diagnostics& diag);
+    DYNJOBS_DECL boost::system::error_code finish(diagnostics& diag);
 
     /// True once a complete document has been decoded.
-    bool done() const noexcept;
+    DYNJOBS_DECL bool done() const noexcept;
 
 private:
     struct impl;
@@ -70,7 +71,8 @@ private:
 };
 
 /// Decodes a whole body at once: reset, write, finish.
-boost::system::error_code decode_page(std::string_view body, jobs_page& out, diagnostics& diag,
-                                      const decoder_limits& limits = {});
+DYNJOBS_DECL boost::system::error_code decode_page(std::string_view body, jobs_page& out,
+                                                   diagnostics& diag,
+                                                   const decoder_limits& limits = {});
 
 } // namespace dynjobs

@@ -1,6 +1,8 @@
 // dynjobs/region.hpp - the AvePoint Graph API hosts and their token endpoints.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <optional>
 #include <span>
 #include <string_view>
@@ -16,13 +18,13 @@ struct region {
 };
 
 /// Every known region. Cloud Backup for Dynamics 365 is not on the GCP hosts, so they are absent.
-std::span<const region> regions() noexcept;
+DYNJOBS_DECL std::span<const region> regions() noexcept;
 
 /// The region of that name (case-insensitive), or nullopt.
-std::optional<region> find_region(std::string_view name) noexcept;
+DYNJOBS_DECL std::optional<region> find_region(std::string_view name) noexcept;
 
 /// The region whose api_base_url has this host, or nullopt (used to derive the token URL from a
 /// base URL).
-std::optional<region> find_region_by_host(std::string_view host) noexcept;
+DYNJOBS_DECL std::optional<region> find_region_by_host(std::string_view host) noexcept;
 
 } // namespace dynjobs

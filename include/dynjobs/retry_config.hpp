@@ -1,6 +1,8 @@
 // dynjobs/retry_config.hpp - how a client retries failed requests, and why an attempt was retried.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <chrono>
 #include <string_view>
 
@@ -58,6 +60,6 @@ enum class retry_cause {
     /// most likely the same again, so retried once.
     decode,
 };
-std::string_view to_string(retry_cause cause) noexcept;
+DYNJOBS_DECL std::string_view to_string(retry_cause cause) noexcept;
 
 } // namespace dynjobs::policy

@@ -1,6 +1,8 @@
 // dynjobs/time_filter.hpp - which job time the server's startTime/finishTime filter applies to.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <optional>
 #include <string_view>
 
@@ -26,8 +28,8 @@ enum class time_filter {
 };
 
 /// "auto", "start", "finish", "overlap", "ignored".
-std::string_view to_string(time_filter t) noexcept;
+DYNJOBS_DECL std::string_view to_string(time_filter t) noexcept;
 /// The inverse of to_string (exact, lower case); nullopt for anything else.
-std::optional<time_filter> parse_time_filter(std::string_view text) noexcept;
+DYNJOBS_DECL std::optional<time_filter> parse_time_filter(std::string_view text) noexcept;
 
 } // namespace dynjobs

@@ -1,6 +1,8 @@
 // dynjobs/timestamp.hpp - UTC instants and their ISO 8601 text form.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -20,12 +22,12 @@ using timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 /// - years 0001-9999; fields are range-checked (month 1-12, day within the month, leap years,
 ///   hour 0-23, minute 0-59, second 0-60 where 60 is folded into 59.999).
 /// Returns nullopt for anything else, including trailing characters.
-std::optional<timestamp> parse_iso8601(std::string_view text);
+DYNJOBS_DECL std::optional<timestamp> parse_iso8601(std::string_view text);
 
 /// Formats as `YYYY-MM-DDTHH:MM:SS.mmmZ`, or `YYYY-MM-DDTHH:MM:SSZ` when the milliseconds are 0.
 /// parse_iso8601(format_iso8601(t)) == t for every t in years 0001-9999.
-std::string format_iso8601(timestamp t);
+DYNJOBS_DECL std::string format_iso8601(timestamp t);
 /// Appends format_iso8601(t) to `out` without a temporary.
-void append_iso8601(std::string& out, timestamp t);
+DYNJOBS_DECL void append_iso8601(std::string& out, timestamp t);
 
 } // namespace dynjobs

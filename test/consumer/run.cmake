@@ -1,6 +1,7 @@
 # Configures, builds and runs test/consumer in WORK_DIR. MODE install: against BUILD_DIR installed
-# into WORK_DIR/prefix. MODE subdirectory: with the dynjobs sources in DYNJOBS_SOURCE_DIR added as
-# a subdirectory (built with the same compiler launcher and build type as BUILD_DIR).
+# into WORK_DIR/prefix. MODE fetchcontent: with the dynjobs sources in DYNJOBS_SOURCE_DIR taken by
+# FetchContent and built shared (with the same compiler launcher and build type as BUILD_DIR);
+# then the symbols each shared library exports are checked against test/consumer/exported/.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
     execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
@@ -18,3 +19,12 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR} ${how
     -DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
+if(MODE STREQUAL "fetchcontent")
+    file(STRINGS ${WORK_DIR}/build/dynjobs_libraries.txt libraries)
+    foreach(library IN LISTS libraries)
+        # libdynjobs.so.0.1.0 -> exported/libdynjobs.txt
+        string(REGEX REPLACE "\\.so.*$" "" name ${library})
+        get_filename_component(name ${name} NAME)
+        run(sh ${SOURCE_DIR}/check_exports.sh ${library} ${SOURCE_DIR}/exported/${name}.txt)
+    endforeach()
+endif()

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 
 #include <boost/system/error_code.hpp>
 
@@ -38,19 +39,19 @@ struct server_pki {
 };
 
 /// Makes a fresh CA (EC P-256, CA:TRUE, keyCertSign) and a leaf signed by it.
-boost::system::error_code generate_server_pki(const pki_options& options, server_pki& out,
-                                              diagnostics& diag);
+DYNJOBS_DECL boost::system::error_code generate_server_pki(const pki_options& options,
+                                                           server_pki& out, diagnostics& diag);
 
 /// Writes ca.pem, server.pem and server-key.pem into `dir` (created if missing). The key file is
 /// created with mode 0600 (and forced to it if it existed) so that it is never world-readable.
-boost::system::error_code write_server_pki(const server_pki& pki, const std::filesystem::path& dir,
-                                           diagnostics& diag);
+DYNJOBS_DECL boost::system::error_code
+write_server_pki(const server_pki& pki, const std::filesystem::path& dir, diagnostics& diag);
 
 /// Reads a PEM certificate (chain) and a PEM private key, and checks that they match.
 /// `out.ca_cert_pem` is left empty: the caller knows which CA signed them.
-boost::system::error_code load_server_pki(const std::filesystem::path& cert_file,
-                                          const std::filesystem::path& key_file, server_pki& out,
-                                          diagnostics& diag);
+DYNJOBS_DECL boost::system::error_code load_server_pki(const std::filesystem::path& cert_file,
+                                                       const std::filesystem::path& key_file,
+                                                       server_pki& out, diagnostics& diag);
 
 /// A client certificate for the private_key_jwt grant, in memory.
 struct client_certificate {
@@ -61,11 +62,12 @@ struct client_certificate {
 };
 
 /// Makes a self-signed RSA 2048 client certificate with the given CN, valid now-1h..now+days.
-boost::system::error_code make_client_certificate(std::string_view common_name,
-                                                  client_certificate& out, diagnostics& diag,
-                                                  int validity_days = 30);
+DYNJOBS_DECL boost::system::error_code make_client_certificate(std::string_view common_name,
+                                                               client_certificate& out,
+                                                               diagnostics& diag,
+                                                               int validity_days = 30);
 
 /// base64url(SHA-1(DER)) of the first certificate in `cert_pem`; empty if it does not parse.
-std::string certificate_x5t(std::string_view cert_pem);
+DYNJOBS_DECL std::string certificate_x5t(std::string_view cert_pem);
 
 } // namespace dynjobs::sim

@@ -1,6 +1,8 @@
 // dynjobs/sim/compression_config.hpp - which compressed response bodies a simulator serves.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <cstddef>
 #include <string_view>
 
@@ -16,7 +18,7 @@ enum class content_coding {
 };
 
 /// "identity", "gzip" or "deflate": also the Content-Encoding value.
-std::string_view to_string(content_coding c) noexcept;
+DYNJOBS_DECL std::string_view to_string(content_coding c) noexcept;
 
 /// What the simulator compresses and how. The default is a gateway as deployed: gzip and
 /// deflate offered, bodies under 1 KiB sent as they are, zlib's fastest level.

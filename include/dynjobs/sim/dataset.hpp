@@ -1,6 +1,7 @@
 // dynjobs/sim/dataset.hpp - the simulator's deterministic set of organizations and jobs.
 #pragma once
 
+#include <dynjobs/export.hpp>
 #include <dynjobs/job.hpp>
 #include <dynjobs/job_status.hpp>
 #include <dynjobs/job_type.hpp>
@@ -92,7 +93,7 @@ struct filter {
 
 /// The brute-force predicate: does `j` match `f`? select() returns exactly the jobs for which
 /// this holds, in the dataset's order. Exposed so tests can compare against it.
-bool matches(const filter& f, const job& j) noexcept;
+DYNJOBS_DECL bool matches(const filter& f, const job& j) noexcept;
 
 /// One page of a filtered result, as returned by dataset::page().
 struct page_view {
@@ -130,39 +131,39 @@ class dataset {
 public:
     /// Generates the organizations and jobs `config` describes (deterministic, about 100 ms for
     /// the default 100,000 jobs).
-    explicit dataset(const dataset_config& config = {});
-    ~dataset();
+    DYNJOBS_DECL explicit dataset(const dataset_config& config = {});
+    DYNJOBS_DECL ~dataset();
     /// Takes over `other`'s data; `other` may then only be destroyed or assigned to.
-    dataset(dataset&&) noexcept;
+    DYNJOBS_DECL dataset(dataset&&) noexcept;
     /// As the move constructor.
-    dataset& operator=(dataset&&) noexcept;
+    DYNJOBS_DECL dataset& operator=(dataset&&) noexcept;
 
     /// The configuration it was generated from.
-    const dataset_config& config() const noexcept;
+    DYNJOBS_DECL const dataset_config& config() const noexcept;
     /// Every organization, in generation order.
-    const std::vector<organization>& organizations() const noexcept;
+    DYNJOBS_DECL const std::vector<organization>& organizations() const noexcept;
     /// The organization with this id, or nullptr.
-    const organization* find_organization(const organization_id& id) const noexcept;
+    DYNJOBS_DECL const organization* find_organization(const organization_id& id) const noexcept;
     /// Every job, in sort order.
-    const std::vector<job>& jobs() const noexcept;
+    DYNJOBS_DECL const std::vector<job>& jobs() const noexcept;
     /// Incremented by every modification; lets callers detect drift.
-    std::uint64_t version() const noexcept;
+    DYNJOBS_DECL std::uint64_t version() const noexcept;
 
     /// Every job matching `f`, in sort order: the ground truth for paging tests.
-    std::vector<job> select(const filter& f) const;
+    DYNJOBS_DECL std::vector<job> select(const filter& f) const;
     /// Number of jobs matching `f`.
-    std::size_t count(const filter& f) const;
+    DYNJOBS_DECL std::size_t count(const filter& f) const;
     /// Up to `limit` matching jobs starting at match number `offset` (0-based), and the total.
     /// An offset at or past the end gives an empty page with the right total.
-    page_view page(const filter& f, std::size_t offset, std::size_t limit) const;
+    DYNJOBS_DECL page_view page(const filter& f, std::size_t offset, std::size_t limit) const;
     /// page() as served by a server whose sort key is startTime alone, like an SQL
     /// `ORDER BY startTime DESC OFFSET offset ROWS FETCH NEXT limit ROWS ONLY` that leaves ties
     /// to chance: jobs with the same startTime trade places in an order drawn from `tie_seed`
     /// (each seed gives one fixed permutation of every group of equal startTime). Paging with
     /// one seed therefore serves every match exactly once; pages served with different seeds
     /// can repeat one job and skip another where a group straddles the boundary between them.
-    page_view page_with_ties(const filter& f, std::size_t offset, std::size_t limit,
-                             std::uint64_t tie_seed) const;
+    DYNJOBS_DECL page_view page_with_ties(const filter& f, std::size_t offset, std::size_t limit,
+                                          std::uint64_t tie_seed) const;
 
     /// Drift: adds a new job that matches `f` and sorts first among its matches. Its startTime:
     /// - start_time and overlap: 1 ms after the newest match, or `f.finish` when there is none
@@ -177,11 +178,11 @@ public:
     /// Edge case: if the newest match already starts where the new job must start, with a larger
     /// jobId than any the new job can take, the new job sorts right after it.
     /// Precondition: f.start <= f.finish, and f.organization (if set) is visible.
-    const job& insert_matching(const filter& f);
+    DYNJOBS_DECL const job& insert_matching(const filter& f);
 
     /// Drift: removes the first job (in sort order) matching `f` and returns it, or nullopt when
     /// nothing matches.
-    std::optional<job> remove_first_matching(const filter& f);
+    DYNJOBS_DECL std::optional<job> remove_first_matching(const filter& f);
 
     /// The clock moves on to `now`: every job in progress whose run (a duration of 1 minute to
     /// 6 hours, fixed per jobId) ends by `now` finishes then, as a polled tenant sees its running
@@ -189,7 +190,7 @@ public:
     /// backupSize become final. Start times and jobIds stay, so the order and every window a job
     /// belongs to by startTime stay too. Returns the jobs it finished. For sync tests and a
     /// live `dynjobs sim`.
-    std::vector<job> finish_running(timestamp now);
+    DYNJOBS_DECL std::vector<job> finish_running(timestamp now);
 
 private:
     struct impl;

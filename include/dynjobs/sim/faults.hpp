@@ -1,6 +1,8 @@
 // dynjobs/sim/faults.hpp - the faults a simulator can inject, and how to schedule them.
 #pragma once
 
+#include <dynjobs/export.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -50,17 +52,17 @@ enum class fault_kind {
 };
 
 /// The text name of a kind ("429-frac", "drift-insert", ...).
-std::string_view to_string(fault_kind k) noexcept;
+DYNJOBS_DECL std::string_view to_string(fault_kind k) noexcept;
 /// Parses a text name (exact, case-insensitive). Nullopt for anything else.
-std::optional<fault_kind> parse_fault_kind(std::string_view text) noexcept;
+DYNJOBS_DECL std::optional<fault_kind> parse_fault_kind(std::string_view text) noexcept;
 /// The default pool of random faults, in enum order: every kind but none from throttle_429 to
 /// drift_remove, the bad moments of a server that a correct client gets through by retrying or
 /// by waiting. The kinds after them are not in it: see server_quirk_fault_kinds().
-const std::vector<fault_kind>& all_fault_kinds();
+DYNJOBS_DECL const std::vector<fault_kind>& all_fault_kinds();
 /// The kinds that play how servers other than the simulator behave (stale keep-alive
 /// connections, pages that lie), in enum order. Drawn at random only when listed in
 /// fault_config::kinds; scheduled with --fault like any other kind.
-const std::vector<fault_kind>& server_quirk_fault_kinds();
+DYNJOBS_DECL const std::vector<fault_kind>& server_quirk_fault_kinds();
 
 /// One scheduled fault: the `nth` request matching the rule's criteria (and the `times - 1`
 /// matching requests after it) get `kind`. Each rule counts the requests it matches on its own.
@@ -87,9 +89,9 @@ struct fault_rule {
 /// "path=/connect/token,nth=2,times=3:500", "page=2:drift-insert".
 /// On error returns nullopt and sets `error` to a message naming the bad part, e.g.
 /// "fault rule 'page=x:503': page: 'x' is not an integer >= 1".
-std::optional<fault_rule> parse_fault_rule(std::string_view text, std::string& error);
+DYNJOBS_DECL std::optional<fault_rule> parse_fault_rule(std::string_view text, std::string& error);
 /// The text form of a rule, as parse_fault_rule accepts it.
-std::string to_string(const fault_rule& rule);
+DYNJOBS_DECL std::string to_string(const fault_rule& rule);
 
 /// Configuration of fault injection. Default: no faults at all.
 struct fault_config {

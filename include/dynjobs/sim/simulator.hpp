@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/diagnostics.hpp>
+#include <dynjobs/export.hpp>
 #include <dynjobs/sim/dataset.hpp>
 #include <dynjobs/sim/faults.hpp>
 #include <dynjobs/sim/sim_config.hpp>
@@ -45,71 +46,71 @@ namespace dynjobs::sim {
 class simulator {
 public:
     /// Does not bind or generate anything yet: see start().
-    simulator(boost::asio::any_io_executor executor, sim_config config = {});
-    ~simulator();
+    DYNJOBS_DECL simulator(boost::asio::any_io_executor executor, sim_config config = {});
+    DYNJOBS_DECL ~simulator();
     /// Takes over `other`'s server; `other` may then only be destroyed or assigned to.
-    simulator(simulator&&) noexcept;
+    DYNJOBS_DECL simulator(simulator&&) noexcept;
     /// Stops this simulator's server, then takes over `other`'s.
-    simulator& operator=(simulator&&) noexcept;
+    DYNJOBS_DECL simulator& operator=(simulator&&) noexcept;
 
     /// Generates the dataset and the certificates (or loads them), writes the CA to cert_dir,
     /// binds the listeners and starts accepting on the executor. Errors: address in use, bad
     /// host, certificate files, an invalid config (errc::invalid_argument with diag.field).
     /// Calling it twice, or after stop(), is an error (errc::invalid_argument).
-    boost::system::error_code start(diagnostics& diag);
+    DYNJOBS_DECL boost::system::error_code start(diagnostics& diag);
     /// As start(diagnostics&), without the details.
-    boost::system::error_code start();
+    DYNJOBS_DECL boost::system::error_code start();
 
     /// Closes the listeners and every connection, cancelling their pending operations; returns
     /// at once (the closing itself runs on the executor). Idempotent. cancel() is the same.
-    void stop();
+    DYNJOBS_DECL void stop();
     /// The same as stop(), under the name Asio's objects use.
     void cancel() { stop(); }
 
     /// Bound ports, valid after a successful start(); http_port() is 0 without a plain listener.
-    std::uint16_t https_port() const;
-    std::uint16_t http_port() const; ///< see https_port()
+    DYNJOBS_DECL std::uint16_t https_port() const;
+    DYNJOBS_DECL std::uint16_t http_port() const; ///< see https_port()
     /// "https://127.0.0.1:<port>" (the configured host); "" before start().
-    std::string base_url() const;
+    DYNJOBS_DECL std::string base_url() const;
     /// "http://127.0.0.1:<port>", or "" without a plain listener.
-    std::string http_base_url() const;
+    DYNJOBS_DECL std::string http_base_url() const;
     /// base_url() + "/connect/token": also the `aud` JWT assertions must carry (the same URL with
     /// host `localhost` is accepted too, as it names the same server).
-    std::string token_url() const;
+    DYNJOBS_DECL std::string token_url() const;
     /// Path of ca.pem when it was written (cert_dir set), else empty.
-    std::filesystem::path ca_file() const;
+    DYNJOBS_DECL std::filesystem::path ca_file() const;
     /// The CA certificate clients should trust, PEM; with loaded certificates, the loaded chain.
-    std::string ca_pem() const;
+    DYNJOBS_DECL std::string ca_pem() const;
     /// The configuration as completed by start() (the default client filled in). Run-time
     /// changes made with set_fault_config()/add_fault_rule() are not reflected in `faults`.
-    const sim_config& config() const;
+    DYNJOBS_DECL const sim_config& config() const;
 
     /// Runs `f` with the dataset while no request can modify it (drift), for ground truth.
     /// Do not call simulator members from `f`. Precondition: start() succeeded.
-    void with_dataset(const std::function<void(const dataset&)>& f) const;
+    DYNJOBS_DECL void with_dataset(const std::function<void(const dataset&)>& f) const;
     /// Convenience: dataset().select(f) under the lock.
-    std::vector<job> select(const filter& f) const;
+    DYNJOBS_DECL std::vector<job> select(const filter& f) const;
     /// Convenience: the dataset's organizations (a copy).
-    std::vector<organization> organizations() const;
+    DYNJOBS_DECL std::vector<organization> organizations() const;
 
     /// A snapshot of the counters.
-    sim_counters counters() const;
+    DYNJOBS_DECL sim_counters counters() const;
     /// The requests served, oldest first, at most sim_config::request_log_capacity of them.
-    std::vector<request_log_entry> request_log() const;
+    DYNJOBS_DECL std::vector<request_log_entry> request_log() const;
     /// Empties the request log (counters are kept).
-    void clear_request_log();
+    DYNJOBS_DECL void clear_request_log();
 
     /// Replaces the fault configuration; rule counters restart from zero.
-    void set_fault_config(fault_config config);
+    DYNJOBS_DECL void set_fault_config(fault_config config);
     /// Appends a scheduled rule. The plan is rebuilt, so every rule's count restarts from zero
     /// (fault_plan has no way to add a rule in place): "nth=2" means the 2nd matching request
     /// from now.
-    void add_fault_rule(fault_rule rule);
+    DYNJOBS_DECL void add_fault_rule(fault_rule rule);
     /// dataset::finish_running(now) under the dataset's lock: running jobs whose time has come
     /// finish. Returns them.
-    std::vector<job> finish_running_jobs(timestamp now);
+    DYNJOBS_DECL std::vector<job> finish_running_jobs(timestamp now);
     /// Makes every issued token invalid (401 "token has been revoked").
-    void revoke_all_tokens();
+    DYNJOBS_DECL void revoke_all_tokens();
 
     struct impl;
 
