@@ -509,12 +509,20 @@ BOOST_AUTO_TEST_CASE(comments_trailing_commas_and_trailing_whitespace) {
 // like the whole body.
 BOOST_AUTO_TEST_CASE(comments_split_anywhere_and_comment_marks_inside_strings) {
     const std::string job_text = object(good_job());
+    std::string twelve_jobs = job_text;
+    for (int i = 1; i < 12; ++i)
+        twelve_jobs += "," + job_text;
     const std::vector<std::string> bodies{
         "//a\n{\"jobs\":[]}",
         "{\"jobs\"://ab\n[]}",
         "/* one */{\"jobs\":[/* two ** / */" + job_text + "/**/],\"nextLink\":\"https://x/y//z\"}",
         "{\"nextLink\":\"/*not a comment*/ //nor this\\\"//\",\"jobs\":[" + job_text + "]} //",
         "{\"totalCount\":1/**/,\"jobs\":[" + job_text + "]}\n// end",
+        // A string ending in an escaped backslash, then a comment.
+        "{\"nextLink\":\"a\\\\\"//c\n,\"jobs\":[]}",
+        // Over 4 KiB of strings before a comment: the quotes are counted in more than 255
+        // 16-byte steps.
+        "{\"jobs\":[" + twelve_jobs + "]/* after many quotes */}",
     };
     for (const auto& body : bodies) {
         const auto whole = decode(body);
@@ -532,6 +540,9 @@ BOOST_AUTO_TEST_CASE(comments_split_anywhere_and_comment_marks_inside_strings) {
         BOOST_TEST((r.page == whole.page));
     }
     BOOST_TEST((decode(bodies[3]).page.next_link == "/*not a comment*/ //nor this\"//"));
+    BOOST_TEST((decode(bodies[5]).page.next_link == "a\\"));
+    BOOST_TEST(twelve_jobs.size() > 255 * 16);
+    BOOST_TEST(decode(bodies[6]).page.jobs.size() == 12);
 }
 
 BOOST_AUTO_TEST_CASE(stray_slashes_and_unterminated_comments_are_errors) {
