@@ -1,7 +1,7 @@
 // Transaction granularity: a transaction per group of completed segments. A segment's jobs are
-// held (as COPY text) until the segment completes; completed segments are committed together
-// once they hold 10,000 jobs or --checkpoint-interval has passed since the last commit, and at
-// the end. One transaction: COPY into a temporary staging table, one INSERT ... ON CONFLICT
+// held (as COPY binary tuples) until the segment completes; completed segments are committed
+// together once they hold 10,000 jobs or --checkpoint-interval has passed since the last commit,
+// and at the end. One transaction: COPY into a temporary staging table, one INSERT ... ON CONFLICT
 // into jobs, the segments' rows. A commit runs while the fetch goes on (one at a time): the
 // database's work overlaps the network's instead of adding to it. A crash rolls back the open
 // transaction: its segments are not recorded done, so the next run fetches them again; an
@@ -55,7 +55,7 @@ timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));
 }
 
-// Completed segments committed together: their jobs as COPY text, and (key, jobs, pages).
+// Completed segments committed together: their jobs as COPY binary tuples, and (key, jobs, pages).
 struct commit_group {
     std::string rows;
     std::uint64_t jobs = 0;
@@ -63,7 +63,7 @@ struct commit_group {
 };
 
 struct segment_rows {
-    std::string rows; // COPY text
+    std::string rows; // COPY binary tuples
     // Distinct jobs: a job fetched twice (re-fetched after it finished) is one row, counted once.
     std::unordered_set<std::string> ids;
     std::uint32_t pages = 0;
@@ -307,7 +307,7 @@ private:
     asio::awaitable<void> commit_statements(pg::connection& conn, const commit_group& group,
                                             bool mark_complete) {
         if (!group.rows.empty()) {
-            co_await conn.copy_in(pg::copy_sql(), group.rows);
+            co_await conn.copy_in(pg::copy_sql(), pg::copy_stream(group.rows));
             co_await conn.execute(pg::upsert_sql(target_.schema));
         }
         const auto& segments = group.segments;

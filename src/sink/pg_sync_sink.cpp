@@ -1,6 +1,6 @@
-// `dynjobs sync` into PostgreSQL. A cycle's jobs are held as COPY text and committed in groups
-// of 10,000 (a first cycle may be a backfill of millions: memory stays bounded), each group one
-// transaction of COPY + upsert; the cycle's last group and the new high-water mark in
+// `dynjobs sync` into PostgreSQL. A cycle's jobs are held as COPY binary tuples and committed in
+// groups of 10,000 (a first cycle may be a backfill of millions: memory stays bounded), each group
+// one transaction of COPY + upsert; the cycle's last group and the new high-water mark in
 // sync_state commit in one transaction, so the mark never covers a job that is not stored.
 // Commits run in line with the fetch (not beside it as the backfill's do): after the first
 // cycle a cycle is a few pages, and the stream's channel keeps fetching ahead meanwhile.
@@ -87,7 +87,7 @@ private:
                                      cycle_counts& written) {
         written = {}; // a retried transaction counts once
         if (!rows_.empty()) {
-            co_await c.copy_in(pg::copy_sql(), rows_);
+            co_await c.copy_in(pg::copy_sql(), pg::copy_stream(rows_));
             const auto r = co_await c.execute(pg::upsert_counting_sql(target_.schema));
             const auto inserted = static_cast<std::uint64_t>(pg::as_integer(r.rows.at(0).at(0)));
             written.changed = static_cast<std::uint64_t>(pg::as_integer(r.rows.at(0).at(1)));
@@ -103,7 +103,7 @@ private:
     const pg::target& target_;
     pg::transaction_runner runner_;
     std::string hash_;
-    std::string rows_;      // COPY text of the jobs not committed yet
+    std::string rows_;      // COPY binary tuples of the jobs not committed yet
     std::uint64_t seq_ = 0; // rows staged so far: COPY's seq (the last version of a job wins)
     std::uint64_t held_ = 0;
     cycle_counts counts_; // committed during the current cycle

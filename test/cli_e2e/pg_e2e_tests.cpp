@@ -124,12 +124,12 @@ job plain_job(const std::string& id) {
     return j;
 }
 
-// The sink's commit, statement for statement: stage `rows` (COPY text), upsert.
+// The sink's commit, statement for statement: stage `rows` (COPY binary tuples), upsert.
 boost::asio::awaitable<void> stage_and_upsert(sink::pg::connection& c, std::string schema,
                                               std::string rows) {
     co_await c.execute(sink::pg::staging_table_sql());
     co_await c.execute("BEGIN");
-    co_await c.copy_in(sink::pg::copy_sql(), std::move(rows));
+    co_await c.copy_in(sink::pg::copy_sql(), sink::pg::copy_stream(rows));
     co_await c.execute(sink::pg::upsert_sql(schema));
     co_await c.execute("COMMIT");
 }

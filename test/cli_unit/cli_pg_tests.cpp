@@ -10,6 +10,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <bit>
+#include <optional>
+#include <string_view>
+
 using namespace dynjobs;
 using namespace dynjobs::cli;
 using namespace dynjobs::cli::test;
@@ -110,30 +114,84 @@ BOOST_AUTO_TEST_CASE(schema_names_are_plain_identifiers) {
     BOOST_TEST(is_plain_identifier(std::string(63, 'a')));
 }
 
-BOOST_AUTO_TEST_CASE(copy_rows_escape_text_and_write_null_for_unknowns) {
+namespace {
+
+// Reads COPY binary tuples back: per tuple, each field's bytes (nullopt for a null field).
+std::vector<std::vector<std::optional<std::string>>> read_tuples(std::string_view data) {
+    const auto take = [&](std::size_t bytes) {
+        BOOST_TEST_REQUIRE(data.size() >= bytes);
+        std::uint64_t v = 0;
+        for (std::size_t i = 0; i < bytes; ++i)
+            v = v << 8 | static_cast<unsigned char>(data[i]);
+        data.remove_prefix(bytes);
+        return v;
+    };
+    std::vector<std::vector<std::optional<std::string>>> tuples;
+    while (!data.empty()) {
+        const auto fields = take(2);
+        std::vector<std::optional<std::string>> tuple;
+        for (std::uint64_t f = 0; f < fields; ++f) {
+            const auto length = static_cast<std::int32_t>(take(4));
+            if (length < 0) {
+                tuple.emplace_back();
+                continue;
+            }
+            BOOST_TEST_REQUIRE(data.size() >= static_cast<std::size_t>(length));
+            tuple.emplace_back(std::string(data.substr(0, static_cast<std::size_t>(length))));
+            data.remove_prefix(static_cast<std::size_t>(length));
+        }
+        tuples.push_back(std::move(tuple));
+    }
+    return tuples;
+}
+
+// A field's big-endian bytes as a number.
+std::int64_t be_value(const std::optional<std::string>& field) {
+    BOOST_TEST_REQUIRE(field.has_value());
+    std::uint64_t v = 0;
+    for (const char c : *field)
+        v = v << 8 | static_cast<unsigned char>(c);
+    if (field->size() == 4)
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+    return static_cast<std::int64_t>(v);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(copy_rows_are_binary_tuples_of_the_columns_types) {
     std::string out;
     append_copy_row(out, awkward_job(), 7);
-    BOOST_TEST(
-        out ==
-        "Customer Engagement, \"CE\"\t1\tDCIB2022081903124382222110\t"
-        "2024-03-01T08:15:30.250Z\t2024-03-01T09:45:00Z\t1.4915277777777778\t7\t12\t1\t"
-        "2\t3\t18\t1200\t10\t20\t30\t1260\t9876543210\t"
-        "3f2504e0-4f89-41d3-9a0c-0305e82c3301\tContoso\\r\\nNorth, Zürich \xF0\x9F\x93\xA6\t7\n");
-    auto j = running_job();
-    j.module = "tab\there\\back";
-    out.clear();
-    append_copy_row(out, j, 8);
-    BOOST_TEST(out.find("tab\\there\\\\back") != std::string::npos, out);
-    // finish_time and duration_hours: the 5th and 6th fields.
-    std::vector<std::string> fields;
-    for (std::size_t at = 0, tab = 0; tab != std::string::npos; at = tab + 1) {
-        tab = out.find('\t', at);
-        fields.push_back(out.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
+    append_copy_row(out, running_job(), 8);
+    const auto tuples = read_tuples(out);
+    BOOST_TEST_REQUIRE(tuples.size() == 2u);
+    const auto& f = tuples[0];
+    BOOST_TEST_REQUIRE(f.size() == job_columns().size() + 1);
+    // Text as it is: no escaping in the binary format.
+    BOOST_TEST(*f[0] == "Customer Engagement, \"CE\"");
+    BOOST_TEST(*f[2] == "DCIB2022081903124382222110");
+    BOOST_TEST(*f[18] == "3f2504e0-4f89-41d3-9a0c-0305e82c3301");
+    BOOST_TEST(*f[19] == "Contoso\r\nNorth, Zürich \xF0\x9F\x93\xA6");
+    // integer columns take 4 bytes, bigint 8, as the staging table declares them.
+    for (std::size_t i = 0; i < job_columns().size(); ++i) {
+        const auto& type = job_columns()[i].type;
+        if (type == "integer")
+            BOOST_TEST(f[i]->size() == 4u, job_columns()[i].name);
+        if (type == "bigint" || type == "timestamp with time zone" || type == "double precision")
+            BOOST_TEST(f[i]->size() == 8u, job_columns()[i].name);
     }
-    BOOST_TEST_REQUIRE(fields.size() == job_columns().size() + 1);
-    BOOST_TEST(fields[4] == "\\N");
-    BOOST_TEST(fields[5] == "\\N");
-    BOOST_TEST(fields.back() == "8\n"); // seq: the upsert keeps a job's last staged version
+    BOOST_TEST(be_value(f[1]) == 1);
+    BOOST_TEST(be_value(f[6]) == 7);
+    BOOST_TEST(be_value(f[17]) == 9'876'543'210);
+    // Timestamps: microseconds since 2000-01-01T00:00:00Z.
+    BOOST_TEST(be_value(f[3]) == 762'596'130'250'000);
+    BOOST_TEST(be_value(f[4]) == 762'601'500'000'000);
+    BOOST_TEST(std::bit_cast<double>(static_cast<std::uint64_t>(be_value(f[5]))) ==
+               1.4915277777777778);
+    BOOST_TEST(be_value(f.back()) == 7); // seq: the upsert keeps a job's last staged version
+    // A running job: no finish time, no duration.
+    BOOST_TEST(!tuples[1][4].has_value());
+    BOOST_TEST(!tuples[1][5].has_value());
+    BOOST_TEST(be_value(tuples[1].back()) == 8);
 }
 
 BOOST_AUTO_TEST_CASE(copy_rows_replace_nul_and_keep_any_int32_type_and_status) {
@@ -144,16 +202,30 @@ BOOST_AUTO_TEST_CASE(copy_rows_replace_nul_and_keep_any_int32_type_and_status) {
     j.status = static_cast<job_status>(-2'147'483'647 - 1);
     std::string out;
     append_copy_row(out, j, 1);
-    BOOST_TEST(out.find('\0') == std::string::npos);
-    BOOST_TEST(out.starts_with("Ex\xEF\xBF\xBD"
-                               "change\t70000\t"),
-               out);
-    BOOST_TEST(out.find("\t-2147483648\t") != std::string::npos, out);
-    BOOST_TEST(out.ends_with("\t\xEF\xBF\xBD\t1\n"), out);
+    const auto tuples = read_tuples(out);
+    BOOST_TEST_REQUIRE(tuples.size() == 1u);
+    const auto& f = tuples[0];
+    BOOST_TEST(*f[0] == "Ex\xEF\xBF\xBD"
+                        "change");
+    BOOST_TEST(*f[19] == "\xEF\xBF\xBD");
+    BOOST_TEST(be_value(f[1]) == 70'000);
+    BOOST_TEST(be_value(f[6]) == -2'147'483'647 - 1);
     // The columns hold every int32 the decoder accepts.
     for (const auto& c : job_columns())
         if (c.name == "type" || c.name == "status")
             BOOST_TEST(c.type == "integer");
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_stream_is_header_tuples_trailer) {
+    std::string rows;
+    append_copy_row(rows, running_job(), 1);
+    const auto stream = copy_stream(rows);
+    BOOST_TEST(stream.size() == 19 + rows.size() + 2);
+    BOOST_TEST((stream.substr(0, 11) == std::string("PGCOPY\n\xFF\r\n\0", 11)));
+    BOOST_TEST((stream.substr(11, 8) == std::string(8, '\0'))); // no OIDs, no extension
+    BOOST_TEST(stream.substr(19, rows.size()) == rows);
+    BOOST_TEST(stream.substr(stream.size() - 2) == "\xFF\xFF");
+    BOOST_TEST(copy_sql().ends_with("FROM STDIN (FORMAT binary)"));
 }
 
 BOOST_AUTO_TEST_CASE(segments_statement_numbers_six_parameters_per_segment) {

@@ -159,7 +159,7 @@ asio::awaitable<connection::ready> connection::wait_any() {
 asio::awaitable<void> connection::connect(connect_params params) {
     close();
     // Ours first: the URI (expanded from dbname) overrides them, then what must not be
-    // overridden (client_encoding: the COPY text is UTF-8), the password file last.
+    // overridden (client_encoding: our text, COPY too, is UTF-8), the password file last.
     // Keepalives find a dead peer while the sink waits for an answer; tcp_user_timeout ends a
     // send that no one acknowledges (a black-holed network mid-COPY) after 30 s. Either makes
     // the connection lost, and the commit goes through the reconnect path.

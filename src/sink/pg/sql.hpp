@@ -48,7 +48,8 @@ std::string migration_sql(std::string_view schema, int from);
 
 /// The session's staging table (temporary, emptied at each commit): the job columns and `seq`.
 std::string staging_table_sql();
-/// COPY into the staging table, text format: the job columns, then `seq`.
+/// COPY into the staging table, binary format: the job columns, then `seq`. Its data is
+/// copy_stream() of rows from append_copy_row().
 std::string copy_sql();
 /// Staging -> jobs (of a job staged twice, the highest seq): inserts new jobs, updates a job only
 /// when a field changed (then last_changed moves) or when its last_seen is over a day old; an
@@ -67,10 +68,13 @@ std::string read_sync_state_sql(std::string_view schema);
 /// window_finish, jobs, pages) per segment.
 std::string segments_sql(std::string_view schema, std::size_t count);
 
-/// Appends one job as a line of COPY text format (tab-separated, \N for null, backslash escapes,
-/// a NUL character as U+FFFD since PostgreSQL text cannot hold it),
+/// Appends one job as a tuple of COPY binary format (each field's length, -1 for null, then its
+/// big-endian value; a NUL character in text as U+FFFD since PostgreSQL text cannot hold it),
 /// with `seq`, the running number of the rows staged (the last of a job's versions wins).
 void append_copy_row(std::string& out, const job& j, std::uint64_t seq);
+/// What copy_sql() reads: the binary format's header, `rows` (tuples of append_copy_row), the
+/// trailer.
+std::string copy_stream(std::string_view rows);
 
 /// A stable name for a selection (the options that decide which jobs a run fetches): hex SHA-256
 /// of its "option=value" lines.
