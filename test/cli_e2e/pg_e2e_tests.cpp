@@ -12,7 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -586,6 +588,32 @@ BOOST_AUTO_TEST_CASE(a_precreated_schema_serves_a_role_without_create_and_first_
         BOOST_TEST(b.wait().exit_status == 0, read_text(dir.path() / "b.err"));
         BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".schema_version") == "1");
     }
+}
+
+// No PGPASSWORD, no --pg-password-file: the password comes from ~/.pgpass, as with every libpq
+// tool (libpq reads it only when it is not group- or world-readable). Without it, one line.
+BOOST_AUTO_TEST_CASE(the_password_comes_from_pgpass_in_home) {
+    scratch_dir dir;
+    const std::filesystem::path home = dir.path() / "home";
+    std::filesystem::create_directories(home);
+    std::ofstream(home / ".pgpass")
+        << "*:*:*:" << pg_cluster::writer << ':' << pg_cluster::writer_password << '\n';
+    std::filesystem::permissions(
+        home / ".pgpass", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+        std::filesystem::perm_options::replace);
+    const std::vector<std::string> init{"db",          "init",      "--output", cluster().uri(),
+                                        "--pg-schema", "e2e_pgpass"};
+    const auto r = run(init, {{"HOME", home.string()}}, dir.path());
+    BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+    BOOST_TEST(scalar("SELECT max(version) FROM e2e_pgpass.schema_version") ==
+               std::to_string(sink::pg::schema_version));
+    BOOST_TEST((r.out + r.err).find(pg_cluster::writer_password) == std::string::npos);
+
+    std::filesystem::remove(home / ".pgpass");
+    const auto refused = run(init, {{"HOME", home.string()}}, dir.path());
+    BOOST_TEST(refused.how.exit_status == 1, refused.err);
+    BOOST_TEST(std::count(refused.err.begin(), refused.err.end(), '\n') == 1, refused.err);
+    BOOST_TEST(refused.err.find("password") != std::string::npos, refused.err);
 }
 
 BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding_or_search_path) {
