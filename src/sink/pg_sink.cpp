@@ -37,9 +37,6 @@ namespace {
 
 using namespace dynjobs::cli;
 
-// Enough rows per COPY that a commit's fixed cost (round trips, the fsync of COMMIT) is small
-// against its data, few enough that a crash refetches little.
-constexpr std::uint64_t commit_jobs = 10'000;
 // Parameters per statement are limited to 65,535: six per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
@@ -200,7 +197,7 @@ public:
         ready_.jobs += segment.ids.size();
         ready_.segments.emplace_back(key, segment.ids.size(), segment.pages);
         open_.erase(key);
-        if (ready_.jobs >= commit_jobs ||
+        if (ready_.jobs >= pg::commit_jobs ||
             steady_clock::now() - last_commit_ >= plan_.checkpoint_interval)
             co_await start_commit(false);
     }

@@ -22,9 +22,6 @@ namespace {
 
 using namespace dynjobs::cli;
 
-// As the backfill's commits: a commit's fixed cost is small against 10,000 rows.
-constexpr std::uint64_t commit_jobs = 10'000;
-
 class pg_sync_sink final : public sync_sink {
 public:
     pg_sync_sink(const backfill_plan& plan, asio::any_io_executor ex)
@@ -54,7 +51,7 @@ public:
         for (const auto& j : batch.jobs)
             pg::append_copy_row(rows_, j, ++seq_);
         held_ += batch.jobs.size();
-        if (held_ >= commit_jobs)
+        if (held_ >= pg::commit_jobs)
             co_await commit(std::nullopt);
     }
 

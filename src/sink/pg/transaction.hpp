@@ -13,10 +13,16 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
 namespace dynjobs::sink::pg {
+
+/// Jobs per commit, for the backfill's and sync's sinks alike: enough rows per COPY that a
+/// commit's fixed cost (round trips, the fsync of COMMIT) is small against its data, few enough
+/// that a crash refetches little and that a commit's rows stay small in memory.
+constexpr std::uint64_t commit_jobs = 10'000;
 
 class transaction_runner {
 public:
