@@ -38,7 +38,9 @@ struct retry_config {
     unsigned max_decode_attempts = 2;
     /// Attempts in a row refused with 401 after the replay with a freshly issued token, before
     /// the fetch gives up (errc::unauthorized ends it): one more chance for an identity service
-    /// slow to accept a new token. Raise it against a server that revokes tokens at random.
+    /// slow to accept a new token. Refusals do not count while other pages are accepted: the
+    /// credentials work and the tokens were revoked under the page, so only max_attempts
+    /// bounds it.
     unsigned max_unauthorized_attempts = 2;
 };
 

@@ -73,6 +73,9 @@ struct client_state {
     std::unique_ptr<net::http_pool> token_pool; // null when the token endpoint shares api_pool
     std::unique_ptr<auth::token_manager> tokens;
     policy::retry_policy retry;
+    /// Pages answered 200, by every fetch: a page refused 401 again and again while others
+    /// succeed sees tokens revoked, not credentials refused.
+    std::uint64_t pages_accepted = 0;
     policy::host_gate gate;
     /// Requests waiting for an in-flight slot; release() wakes the oldest.
     std::deque<boost::asio::steady_timer*> gate_waiters;

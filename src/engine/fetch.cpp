@@ -406,6 +406,7 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
 
     unsigned attempt = 1;
     bool replayed_401 = false;
+    std::uint64_t accepted_at_first_401 = 0;
     policy::retry_cause last_cause = policy::retry_cause::none;
     unsigned streak = 0;
     jobs_page page;
@@ -514,6 +515,7 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             co_return;
         }
         if (!ec && response.status == 200) {
+            ++c.pages_accepted;
             c.retry.on_success();
             if (c.config.on_request)
                 c.config.on_request(event);
@@ -526,10 +528,17 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             c.tokens->invalidate(token);
             if (!replayed_401) {
                 replayed_401 = true;
+                accepted_at_first_401 = c.pages_accepted;
                 if (c.config.on_request)
                     c.config.on_request(event);
                 continue;
             }
+            // Pages accepted since this one first met a 401 prove the credentials still good:
+            // its tokens were revoked under it (churn), which is no verdict, and only
+            // max_attempts bounds it. Refused with nothing accepted meanwhile, it counts towards
+            // max_unauthorized_attempts (wrong scope, consent withdrawn mid-run).
+            if (c.pages_accepted != accepted_at_first_401)
+                last_cause = policy::retry_cause::none;
         }
 
         policy::attempt_result result;

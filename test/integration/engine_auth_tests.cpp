@@ -95,4 +95,22 @@ BOOST_AUTO_TEST_CASE(revoking_every_token_mid_fetch_costs_one_renewal_not_a_page
     BOOST_TEST(out.stats.token_requests == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(tokens_revoked_again_and_again_while_pages_succeed_cost_no_page) {
+    // One request in 25 revokes every token: a page can meet three revocations in a row while
+    // the other pages go on succeeding. That is churn, not credentials the server refuses, and
+    // the fetch must go on.
+    auto sim_config = small_sim_config();
+    sim_config.faults.kinds = {sim::fault_kind::revoke_token};
+    sim_config.faults.rate = 0.04;
+    sim_fixture fx(sim_config);
+    auto config = engine_config(fx);
+    config.rate.max_in_flight = 8;
+    auto request = whole_dataset(fx);
+    request.page_size = 10;
+    const auto out = run_fetch(config, request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    BOOST_TEST(out.stats.retries_for(policy::retry_cause::http_401) >= 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
