@@ -4,9 +4,11 @@
 #include "cli/backfill.hpp"
 
 #include "cli/arg_reader.hpp"
+#include "cli/embedded_simulator.hpp"
 #include "cli/fetch_error.hpp"
 #include "cli/output_file.hpp"
 #include "cli/report.hpp"
+#include "cli/run_to_end.hpp"
 #include "cli/second_signal.hpp"
 #include "sink/file_sink.hpp"
 #include "sink/pg_sink.hpp"
@@ -39,78 +41,6 @@ namespace {
 void say(const backfill_plan& plan, const std::string& line) {
     if (plan.level != verbosity::quiet)
         std::cerr << "dynjobs: " << line << '\n';
-}
-
-// The embedded simulator: its own thread, so serving and fetching do not queue behind each
-// other.
-class embedded_simulator {
-public:
-    explicit embedded_simulator(backfill_plan& plan) {
-        sim::sim_config config;
-        config.cert_dir = std::filesystem::temp_directory_path() /
-                          ("dynjobs-embedded-" + std::to_string(::getpid()));
-        cert_dir_ = config.cert_dir;
-        sim_.emplace(ioc_.get_executor(), config);
-        diagnostics diag;
-        if (auto ec = sim_->start(diag))
-            throw std::runtime_error("cannot start the embedded simulator: " +
-                                     (diag.message.empty() ? ec.message() : diag.message));
-        thread_ = std::thread([this] { ioc_.run(); });
-        plan.config.base_url = sim_->base_url();
-        plan.config.token_url = sim_->token_url();
-        plan.config.tls.ca_file = sim_->ca_file().string();
-        plan.config.creds = client_secret_credentials{std::string(sim::default_client_id),
-                                                      std::string(sim::default_client_secret)};
-        const auto& d = config.dataset;
-        say(plan, "no --region, --base-url or credentials: backfilling from the embedded "
-                  "simulator (" +
-                      std::to_string(d.organizations) + " organizations, " +
-                      with_separators(d.jobs) + " jobs from " + format_iso8601(d.begin) + " to " +
-                      format_iso8601(d.end) + ", seed " + std::to_string(d.seed) + ") at " +
-                      sim_->base_url());
-    }
-    ~embedded_simulator() {
-        sim_->stop();
-        work_.reset();
-        ioc_.stop();
-        thread_.join();
-        std::error_code ec;
-        std::filesystem::remove_all(cert_dir_, ec);
-    }
-    embedded_simulator(const embedded_simulator&) = delete;
-    embedded_simulator& operator=(const embedded_simulator&) = delete;
-
-private:
-    asio::io_context ioc_{1};
-    asio::executor_work_guard<asio::io_context::executor_type> work_{ioc_.get_executor()};
-    std::optional<sim::simulator> sim_;
-    std::thread thread_;
-    std::filesystem::path cert_dir_;
-};
-
-// Runs `task` on `ioc` to its end (the sink's steps outside the fetch: open, start, finish).
-template <class T>
-T run_to_end(asio::io_context& ioc, asio::awaitable<T> task) {
-    std::exception_ptr error;
-    T result{};
-    asio::co_spawn(ioc, std::move(task), [&](std::exception_ptr e, T value) {
-        error = e;
-        result = std::move(value);
-    });
-    ioc.restart();
-    ioc.run();
-    if (error)
-        std::rethrow_exception(error);
-    return result;
-}
-
-void run_to_end(asio::io_context& ioc, asio::awaitable<void> task) {
-    std::exception_ptr error;
-    asio::co_spawn(ioc, std::move(task), [&](std::exception_ptr e) { error = e; });
-    ioc.restart();
-    ioc.run();
-    if (error)
-        std::rethrow_exception(error);
 }
 
 // What the progress line and the summary count: the fetch's numbers and the sink's.

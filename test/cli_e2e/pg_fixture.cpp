@@ -1,5 +1,7 @@
 #include "pg_fixture.hpp"
 
+#include <dynjobs/fetch_request.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
@@ -46,6 +48,55 @@ std::string scalar(const std::string& sql) {
     while (!out.empty() && out.back() == '\n')
         out.pop_back();
     return out;
+}
+
+std::size_t windows_of(std::chrono::days window) {
+    fetch_request r;
+    r.start = range_start();
+    r.finish = range_finish();
+    r.window = std::chrono::duration_cast<std::chrono::milliseconds>(window);
+    return r.windows().size();
+}
+
+void wait_for_no_dynjobs_backend() {
+    wait_until([] {
+        return scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                      "'dynjobs'") == "0";
+    });
+}
+
+void require_whole_segments(const std::string& schema) {
+    wait_for_no_dynjobs_backend();
+    BOOST_TEST(scalar("SELECT (SELECT coalesce(sum(jobs), 0) FROM " + schema +
+                      ".segments) = (SELECT count(*) FROM " + schema +
+                      ".jobs), (SELECT count(*) FROM " + schema +
+                      ".segments s WHERE s.jobs <> (SELECT count(*) FROM " + schema +
+                      ".jobs j WHERE j.start_time >= s.window_start AND j.start_time < "
+                      "s.window_finish))") == "t|0");
+}
+
+void require_whole_segments_after_a_kill(const std::string& schema) {
+    wait_for_no_dynjobs_backend();
+    if (scalar("SELECT to_regclass('" + schema + ".segments') IS NULL OR to_regclass('" + schema +
+               ".jobs') IS NULL") == "t") {
+        BOOST_TEST_MESSAGE(schema << " has no tables yet");
+        return;
+    }
+    require_whole_segments(schema);
+}
+
+std::vector<std::string> backfill_args(const sim_process& sim, const std::string& schema,
+                                       std::vector<std::string> extra) {
+    std::vector<std::string> args{"backfill", "--output", cluster().uri(), "--pg-schema", schema};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return against(sim, std::move(args));
+}
+
+sim_options slow_sim(int latency_ms) {
+    return {.organizations = 4,
+            .jobs = 8'000,
+            .seed = 21,
+            .extra = {"--latency-ms", std::to_string(latency_ms)}};
 }
 
 server_back_up::~server_back_up() {
