@@ -10,6 +10,7 @@
 #include "cli/report.hpp"
 #include "cli/run_to_end.hpp"
 #include "cli/second_signal.hpp"
+#include "cli/worker.hpp"
 #include "sink/file_sink.hpp"
 #include "sink/pg_sink.hpp"
 
@@ -118,6 +119,8 @@ void log_request(const request_event& e) {
 } // namespace
 
 int run_backfill(backfill_plan plan) {
+    if (plan.worker)
+        return run_worker(std::move(plan));
     const auto started = steady_clock::now();
     asio::io_context ioc(1);
     const auto out =

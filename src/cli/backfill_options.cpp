@@ -103,6 +103,13 @@ SCHEMA.segments committed with them; a rerun continues an unfinished backfill by
                          ~/.pgpass; never in the URI)                e.g. --pg-password-file ~/.pg-secret
   --pg-retry-for S       keep reconnecting to a database that went away for S seconds, then
                          stop with status 2 (default 60)             e.g. --pg-retry-for 300
+  --worker               share the run with every process started with the same selection and
+                         database, on any machine: the first plans the segments into
+                         SCHEMA.work, each claims the next one with a lease (FOR UPDATE SKIP
+                         LOCKED); a dead worker's segments are taken over when its lease ends;
+                         all exit 0 once every segment is done (default: off)
+  --lease S              with --worker: seconds a claimed segment stays this worker's without a
+                         renewal; renewed every S/3 (default 60)      e.g. --lease 30
   --verbose              when stderr is not a terminal, a progress line every 5 s; log retries
                          and failed requests (default: off)
   --quiet                print nothing but errors (default: off)
@@ -251,6 +258,11 @@ bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
         out.pg_password_file = text();
     } else if (opt == "--pg-retry-for") {
         out.pg_retry_for = parse_real(opt, reader.value(), 0, 86'400);
+    } else if (opt == "--worker") {
+        reader.no_value();
+        out.worker = true;
+    } else if (opt == "--lease") {
+        out.lease = parse_real(opt, reader.value(), 1, 86'400);
     } else if (opt == "--verbose" || opt == "-v") {
         reader.no_value();
         out.verbose = true;

@@ -75,6 +75,13 @@ struct backfill_options {
     std::optional<std::string> pg_schema;        ///< --pg-schema: none = dynjobs
     std::optional<std::string> pg_password_file; ///< --pg-password-file: the first line
     std::optional<double> pg_retry_for;          ///< --pg-retry-for: seconds; none = 60
+    /// --worker: one of many processes sharing the selection's segments through the database's
+    /// work table (sink/pg/work_queue.hpp).
+    bool worker = false;
+    /// --lease: seconds a claimed segment stays this worker's without a renewal (renewed every
+    /// third of it). Long enough to ride out a stalled database connection; short enough that a
+    /// dead worker's segments are taken over soon. none = 60.
+    std::optional<double> lease;
     bool verbose = false;
     bool quiet = false;
     bool help = false;

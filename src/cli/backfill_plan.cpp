@@ -289,6 +289,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     } else if (const char* option = o.pg_schema          ? "--pg-schema"
                                     : o.pg_password_file ? "--pg-password-file"
                                     : o.pg_retry_for     ? "--pg-retry-for"
+                                    : o.worker           ? "--worker"
                                                          : nullptr) {
         throw usage_error{std::string(option) +
                           " applies to a PostgreSQL output only: --output postgresql://..."};
@@ -323,6 +324,16 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
                     "checkpoint");
     }
     plan.resume = o.resume;
+    if (o.lease && !o.worker)
+        throw usage_error{"--lease applies to --worker only"};
+    if (o.worker && o.resume)
+        throw usage_error{"--worker continues an unfinished run by itself: drop --resume"};
+    if (o.worker && o.stats_json)
+        throw usage_error{"--stats-json is not written by --worker: the run's figures are in "
+                          "dynjobs db status"};
+    plan.worker = o.worker;
+    if (o.lease)
+        plan.lease = std::chrono::milliseconds(static_cast<std::int64_t>(*o.lease * 1000));
     plan.checkpoint_interval =
         std::chrono::milliseconds(static_cast<std::int64_t>(o.checkpoint_interval * 1000));
     plan.level = o.quiet ? verbosity::quiet : o.verbose ? verbosity::verbose : verbosity::normal;

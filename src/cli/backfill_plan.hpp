@@ -40,6 +40,8 @@ struct backfill_plan {
     std::filesystem::path checkpoint_path; ///< empty when writing to stdout or PostgreSQL
     std::optional<sink::pg::target> pg;    ///< --output postgresql://...: the database instead
     bool resume = false;
+    bool worker = false;                     ///< --worker: segments claimed from SCHEMA.work
+    std::chrono::milliseconds lease{60'000}; ///< --lease
     std::chrono::milliseconds checkpoint_interval{1000};
     std::optional<std::filesystem::path> stats_json;
     verbosity level = verbosity::normal;

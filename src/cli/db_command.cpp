@@ -7,6 +7,7 @@
 #include "sink/pg/identifier.hpp"
 #include "sink/pg/schema.hpp"
 #include "sink/pg/target.hpp"
+#include "sink/pg/work_queue.hpp"
 
 #include <dynjobs/job_status.hpp>
 
@@ -79,6 +80,24 @@ db_options parse_db_options(std::span<const std::string_view> args) {
 
 namespace {
 
+// A `backfill --worker` run: where its segments stand, and what each worker did.
+void print_work(const sink::pg::schema_status::run::work_summary& w) {
+    std::cout << "    work: " << with_separators(w.done) << " done, " << with_separators(w.leased)
+              << " leased, " << with_separators(w.pending) << " pending, "
+              << with_separators(w.failed) << " failed of " << with_separators(w.total)
+              << "; claimed again " << with_separators(w.reclaims)
+              << " times (leases expired or given back), fetches failed "
+              << with_separators(w.failures) << "\n";
+    for (const auto& k : w.workers) {
+        char rate[64];
+        std::snprintf(rate, sizeof rate, "%.0f jobs/s",
+                      k.seconds > 0 ? static_cast<double>(k.jobs) / k.seconds : 0.0);
+        std::cout << "    worker " << k.name << ": " << with_separators(k.segments) << " segments, "
+                  << with_separators(k.jobs) << " jobs, " << with_separators(k.pages) << " pages, "
+                  << rate << "\n";
+    }
+}
+
 void print_status(const sink::pg::schema_status& s, const db_options& o, const std::string& shown) {
     if (s.version == 0) {
         std::cout << "schema " << o.schema << " in " << shown
@@ -98,11 +117,14 @@ void print_status(const sink::pg::schema_status& s, const db_options& o, const s
     std::cout << "jobs " << with_separators(total)
               << (by_status.empty() ? "" : " (" + by_status + ")") << "\n";
     std::cout << "backfills " << s.runs.size() << "\n";
-    for (const auto& r : s.runs)
+    for (const auto& r : s.runs) {
         std::cout << "  " << r.selection_hash.substr(0, 12) << "  " << r.range << "  "
                   << (r.completed_at.empty() ? "unfinished" : "complete " + r.completed_at) << ", "
                   << with_separators(r.segments) << " segments, " << with_separators(r.jobs)
                   << " jobs\n";
+        if (r.work)
+            print_work(*r.work);
+    }
     std::cout << "syncs " << s.syncs.size() << "\n";
     for (const auto& sync : s.syncs)
         std::cout << "  " << sync.selection_hash.substr(0, 12) << "  high-water mark "
@@ -128,7 +150,7 @@ int run_db(const db_options& o) {
             co_await conn.connect(params);
             if (init)
                 co_await sink::pg::prepare_schema(conn, o.schema, true);
-            status = co_await sink::pg::read_status(conn, o.schema);
+            status = co_await sink::pg::read_status(conn, o.schema, sink::pg::default_max_failures);
         },
         [&](std::exception_ptr e) { failure = e; });
     ioc.run();

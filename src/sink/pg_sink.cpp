@@ -88,15 +88,8 @@ public:
                 throw std::runtime_error(
                     "another dynjobs run of this selection is in progress (schema " +
                     target_.schema + "): wait for it, or stop it");
-        } catch (const pg::error& e) {
-            // A database that is not available now (restarting, starting up, full) is not bad
-            // input: exit status 2, as for a database lost mid-run, so that a scheduler retries.
-            if (e.kind == pg::failure::lost)
-                throw std::runtime_error("--output " + target_.shown + ": " + e.what() +
-                                         " (the database is not available now; run again later)");
-            throw usage_error{"--output " + target_.shown + ": " + e.what()};
-        } catch (const std::exception& e) {
-            throw usage_error{"--output " + target_.shown + ": " + e.what()};
+        } catch (const std::exception&) {
+            rethrow_as_open_failure(target_);
         }
         resume_point out;
         out.start = plan_.request.start;
@@ -234,10 +227,9 @@ private:
     // selection at once would reset and complete each other's progress (start()'s DELETE, the
     // runs row's completed_at). Session-level, so it is re-taken on every new connection.
     asio::awaitable<bool> lock_selection() {
-        const auto r =
-            co_await conn_.query("SELECT pg_catalog.pg_try_advisory_lock("
-                                 "pg_catalog.hashtextextended($1, 0))",
-                                 pg::params("dynjobs run " + target_.schema + " " + hash_));
+        const auto r = co_await conn_.query("SELECT pg_catalog.pg_try_advisory_lock("
+                                            "pg_catalog.hashtextextended($1, 0))",
+                                            pg::params(pg::run_lock_key(target_.schema, hash_)));
         co_return pg::holds(r.rows.at(0).at(0), "t");
     }
 
@@ -354,6 +346,21 @@ private:
 };
 
 } // namespace
+
+void rethrow_as_open_failure(const pg::target& target) {
+    try {
+        throw;
+    } catch (const pg::error& e) {
+        // A database that is not available now (restarting, starting up, full) is not bad
+        // input: exit status 2, as for a database lost mid-run, so that a scheduler retries.
+        if (e.kind == pg::failure::lost)
+            throw std::runtime_error("--output " + target.shown + ": " + e.what() +
+                                     " (the database is not available now; run again later)");
+        throw usage_error{"--output " + target.shown + ": " + e.what()};
+    } catch (const std::exception& e) {
+        throw usage_error{"--output " + target.shown + ": " + e.what()};
+    }
+}
 
 std::unique_ptr<job_sink> make_pg_sink(const backfill_plan& plan, asio::any_io_executor ex) {
     return std::make_unique<pg_sink>(plan, std::move(ex));

@@ -12,6 +12,11 @@
 
 namespace dynjobs::sink {
 
+/// Inside a catch block, after connecting to `target` and preparing its schema failed: throws
+/// std::runtime_error (exit 2, run again later) for a database not available now, and
+/// cli::usage_error (exit 1) for one that cannot work, each naming --output.
+[[noreturn]] void rethrow_as_open_failure(const pg::target& target);
+
 /// `plan.pg` must be set; `plan` must outlive the sink.
 std::unique_ptr<job_sink> make_pg_sink(const cli::backfill_plan& plan,
                                        boost::asio::any_io_executor ex);

@@ -191,17 +191,19 @@ BOOST_AUTO_TEST_CASE(two_postgresql_cycles_update_exactly_the_jobs_that_finished
     scratch_dir dir;
     live_simulator sim(dir);
     BOOST_TEST_REQUIRE(running(sim.jobs()) > 0u);
-    // A schema as version 1 left it (before sync_state): the first sync migrates it.
+    // A schema as version 1 left it (before sync_state and work): the first sync migrates it.
     const auto init = run({"db", "init", "--output", cluster().uri(), "--pg-schema", "e2e_sync"},
                           env_with_password(), dir.path());
     BOOST_TEST_REQUIRE(init.how.exit_status == 0, init.err);
-    cluster().sql("DROP TABLE e2e_sync.sync_state; DELETE FROM e2e_sync.schema_version; INSERT "
-                  "INTO e2e_sync.schema_version (version) VALUES (1)");
+    cluster().sql("DROP TABLE e2e_sync.sync_state; DROP TABLE e2e_sync.work; DELETE FROM "
+                  "e2e_sync.schema_version; INSERT INTO e2e_sync.schema_version (version) VALUES "
+                  "(1)");
     const auto args =
         sim.sync_args({"--once", "--output", cluster().uri(), "--pg-schema", "e2e_sync"});
     const auto first = run(args, env_with_password(), dir.path());
     BOOST_TEST_REQUIRE(first.how.exit_status == 0, first.err);
-    BOOST_TEST(scalar("SELECT max(version) FROM e2e_sync.schema_version") == "2");
+    BOOST_TEST(scalar("SELECT max(version) FROM e2e_sync.schema_version") == "3");
+    BOOST_TEST(scalar("SELECT to_regclass('e2e_sync.work') IS NOT NULL") == "t");
     require_exactly(read_jobs("e2e_sync", dir), sim.jobs());
     const auto before = row_versions("e2e_sync");
 

@@ -292,6 +292,30 @@ BOOST_AUTO_TEST_CASE(database_options_and_file_options_do_not_mix) {
     check_names(missing_file, {"--pg-password-file", "/nonexistent"});
 }
 
+BOOST_AUTO_TEST_CASE(worker_mode_needs_a_database_and_takes_a_lease) {
+    const auto p = resolve({"--output", "postgresql://u@h/db", "--worker", "--lease", "7.5"});
+    BOOST_TEST(p.worker);
+    BOOST_TEST(p.lease.count() == 7500);
+    BOOST_TEST(resolve({"--output", "postgresql://u@h/db", "--worker"}).lease.count() == 60'000);
+    BOOST_TEST(!resolve({"--output", "postgresql://u@h/db"}).worker);
+    check_names(usage_message([] {
+                    resolve({"--output", "jobs.jsonl", "--worker"});
+                }),
+                {"--worker", "postgresql://"});
+    check_names(usage_message([] {
+                    resolve({"--output", "postgresql://u@h/db", "--lease", "30"});
+                }),
+                {"--lease", "--worker"});
+    check_names(usage_message([] {
+                    resolve({"--output", "postgresql://u@h/db", "--worker", "--resume"});
+                }),
+                {"--worker", "--resume"});
+    check_names(usage_message([] {
+                    resolve({"--output", "postgresql://u@h/db", "--worker", "--lease", "0.5"});
+                }),
+                {"--lease", "0.5"});
+}
+
 BOOST_AUTO_TEST_CASE(db_command_needs_an_action_and_a_database) {
     check_names(usage_message([] {
                     parse_db_options(args{"--output", "postgresql://h/d"}.span());

@@ -146,7 +146,7 @@ asio::awaitable<void> prepare_schema(connection& c, std::string schema, bool for
     }
 }
 
-asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
+asio::awaitable<schema_status> read_status(connection& c, std::string schema, int max_failures) {
     schema_status out;
     out.version = co_await read_version(c, schema);
     if (out.version == 0)
@@ -168,7 +168,7 @@ asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
     for (const auto& row : runs.rows)
         out.runs.push_back({row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""),
                             static_cast<std::uint64_t>(as_integer(row.at(3))),
-                            static_cast<std::uint64_t>(as_integer(row.at(4)))});
+                            static_cast<std::uint64_t>(as_integer(row.at(4))), std::nullopt});
     if (out.version < 2)
         co_return out; // no sync_state yet: an older dynjobs made it, and only reading is asked
     const auto syncs = co_await c.execute(
@@ -179,6 +179,38 @@ asio::awaitable<schema_status> read_status(connection& c, std::string schema) {
     for (const auto& row : syncs.rows)
         out.syncs.push_back(
             {row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or("")});
+    if (out.version < 3)
+        co_return out;
+    const auto number = [](const row& r, std::size_t i) {
+        return static_cast<std::uint64_t>(as_integer(r.at(i)));
+    };
+    const auto work = co_await c.query(
+        "SELECT selection_hash, count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL "
+        "AND failures < $1::integer AND lease_expires >= now()), count(*) FILTER (WHERE done_at "
+        "IS NULL AND failures < $1::integer AND (lease_expires IS NULL OR lease_expires < "
+        "now())), count(*) FILTER (WHERE done_at IS NULL AND failures >= $1::integer), "
+        "coalesce(sum(greatest(claims - 1, 0)), 0), coalesce(sum(failures), 0) FROM " +
+            qualified(schema, "work") + " GROUP BY selection_hash",
+        params(std::to_string(max_failures)));
+    std::map<std::string, schema_status::run::work_summary> by_run;
+    for (const auto& row : work.rows)
+        by_run[row.at(0).value_or("")] = {
+            number(row, 1), number(row, 2), number(row, 3), number(row, 4),
+            number(row, 5), number(row, 6), number(row, 7), {}};
+    const auto workers = co_await c.execute(
+        "SELECT w.selection_hash, w.done_by, count(*), coalesce(sum(s.jobs), 0), "
+        "coalesce(sum(s.pages), 0), coalesce(extract(epoch FROM max(w.done_at) - "
+        "min(w.first_claimed_at)), 0)::text FROM " +
+        qualified(schema, "work") + " w JOIN " + qualified(schema, "segments") +
+        " s USING (selection_hash, organization_id, window_start) WHERE w.done_at IS NOT NULL "
+        "GROUP BY 1, 2 ORDER BY 1, 2");
+    for (const auto& row : workers.rows)
+        by_run[row.at(0).value_or("")].workers.push_back({row.at(1).value_or(""), number(row, 2),
+                                                          number(row, 3), number(row, 4),
+                                                          std::stod(row.at(5).value_or("0"))});
+    for (auto& r : out.runs)
+        if (const auto it = by_run.find(r.selection_hash); it != by_run.end())
+            r.work = std::move(it->second);
     co_return out;
 }
 

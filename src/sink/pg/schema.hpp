@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +36,21 @@ struct schema_status {
         std::string completed_at; ///< empty while unfinished
         std::uint64_t segments = 0;
         std::uint64_t jobs = 0;
+        /// `backfill --worker` runs (schema version 3 on): the work table's view.
+        struct worker_summary {
+            std::string name;
+            std::uint64_t segments = 0; ///< done by it
+            std::uint64_t jobs = 0;
+            std::uint64_t pages = 0;
+            double seconds = 0; ///< from its first claim to its last segment done
+        };
+        struct work_summary {
+            std::uint64_t total = 0, done = 0, leased = 0, pending = 0, failed = 0;
+            std::uint64_t reclaims = 0; ///< claims after the first: expired leases, give-backs
+            std::uint64_t failures = 0; ///< fetches given back with failures
+            std::vector<worker_summary> workers;
+        };
+        std::optional<work_summary> work;
     };
     std::vector<run> runs;
     struct sync {
@@ -44,6 +60,8 @@ struct schema_status {
     };
     std::vector<sync> syncs; ///< `dynjobs sync`'s selections (schema version 2 on)
 };
-boost::asio::awaitable<schema_status> read_status(connection& c, std::string schema);
+/// `max_failures`: the worker's limit (segments failed that often count as failed, not pending).
+boost::asio::awaitable<schema_status> read_status(connection& c, std::string schema,
+                                                  int max_failures);
 
 } // namespace dynjobs::sink::pg

@@ -193,6 +193,29 @@ std::string migration_sql(std::string_view schema, int from) {
                "    high_water_mark timestamp with time zone NOT NULL,\n"
                "    updated_at timestamp with time zone NOT NULL\n"
                ");\n";
+    if (from < 3)
+        // `backfill --worker`'s queue: one row per segment of a selection. A row is claimable
+        // while not done, not failed too often and not under a live lease; segments (the
+        // progress marker) stays the record of what is done, written in the same transaction
+        // as done_at.
+        sql += "CREATE TABLE IF NOT EXISTS " + qualified(schema, "work") +
+               " (\n"
+               "    selection_hash text NOT NULL REFERENCES " +
+               qualified(schema, "runs") +
+               " ON DELETE CASCADE,\n"
+               "    organization_id text NOT NULL,\n"
+               "    window_start timestamp with time zone NOT NULL,\n"
+               "    window_finish timestamp with time zone NOT NULL,\n"
+               "    leased_by text,\n"
+               "    lease_expires timestamp with time zone,\n"
+               "    claims integer NOT NULL DEFAULT 0,\n"
+               "    first_claimed_at timestamp with time zone,\n"
+               "    failures integer NOT NULL DEFAULT 0,\n"
+               "    last_error text,\n"
+               "    done_by text,\n"
+               "    done_at timestamp with time zone,\n"
+               "    PRIMARY KEY (selection_hash, organization_id, window_start)\n"
+               ");\n";
     sql += "INSERT INTO " + qualified(schema, "schema_version") + " (version) VALUES (" +
            std::to_string(schema_version) + ");\n";
     return sql;
@@ -300,6 +323,10 @@ std::string copy_stream(std::string_view rows) {
     out += rows;
     out += "\xFF\xFF";
     return out;
+}
+
+std::string run_lock_key(std::string_view schema, std::string_view selection_hash) {
+    return "dynjobs run " + std::string(schema) + " " + std::string(selection_hash);
 }
 
 std::string selection_text(const std::vector<std::pair<std::string, std::string>>& selection) {

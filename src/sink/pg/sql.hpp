@@ -8,6 +8,8 @@
 //   segments       (selection, organization, window) -> completed_at, jobs, pages: the
 //                  progress marker, committed in the same transaction as the segment's jobs
 //   sync_state     `dynjobs sync`: selection hash -> high-water mark (version 2)
+//   work           `backfill --worker`: a selection's segments as leased work items, claimed
+//                  with FOR UPDATE SKIP LOCKED (version 3; sink/pg/work_queue.hpp)
 //   schema_version the migrations applied
 #pragma once
 
@@ -22,7 +24,7 @@
 namespace dynjobs::sink::pg {
 
 /// The schema version this build creates and expects.
-inline constexpr int schema_version = 2;
+inline constexpr int schema_version = 3;
 
 /// A column of `jobs` as information_schema.columns names its type.
 struct column {
@@ -79,6 +81,10 @@ std::string copy_stream(std::string_view rows);
 /// A stable name for a selection (the options that decide which jobs a run fetches): hex SHA-256
 /// of its "option=value" lines.
 std::string selection_hash(const std::vector<std::pair<std::string, std::string>>& selection);
+/// The advisory lock key (text for hashtextextended) of a selection's run: a plain backfill
+/// holds it exclusively for its whole run, workers hold it shared, so that the two never write
+/// one selection at the same time (a plain run resets its segments when it starts).
+std::string run_lock_key(std::string_view schema, std::string_view selection_hash);
 /// The same lines, for the `runs` table (operators read it).
 std::string selection_text(const std::vector<std::pair<std::string, std::string>>& selection);
 

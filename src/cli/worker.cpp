@@ -1,0 +1,403 @@
+// A worker: plans the run if it is the first, then keeps `slots` segments in flight on one
+// client (one pool, one token, one learnt rate), each claimed from the work table, fetched as a
+// fetch of its own, and committed with its done mark in one transaction. Two connections: the
+// control one (claims, lease renewals, counts) and the commit one, so that a renewal never
+// waits behind a commit's COPY.
+#include "cli/worker.hpp"
+
+#include "cli/arg_reader.hpp"
+#include "cli/embedded_simulator.hpp"
+#include "cli/fetch_error.hpp"
+#include "cli/report.hpp"
+#include "cli/run_to_end.hpp"
+#include "sink/pg/schema.hpp"
+#include "sink/pg/sql.hpp"
+#include "sink/pg/work_queue.hpp"
+#include "sink/pg_sink.hpp"
+
+#include <dynjobs/client.hpp>
+#include <dynjobs/error_with_diagnostics.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <iostream>
+#include <unordered_set>
+
+namespace dynjobs::cli {
+namespace asio = boost::asio;
+namespace pg = sink::pg;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr int max_segment_failures = pg::default_max_failures;
+
+// A segment's jobs until it commits: COPY binary tuples and the distinct ids.
+struct segment_rows {
+    std::string rows;
+    std::unordered_set<std::string> ids;
+    std::uint32_t pages = 0;
+};
+
+// What this worker did, for its summary line.
+struct worker_totals {
+    std::uint64_t segments = 0;
+    std::uint64_t taken_over = 0; ///< claimed after another claim of the same segment
+    std::uint64_t given_back = 0; ///< fetched with failures, returned to the queue
+    std::uint64_t jobs = 0;
+    std::uint64_t pages = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t throttled = 0;
+};
+
+class worker_run {
+public:
+    worker_run(backfill_plan& plan, asio::io_context& ioc)
+        : plan_(plan)
+        , ioc_(ioc)
+        , control_(ioc.get_executor(), params(), plan.pg->shown, hint, plan.pg->retry_for,
+                   plan.level != verbosity::quiet)
+        , commits_(ioc.get_executor(), params(), plan.pg->shown, hint, plan.pg->retry_for,
+                   plan.level != verbosity::quiet)
+        , commit_turns_(ioc.get_executor())
+        , queue_(ioc.get_executor(), control_, plan.pg->schema, pg::selection_hash(plan.chosen),
+                 pg::worker_name(), plan.lease, max_segment_failures)
+        , renew_timer_(ioc) {}
+
+    // Before any API request: the database works and holds the sink's schema.
+    asio::awaitable<void> open() {
+        try {
+            co_await control_.session().connect(control_.params());
+            co_await pg::prepare_schema(control_.session(), plan_.pg->schema, true);
+            if (!co_await lock_selection(control_.session()))
+                throw std::runtime_error("a dynjobs run of this selection without --worker is in "
+                                         "progress (schema " +
+                                         plan_.pg->schema + "): wait for it, or stop it");
+        } catch (const std::exception&) {
+            sink::rethrow_as_open_failure(*plan_.pg);
+        }
+        control_.set_on_connect([this](pg::connection& c) -> asio::awaitable<void> {
+            if (!co_await lock_selection(c))
+                throw pg::error(pg::failure::lost, "the selection's lock is held by a dynjobs run "
+                                                   "without --worker");
+        });
+    }
+
+    asio::awaitable<pg::work_counts> plan_run() {
+        const auto& r = plan_.request;
+        std::vector<pg::work_item> segments;
+        for (const auto& [start, finish] : r.windows()) {
+            if (r.organizations.empty())
+                segments.push_back({"", start, finish});
+            for (const auto& org : r.organizations)
+                segments.push_back({org.to_string(), start, finish});
+        }
+        const auto planned =
+            co_await queue_.plan(pg::selection_text(plan_.chosen), r.start, r.finish, segments);
+        const auto counts = co_await queue_.counts();
+        say((planned.planned_now ? "planned " : "joined ") + std::to_string(counts.total) +
+            " segments of " + format_iso8601(planned.start) + " .. " +
+            format_iso8601(planned.finish) + " in " + pg::qualified(plan_.pg->schema, "work") +
+            " (" + std::to_string(counts.done) + " done) as worker " + queue_.worker());
+        co_return counts;
+    }
+
+    void start(client& api) {
+        api_ = &api;
+        started_ = steady_clock::now();
+        const auto slots = std::max<std::size_t>(2, plan_.config.rate.max_in_flight / 2);
+        for (std::size_t i = 0; i < slots; ++i) {
+            idle_timers_.push_back(std::make_unique<asio::steady_timer>(ioc_));
+            asio::co_spawn(ioc_, slot(*idle_timers_.back()), [this](std::exception_ptr e) {
+                if (e && !failure_)
+                    failure_ = e;
+                if (e)
+                    stop();
+                if (++slots_ended_ == idle_timers_.size()) {
+                    ended_ = true;
+                    renew_timer_.cancel();
+                    if (on_end_)
+                        on_end_();
+                }
+            });
+        }
+        asio::co_spawn(ioc_, renew_leases(), asio::detached);
+    }
+
+    void set_on_end(std::function<void()> f) { on_end_ = std::move(f); }
+
+    // Stops claiming and cancels the fetches in flight; their segments are given back by end().
+    void stop() {
+        stopping_ = true;
+        for (const auto& stream : active_)
+            stream->cancel();
+        for (const auto& timer : idle_timers_)
+            timer->cancel();
+    }
+
+    // After every slot ended: gives back what this worker still holds when it stopped early,
+    // marks the run complete when it is. The outcome for the exit status.
+    asio::awaitable<run_outcome> end(bool interrupted) {
+        if (interrupted || !auth_error_.empty() || failure_) {
+            try {
+                co_await queue_.give_back_all();
+            } catch (const std::exception& e) {
+                say(std::string("could not give the leases back (they expire by themselves): ") +
+                    e.what());
+            }
+        }
+        if (failure_) {
+            try {
+                std::rethrow_exception(failure_);
+            } catch (const std::exception& e) {
+                error_ = e.what();
+            }
+            co_return run_outcome::failed;
+        }
+        if (!auth_error_.empty()) {
+            error_ = auth_error_;
+            co_return run_outcome::auth_failed;
+        }
+        if (interrupted)
+            co_return run_outcome::interrupted;
+        counts_ = co_await queue_.counts();
+        if (counts_.complete()) {
+            co_await queue_.complete_run();
+            co_return run_outcome::complete;
+        }
+        failures_ = co_await queue_.failures();
+        co_return run_outcome::failed;
+    }
+
+    std::string summary(run_outcome outcome) const {
+        const auto elapsed = std::chrono::duration<double>(steady_clock::now() - started_).count();
+        std::string s =
+            "dynjobs: worker " + queue_.worker() + ": " + with_separators(totals_.segments) +
+            " segments (" + with_separators(totals_.taken_over) + " taken over, " +
+            with_separators(totals_.given_back) + " given back), " + with_separators(totals_.jobs) +
+            " jobs, " + with_separators(totals_.pages) + " pages, " +
+            with_separators(totals_.requests) + " requests (429s " +
+            with_separators(totals_.throttled) + ") in " + format_seconds(elapsed) + "\n";
+        if (outcome == run_outcome::complete)
+            s += "  run complete: " + with_separators(counts_.total) + " segments done\n";
+        else if (!error_.empty())
+            s += "  stopped: " + error_ + "\n";
+        else if (outcome == run_outcome::interrupted)
+            s += "  interrupted: its segments were given back to the other workers\n";
+        else
+            s += "  run ended with " + std::to_string(failures_.size()) + " segment(s) failed " +
+                 std::to_string(max_segment_failures) +
+                 " times; fix the cause, then reset their failures (UPDATE " +
+                 pg::qualified(plan_.pg->schema, "work") +
+                 " SET failures = 0 WHERE done_at IS NULL) and run a worker again:\n";
+        for (const auto& f : failures_)
+            s += "    " + f + "\n";
+        return s;
+    }
+
+private:
+    static constexpr const char* hint = "every committed segment is kept: start the workers again";
+
+    // Shared with the other workers, refused while a plain run holds it (sql.hpp run_lock_key).
+    asio::awaitable<bool> lock_selection(pg::connection& c) const {
+        const auto r = co_await c.query(
+            "SELECT pg_catalog.pg_try_advisory_lock_shared(pg_catalog.hashtextextended($1, 0))",
+            pg::params(pg::run_lock_key(plan_.pg->schema, pg::selection_hash(plan_.chosen))));
+        co_return pg::holds(r.rows.at(0).at(0), "t");
+    }
+
+    pg::connect_params params() const { return {plan_.pg->uri, plan_.pg->password}; }
+
+    void say(const std::string& line) const {
+        if (plan_.level != verbosity::quiet)
+            std::cerr << "dynjobs: " << line << '\n';
+    }
+
+    static std::string format_seconds(double s) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f s", s);
+        return text;
+    }
+
+    asio::awaitable<void> slot(asio::steady_timer& idle) {
+        const auto poll =
+            std::min<std::chrono::milliseconds>(plan_.lease / 4, std::chrono::seconds(1));
+        while (!stopping_) {
+            auto item = co_await queue_.claim();
+            if (stopping_) // claimed as the stop came: it is given back with the rest
+                break;
+            if (item) {
+                co_await fetch_segment(*item);
+                continue;
+            }
+            if ((co_await queue_.counts()).nothing_left())
+                break;
+            // Every segment left is leased by a live worker: one may die and leave its
+            // segments to us, or finish them.
+            idle.expires_after(poll);
+            co_await idle.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+
+    asio::awaitable<void> fetch_segment(const pg::work_item& item) {
+        fetch_request r = plan_.request;
+        r.start = item.start;
+        r.finish = item.finish;
+        r.window.reset();
+        r.skip.clear();
+        r.organizations.clear();
+        if (!item.organization.empty())
+            r.organizations.push_back(*organization_id::parse(item.organization));
+        const auto stream = std::make_shared<job_stream>(api_->fetch(r));
+        active_.push_back(stream);
+        segment_rows segment;
+        boost::system::error_code error;
+        diagnostics diag;
+        try {
+            while (auto batch = co_await stream->next()) {
+                for (const auto& j : batch->jobs) {
+                    pg::append_copy_row(segment.rows, j, ++seq_);
+                    segment.ids.insert(j.job_id);
+                }
+                ++segment.pages;
+            }
+        } catch (const error_with_diagnostics& e) {
+            error = e.code();
+            diag = e.get_diagnostics();
+        }
+        std::erase(active_, stream);
+        const auto stats = stream->stats();
+        totals_.requests += stats.requests;
+        totals_.throttled += stats.throttled;
+        const auto failures = stream->failures();
+        if (stopping_)
+            co_return;
+        if (error && is_authentication_error(error)) {
+            auth_error_ = in_command_terms(diag, error);
+            stop();
+            co_return;
+        }
+        if (error || !failures.empty()) {
+            const auto why = error
+                                 ? in_command_terms(diag, error)
+                                 : in_command_terms(failures.front().diag, failures.front().error);
+            say("segment " + describe(item) + " failed, given back: " + why);
+            ++totals_.given_back;
+            co_await queue_.give_back(item, why);
+            co_return;
+        }
+        {
+            const auto turn = co_await commit_turns_.take();
+            co_await commits_.run(
+                [&](pg::connection& c) -> asio::awaitable<void> {
+                    if (!segment.rows.empty()) {
+                        co_await c.copy_in(pg::copy_sql(), pg::copy_stream(segment.rows));
+                        co_await c.execute(pg::upsert_sql(plan_.pg->schema));
+                    }
+                    co_await queue_.mark_done(c, item, segment.ids.size(), segment.pages);
+                },
+                std::chrono::seconds(60) + std::chrono::milliseconds(segment.ids.size() / 20));
+        }
+        ++totals_.segments;
+        totals_.taken_over += item.claims > 1;
+        totals_.jobs += segment.ids.size();
+        totals_.pages += segment.pages;
+    }
+
+    static std::string describe(const pg::work_item& item) {
+        return (item.organization.empty() ? std::string("(all organizations)")
+                                          : item.organization) +
+               " " + format_iso8601(item.start) + ".." + format_iso8601(item.finish);
+    }
+
+    // Every third of the lease: a renewal lost to a slow database still leaves two more tries
+    // before the lease runs out.
+    asio::awaitable<void> renew_leases() {
+        while (!ended_) {
+            renew_timer_.expires_after(plan_.lease / 3);
+            co_await renew_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (ended_)
+                break;
+            try {
+                co_await queue_.renew();
+            } catch (const std::exception& e) {
+                say(std::string("lease renewal failed (retrying at the next one): ") + e.what());
+            }
+        }
+    }
+
+    backfill_plan& plan_;
+    asio::io_context& ioc_;
+    pg::transaction_runner control_;
+    pg::transaction_runner commits_;
+    pg::turns commit_turns_;
+    pg::work_queue queue_;
+    client* api_ = nullptr;
+    asio::steady_timer renew_timer_;
+    std::vector<std::unique_ptr<asio::steady_timer>> idle_timers_;
+    std::vector<std::shared_ptr<job_stream>> active_;
+    std::function<void()> on_end_;
+    std::size_t slots_ended_ = 0;
+    bool stopping_ = false;
+    bool ended_ = false;
+    std::exception_ptr failure_;
+    std::string auth_error_;
+    std::string error_;
+    std::uint64_t seq_ = 0;
+    worker_totals totals_;
+    pg::work_counts counts_;
+    std::vector<std::string> failures_;
+    steady_clock::time_point started_ = steady_clock::now();
+};
+
+} // namespace
+
+int run_worker(backfill_plan plan) {
+    asio::io_context ioc(1);
+    worker_run run(plan, ioc);
+    run_to_end(ioc, run.open());
+
+    std::optional<embedded_simulator> simulator;
+    if (plan.embedded)
+        simulator.emplace(plan);
+    client api(ioc.get_executor(), plan.config);
+    diagnostics diag;
+    if (auto ec = api.validate(plan.request, diag))
+        throw usage_error{in_command_terms(diag, ec)};
+
+    const auto counts = run_to_end(ioc, run.plan_run());
+    if (counts.complete()) {
+        run_to_end(ioc,
+                   [&]() -> asio::awaitable<run_outcome> { co_return co_await run.end(false); }());
+        if (plan.level != verbosity::quiet)
+            std::cerr << "dynjobs: every segment of this run is done: nothing to do\n";
+        return 0;
+    }
+
+    bool interrupted = false;
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int) {
+        if (ec)
+            return;
+        interrupted = true;
+        if (plan.level != verbosity::quiet)
+            std::cerr << "\ndynjobs: interrupted: stopping and giving the segments back\n";
+        run.stop();
+    });
+    run.set_on_end([&] { signals.cancel(); });
+    run.start(api);
+    ioc.restart();
+    ioc.run();
+
+    const auto outcome = run_to_end(ioc, run.end(interrupted));
+    if (plan.level != verbosity::quiet || outcome != run_outcome::complete)
+        std::cerr << run.summary(outcome) << std::flush;
+    return exit_status(outcome);
+}
+
+} // namespace dynjobs::cli

@@ -1,0 +1,111 @@
+// `backfill --worker`: a selection's segments as rows of SCHEMA.work that any number of worker
+// processes, on any machines, claim with FOR UPDATE SKIP LOCKED (the work-queue pattern of
+// River, Oban and Que) under a lease they renew while fetching. A worker that dies stops
+// renewing; once its lease expires another worker claims the segment and fetches it again, and
+// the upsert keeps the jobs table exact. A segment's jobs, its `segments` row and its done_at
+// commit in one transaction (mark_done() runs inside the caller's), so a segment is done exactly
+// when its jobs are there.
+#pragma once
+
+#include "sink/pg/transaction.hpp"
+#include "sink/pg/turns.hpp"
+
+#include <dynjobs/timestamp.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dynjobs::sink::pg {
+
+/// Fetches of a segment that may fail before it is left to the operator (listed, exit 2): a
+/// window the API cannot serve must not be retried forever by every worker in turn.
+inline constexpr int default_max_failures = 3;
+
+/// One segment: an organization ("" for every organization) and a window.
+struct work_item {
+    std::string organization;
+    timestamp start{};
+    timestamp finish{};
+    int claims = 0; ///< this claim included: more than 1 is a takeover or a retry
+};
+
+/// Where a selection's run stands, as the work table says.
+struct work_counts {
+    std::uint64_t total = 0;
+    std::uint64_t done = 0;
+    std::uint64_t leased = 0;  ///< not done, under a live lease
+    std::uint64_t pending = 0; ///< not done, claimable now (never leased, or the lease expired)
+    std::uint64_t failed = 0;  ///< not done, failed max_failures times: no longer claimed
+    bool complete() const noexcept { return done == total; }
+    bool nothing_left() const noexcept { return leased == 0 && pending == 0; }
+};
+
+/// What plan() found or made.
+struct planned_run {
+    bool planned_now = false; ///< this worker wrote the work rows
+    timestamp start{};        ///< the run's range, as the planning worker resolved it
+    timestamp finish{};
+};
+
+class work_queue {
+public:
+    /// `control`: the connection for claims and renewals (not the one that commits jobs, so a
+    /// renewal never waits behind a long commit). `worker`: this process's name in the table.
+    work_queue(boost::asio::any_io_executor ex, transaction_runner& control, std::string schema,
+               std::string selection_hash, std::string worker, std::chrono::milliseconds lease,
+               int max_failures);
+
+    /// Writes the selection's `runs` row and one work row per segment, unless a worker already
+    /// did: under a transaction-scoped advisory lock, so workers starting together plan once.
+    /// A run that finished without workers (no work rows, completed_at set) is planned afresh,
+    /// as a plain rerun would fetch it again. `segments`: (organization, start, finish).
+    boost::asio::awaitable<planned_run> plan(const std::string& selection_text, timestamp start,
+                                             timestamp finish,
+                                             const std::vector<work_item>& segments);
+
+    /// The next claimable segment, leased to this worker; nullopt when none is claimable now
+    /// (all done, leased by live workers, or failed out).
+    boost::asio::awaitable<std::optional<work_item>> claim();
+    /// Extends every lease this worker holds on segments not done.
+    boost::asio::awaitable<void> renew();
+    /// Gives a segment back after a failed fetch, counting the failure; after max_failures it
+    /// is no longer claimed, and the run ends with it listed as failed.
+    boost::asio::awaitable<void> give_back(const work_item& item, const std::string& error);
+    /// Gives back every lease this worker holds, uncounted (an interrupt): others take over at
+    /// once instead of after the lease.
+    boost::asio::awaitable<void> give_back_all();
+    boost::asio::awaitable<work_counts> counts();
+    /// The failed-out segments with their last error, for the report.
+    boost::asio::awaitable<std::vector<std::string>> failures();
+    /// Records the run complete (runs.completed_at).
+    boost::asio::awaitable<void> complete_run();
+
+    /// Inside the caller's commit transaction on its own connection: the segment's `segments`
+    /// row and its done_at, by this worker.
+    boost::asio::awaitable<void> mark_done(connection& conn, const work_item& item,
+                                           std::uint64_t jobs, std::uint32_t pages) const;
+
+    const std::string& worker() const noexcept { return worker_; }
+
+private:
+    std::string table(std::string_view name) const;
+
+    transaction_runner& control_;
+    turns control_turns_;
+    std::string schema_;
+    std::string hash_;
+    std::string worker_;
+    std::string lease_seconds_;
+    std::string max_failures_;
+};
+
+/// A name for this process in the work table: host name, process id and a random suffix, so
+/// that a restarted container (same host name, often the same pid) is a new worker.
+std::string worker_name();
+
+} // namespace dynjobs::sink::pg

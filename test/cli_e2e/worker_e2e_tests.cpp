@@ -1,0 +1,188 @@
+// `dynjobs backfill --worker`: several identical worker processes share one selection through
+// the test cluster's work table, against one `dynjobs sim`. Workers killed with SIGKILL at
+// random moments and started again (as Kubernetes restarts a pod) still leave the jobs table
+// exactly the dataset, every segment completed once.
+#include "pg_fixture.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <memory>
+#include <random>
+#include <thread>
+
+using namespace dynjobs;
+using namespace dynjobs::e2e;
+
+namespace {
+
+constexpr int worker_count = 4;
+
+// What every run of these tests fetches: 14-day windows, so about 50 segments.
+std::vector<std::string> fetch_options() {
+    return {"--window", "14d", "--page-size", "50", "--concurrency", "4"};
+}
+
+std::vector<std::string> worker_args(const sim_process& sim, const std::string& schema) {
+    std::vector<std::string> args{binary()};
+    auto options = fetch_options();
+    options.insert(options.end(), {"--worker", "--lease", "2"});
+    for (auto& a : backfill_args(sim, schema, options))
+        args.push_back(std::move(a));
+    return args;
+}
+
+std::unique_ptr<child> start_worker(const sim_process& sim, const std::string& schema,
+                                    const scratch_dir& dir, int index, int generation) {
+    const auto name = "worker-" + std::to_string(index) + "-" + std::to_string(generation);
+    return std::make_unique<child>(worker_args(sim, schema), env_with_password(),
+                                   dir.path() / (name + ".stdout"),
+                                   dir.path() / (name + ".stderr"));
+}
+
+std::string stderr_of(const scratch_dir& dir, int index, int generation) {
+    return read_text(dir.path() / ("worker-" + std::to_string(index) + "-" +
+                                   std::to_string(generation) + ".stderr"));
+}
+
+// Every work row done and recorded in segments once; the run marked complete.
+void require_every_segment_done_once(const std::string& schema, std::size_t segments) {
+    BOOST_TEST(scalar("SELECT count(*), count(done_at) FROM " + schema + ".work") ==
+               std::to_string(segments) + "|" + std::to_string(segments));
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".segments") == std::to_string(segments));
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".work w JOIN " + schema +
+                      ".segments s USING (selection_hash, organization_id, window_start)") ==
+               std::to_string(segments));
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".runs WHERE completed_at IS NOT NULL") ==
+               "1");
+    require_whole_segments(schema);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(workers)
+
+BOOST_AUTO_TEST_CASE(four_workers_two_killed_at_random_and_restarted_land_exactly_the_dataset) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(100));
+    const auto expected = sim.expected(range_start(), range_finish());
+    const auto segments = windows_of(std::chrono::days(14));
+    for (int round = 0; round < 2; ++round) {
+        const auto schema = "e2e_workers_" + std::to_string(round);
+        const auto seed = std::random_device{}();
+        BOOST_TEST_MESSAGE(schema << ": seed " << seed);
+        std::mt19937 rng(seed);
+        std::vector<std::unique_ptr<child>> workers;
+        std::vector<int> generation(worker_count, 0);
+        for (int i = 0; i < worker_count; ++i)
+            workers.push_back(start_worker(sim, schema, dir, i, 0));
+        // Two distinct workers, each killed once at its own moment, then started again.
+        std::vector<int> order{0, 1, 2, 3};
+        std::shuffle(order.begin(), order.end(), rng);
+        std::uniform_int_distribution<int> delay_ms(100, 2500);
+        std::vector<std::pair<int, int>> kills{{delay_ms(rng), order[0]},
+                                               {delay_ms(rng), order[1]}};
+        std::sort(kills.begin(), kills.end());
+        auto elapsed = 0;
+        for (const auto& [at, victim] : kills) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(at - elapsed));
+            elapsed = at;
+            workers[victim]->signal(SIGKILL);
+            const auto how = workers[victim]->wait();
+            if (how.signal == SIGKILL) {
+                BOOST_TEST_MESSAGE("worker " << victim << " killed after " << at << " ms");
+            } else {
+                BOOST_TEST(how.exit_status == 0, stderr_of(dir, victim, generation[victim]));
+            }
+            workers[victim] = start_worker(sim, schema, dir, victim, ++generation[victim]);
+        }
+        for (int i = 0; i < worker_count; ++i) {
+            const auto how = workers[i]->wait(std::chrono::seconds(180));
+            BOOST_TEST(how.exit_status == 0, stderr_of(dir, i, generation[i]));
+        }
+        require_exactly(read_jobs(schema, dir), expected);
+        require_every_segment_done_once(schema, segments);
+        BOOST_TEST_MESSAGE(
+            schema << ": claimed again "
+                   << scalar("SELECT coalesce(sum(claims - 1), 0) FROM " + schema + ".work")
+                   << " times");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(db_status_shows_the_work_and_a_late_worker_has_nothing_to_do) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(10));
+    const std::string schema = "e2e_workers_status";
+    {
+        std::vector<std::unique_ptr<child>> workers;
+        for (int i = 0; i < 2; ++i)
+            workers.push_back(start_worker(sim, schema, dir, i, 0));
+        for (int i = 0; i < 2; ++i)
+            BOOST_TEST(workers[i]->wait().exit_status == 0, stderr_of(dir, i, 0));
+    }
+    const auto segments = windows_of(std::chrono::days(14));
+    require_every_segment_done_once(schema, segments);
+    // Both took part: SKIP LOCKED handed them different segments.
+    BOOST_TEST(scalar("SELECT count(DISTINCT done_by) FROM " + schema + ".work") == "2");
+
+    const auto status = run({"db", "status", "--output", cluster().uri(), "--pg-schema", schema},
+                            env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(status.how.exit_status == 0, status.err);
+    const auto n = std::to_string(segments);
+    BOOST_TEST(status.out.find("work: " + n + " done, 0 leased, 0 pending, 0 failed of " + n) !=
+                   std::string::npos,
+               status.out);
+    BOOST_TEST(status.out.find("    worker ") != std::string::npos, status.out);
+
+    auto late_args = worker_args(sim, schema);
+    late_args.erase(late_args.begin()); // run() names the binary itself
+    const auto late = run(late_args, env_with_password(), dir.path());
+    BOOST_TEST(late.how.exit_status == 0, late.err);
+    BOOST_TEST(late.err.find("nothing to do") != std::string::npos, late.err);
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_worker_gives_its_segments_back_at_once) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(200));
+    const std::string schema = "e2e_workers_sigterm";
+    auto worker = start_worker(sim, schema, dir, 0, 0);
+    wait_until(
+        [&] { return scalar("SELECT to_regclass('" + schema + ".work') IS NOT NULL") == "t"; });
+    wait_until([&] {
+        return scalar("SELECT EXISTS (SELECT 1 FROM " + schema +
+                      ".work WHERE leased_by IS NOT NULL)") == "t";
+    });
+    worker->signal(SIGTERM);
+    const auto how = worker->wait();
+    BOOST_TEST(how.exit_status == 130, stderr_of(dir, 0, 0));
+    // Given back: claimable now by another worker, not after the 2 s lease.
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema +
+                      ".work WHERE done_at IS NULL AND leased_by IS NOT NULL") == "0");
+    require_whole_segments(schema);
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_refuses_a_selection_that_a_plain_run_is_writing) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(200));
+    const std::string schema = "e2e_workers_plain";
+    // The same selection: --worker and --lease choose how, not what.
+    std::vector<std::string> plain{binary()};
+    for (auto& a :
+         backfill_args(sim, schema, {"--window", "14d", "--page-size", "50", "--concurrency", "4"}))
+        plain.push_back(std::move(a));
+    child c(plain, env_with_password(), dir.path() / "plain.stdout", dir.path() / "plain.stderr");
+    wait_until(
+        [&] { return scalar("SELECT to_regclass('" + schema + ".runs') IS NOT NULL") == "t"; });
+    wait_until([&] { return scalar("SELECT count(*) FROM " + schema + ".runs") == "1"; });
+    auto args = worker_args(sim, schema);
+    args.erase(args.begin());
+    const auto refused = run(args, env_with_password(), dir.path());
+    BOOST_TEST(refused.how.exit_status == 1, refused.err);
+    BOOST_TEST(refused.err.find("without --worker is in progress") != std::string::npos,
+               refused.err);
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".work") == "0");
+    c.signal(SIGTERM);
+    BOOST_TEST(c.wait().exit_status == 130, read_text(dir.path() / "plain.stderr"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
