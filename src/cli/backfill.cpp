@@ -160,7 +160,14 @@ int run_backfill(backfill_plan plan) {
         throw usage_error{in_command_terms(diag, ec)};
 
     const std::size_t org_slots = std::max<std::size_t>(1, plan.request.organizations.size());
-    const std::size_t segments_total = org_slots * plan.request.windows().size();
+    std::size_t other_shards = 0;
+    if (plan.shard) {
+        // From the range the run covers, which a resume fixes at the first run's.
+        const auto others = segments_of_other_shards(plan.request, *plan.shard);
+        other_shards = others.size();
+        plan.request.skip.insert(plan.request.skip.end(), others.begin(), others.end());
+    }
+    const std::size_t segments_total = org_slots * plan.request.windows().size() - other_shards;
     run_to_end(ioc, out->start(segments_total));
     if (plan.resume)
         say(plan, "resuming: " + with_separators(from.jobs_before) + " jobs and " +

@@ -11,6 +11,8 @@
 #include <dynjobs/organization_id.hpp>
 #include <dynjobs/time_filter.hpp>
 
+#include <charconv>
+
 namespace dynjobs::cli {
 
 const std::string_view backfill_usage = R"(usage: dynjobs backfill [options]
@@ -103,6 +105,11 @@ SCHEMA.segments committed with them; a rerun continues an unfinished backfill by
                          ~/.pgpass; never in the URI)                e.g. --pg-password-file ~/.pg-secret
   --pg-retry-for S       keep reconnecting to a database that went away for S seconds, then
                          stop with status 2 (default 60)             e.g. --pg-retry-for 300
+  --shard I/N            fetch only this shard's segments: every N-th (organization x window),
+                         starting at the I-th (0-based); auto/N takes I from
+                         JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). {shard} in --output,
+                         --checkpoint and --stats-json becomes I. File outputs only (default: all)
+                                                                     e.g. --shard auto/8 --output /data/jobs-{shard}.jsonl
   --worker               share the run with every process started with the same selection and
                          database, on any machine: the first plans the segments into
                          SCHEMA.work, each claims the next one with a lease (FOR UPDATE SKIP
@@ -258,6 +265,13 @@ bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
         out.pg_password_file = text();
     } else if (opt == "--pg-retry-for") {
         out.pg_retry_for = parse_real(opt, reader.value(), 0, 86'400);
+    } else if (opt == "--shard") {
+        const auto v = reader.value();
+        if (!parse_shard(v, std::nullopt))
+            bad_value(opt, v,
+                      "I/N with 0 <= I < N <= 10000, or auto/N (the index from "
+                      "JOB_COMPLETION_INDEX)");
+        out.shard = std::string(v);
     } else if (opt == "--worker") {
         reader.no_value();
         out.worker = true;
@@ -273,6 +287,32 @@ bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
         return false;
     }
     return true;
+}
+
+std::optional<shard_spec> parse_shard(std::string_view text,
+                                      std::optional<std::string_view> completion_index) {
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos)
+        return std::nullopt;
+    const auto number = [](std::string_view digits) -> std::optional<std::size_t> {
+        std::size_t v = 0;
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size())
+            return std::nullopt;
+        return v;
+    };
+    const auto count = number(text.substr(slash + 1));
+    if (!count || *count < 1 || *count > 10'000)
+        return std::nullopt;
+    const auto first = text.substr(0, slash);
+    std::optional<std::size_t> index;
+    if (first == "auto")
+        index = completion_index ? number(*completion_index) : std::optional<std::size_t>(0);
+    else
+        index = number(first);
+    if (!index || *index >= *count)
+        return std::nullopt;
+    return shard_spec{*index, *count};
 }
 
 backfill_options parse_backfill_options(std::span<const std::string_view> args) {

@@ -17,6 +17,19 @@
 
 namespace dynjobs::cli {
 
+/// A shard: index `index` of `count`.
+struct shard_spec {
+    std::size_t index = 0;
+    std::size_t count = 1;
+    friend bool operator==(const shard_spec&, const shard_spec&) = default;
+};
+
+/// "I/N" (0 <= I < N <= 10000) or "auto/N", auto taking I from `completion_index` (the text of
+/// JOB_COMPLETION_INDEX; when nullopt, only the shape of "auto/N" is checked and the index is
+/// 0). nullopt when malformed.
+std::optional<shard_spec> parse_shard(std::string_view text,
+                                      std::optional<std::string_view> completion_index);
+
 struct backfill_options {
     // What to fetch.
     std::string type = "all";             ///< --type: name or number; all = every type
@@ -75,6 +88,9 @@ struct backfill_options {
     std::optional<std::string> pg_schema;        ///< --pg-schema: none = dynjobs
     std::optional<std::string> pg_password_file; ///< --pg-password-file: the first line
     std::optional<double> pg_retry_for;          ///< --pg-retry-for: seconds; none = 60
+    /// --shard I/N or auto/N: this process fetches only every N-th segment, starting at the I-th
+    /// (0-based; auto: JOB_COMPLETION_INDEX, a Kubernetes Indexed Job's). For file outputs.
+    std::optional<std::string> shard;
     /// --worker: one of many processes sharing the selection's segments through the database's
     /// work table (sink/pg/work_queue.hpp).
     bool worker = false;

@@ -280,11 +280,34 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
     c.compression = o.compression;
 
+    if (o.shard) {
+        const auto index = env("JOB_COMPLETION_INDEX");
+        plan.shard =
+            parse_shard(*o.shard, index ? std::optional<std::string_view>(*index) : std::nullopt);
+        if (o.shard->starts_with("auto/") && (!index || !plan.shard))
+            throw usage_error{"--shard " + *o.shard +
+                              " takes its index from JOB_COMPLETION_INDEX, " +
+                              (index ? "which is '" + *index + "': not an index below the count"
+                                     : std::string("which is not set (a Kubernetes Indexed Job "
+                                                   "sets it)"))};
+    }
+
     plan.format = o.format;
+    // {shard} names each shard's own file when every process has the same command line.
+    const auto shard_path = [&](std::string path) {
+        if (plan.shard)
+            for (auto at = path.find("{shard}"); at != std::string::npos;
+                 at = path.find("{shard}", at))
+                path.replace(at, 7, std::to_string(plan.shard->index));
+        return path;
+    };
     const std::string output =
-        o.output.value_or(o.format == output_format::csv ? "jobs.csv" : "jobs.jsonl");
+        shard_path(o.output.value_or(o.format == output_format::csv ? "jobs.csv" : "jobs.jsonl"));
     plan.to_stdout = output == "-";
     if (sink::pg::is_postgres_uri(output)) {
+        if (o.shard)
+            throw usage_error{"--shard splits a run between file outputs; with a database, "
+                              "start the processes with --worker instead"};
         plan.pg = resolve_pg(o, output);
     } else if (const char* option = o.pg_schema          ? "--pg-schema"
                                     : o.pg_password_file ? "--pg-password-file"
@@ -302,11 +325,11 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     } else {
         plan.output = check_output(output, "--output");
         plan.checkpoint_path = o.checkpoint
-                                   ? check_output(*o.checkpoint, "--checkpoint")
+                                   ? check_output(shard_path(*o.checkpoint), "--checkpoint")
                                    : std::filesystem::path(plan.output.string() + ".checkpoint");
     }
     if (o.stats_json)
-        plan.stats_json = check_output(*o.stats_json, "--stats-json");
+        plan.stats_json = check_output(shard_path(*o.stats_json), "--stats-json");
     // Two roles on one file would destroy the output (a rename over it, or an overwrite).
     const auto refuse_same = [](const std::filesystem::path& a, const std::filesystem::path& b,
                                 std::string_view option, const std::string& given,
@@ -354,12 +377,29 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
         {"--format", std::string(to_string(o.format))},
         {"--output", plan.output.string()},
     };
+    if (plan.shard)
+        plan.chosen.emplace_back("--shard", std::to_string(plan.shard->index) + "/" +
+                                                std::to_string(plan.shard->count));
     // A database's runs are told apart by what they fetch; where it is, it knows.
     if (plan.pg)
         std::erase_if(plan.chosen, [](const auto& entry) {
             return entry.first == "--format" || entry.first == "--output";
         });
     return plan;
+}
+
+std::vector<policy::segment_key> segments_of_other_shards(const fetch_request& r,
+                                                          const shard_spec& shard) {
+    // Every N-th segment in time-major order: each shard gets every organization and the whole
+    // range, so shards stay balanced when the jobs are denser in some years.
+    std::vector<policy::segment_key> out;
+    const auto windows = r.windows().size();
+    const auto slots = std::max<std::size_t>(1, r.organizations.size());
+    for (std::size_t w = 0; w < windows; ++w)
+        for (std::size_t slot = 0; slot < slots; ++slot)
+            if ((w * slots + slot) % shard.count != shard.index)
+                out.push_back({slot, w});
+    return out;
 }
 
 std::string_view option_for_field(std::string_view field) noexcept {

@@ -40,6 +40,8 @@ struct backfill_plan {
     std::filesystem::path checkpoint_path; ///< empty when writing to stdout or PostgreSQL
     std::optional<sink::pg::target> pg;    ///< --output postgresql://...: the database instead
     bool resume = false;
+    /// --shard: this process's share (segments_of_other_shards() are not fetched).
+    std::optional<shard_spec> shard;
     bool worker = false;                     ///< --worker: segments claimed from SCHEMA.work
     std::chrono::milliseconds lease{60'000}; ///< --lease
     std::chrono::milliseconds checkpoint_interval{1000};
@@ -58,6 +60,11 @@ using environment = std::function<std::optional<std::string>(std::string_view na
 /// output folder that does not exist, --resume with stdout.
 backfill_plan resolve_backfill(const backfill_options& options, timestamp now,
                                const environment& env);
+
+/// The segments of `r` that belong to the other shards: every segment whose position in
+/// time-major order (window, then organization) is not `shard.index` modulo `shard.count`.
+std::vector<policy::segment_key> segments_of_other_shards(const fetch_request& r,
+                                                          const shard_spec& shard);
 
 /// The first line of a secret file (BOM and trailing blanks removed). Throws usage_error naming
 /// `option` when it cannot be read or the line is empty.

@@ -73,7 +73,7 @@ std::chrono::milliseconds span_of(arg_reader& reader) {
 constexpr std::string_view not_for_sync[] = {
     "--until",      "--resume",  "--checkpoint", "--checkpoint-interval",
     "--stats-json", "--verbose", "-v",           "--quiet",
-    "-q",           "--worker",  "--lease",
+    "-q",           "--worker",  "--lease",      "--shard",
 };
 
 } // namespace

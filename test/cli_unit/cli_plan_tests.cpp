@@ -381,4 +381,65 @@ BOOST_AUTO_TEST_CASE(library_fields_map_to_options) {
     BOOST_TEST(option_for_field("something_else") == "something_else");
 }
 
+BOOST_AUTO_TEST_CASE(shards_parse_strictly) {
+    BOOST_TEST((parse_shard("2/5", std::nullopt) == shard_spec{2, 5}));
+    BOOST_TEST((parse_shard("0/1", std::nullopt) == shard_spec{0, 1}));
+    BOOST_TEST((parse_shard("auto/4", "3") == shard_spec{3, 4}));
+    BOOST_TEST((parse_shard("auto/4", std::nullopt) == shard_spec{0, 4})); // shape only
+    for (const char* bad : {"5/5", "1/0", "-1/3", "1/", "/3", "a/3", "1/3x", "1", "1/10001", ""})
+        BOOST_TEST(!parse_shard(bad, std::nullopt), bad);
+    BOOST_TEST(!parse_shard("auto/4", "4"));
+    BOOST_TEST(!parse_shard("auto/4", "x"));
+    BOOST_TEST(!parse_shard("auto/4", ""));
+}
+
+BOOST_AUTO_TEST_CASE(shards_partition_the_segments_evenly) {
+    fetch_request r;
+    r.start = at("2024-01-01T00:00:00Z");
+    r.finish = at("2026-01-01T00:00:00Z");
+    r.window = milliseconds(days(7));
+    r.organizations = {*organization_id::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
+                       *organization_id::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3302"),
+                       *organization_id::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3303")};
+    const std::size_t total = r.windows().size() * 3;
+    for (std::size_t n : {1u, 2u, 7u, 64u}) {
+        std::vector<int> owner(total, -1);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto others = segments_of_other_shards(r, {i, n});
+            std::vector<bool> other(total, false);
+            for (const auto& k : others)
+                other[k.window * 3 + k.org_slot] = true;
+            std::size_t mine = 0;
+            for (std::size_t s = 0; s < total; ++s)
+                if (!other[s]) {
+                    BOOST_TEST(owner[s] == -1, "segment " << s << " in two shards");
+                    owner[s] = static_cast<int>(i);
+                    ++mine;
+                }
+            BOOST_TEST((mine == total / n || mine == total / n + 1), n << " shards: " << mine);
+        }
+        BOOST_TEST(std::count(owner.begin(), owner.end(), -1) == 0, n << " shards miss one");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_shard_names_its_files_and_its_selection) {
+    const auto pattern = (dir / "jobs-{shard}.jsonl").string();
+    const auto p = resolve({"--shard", "auto/3", "--output", pattern},
+                           env_of({{"JOB_COMPLETION_INDEX", "2"}}));
+    BOOST_TEST_REQUIRE(p.shard.has_value());
+    BOOST_TEST((*p.shard == shard_spec{2, 3}));
+    BOOST_TEST(p.output == dir.path() / "jobs-2.jsonl");
+    BOOST_TEST(p.checkpoint_path == dir.path() / "jobs-2.jsonl.checkpoint");
+    BOOST_TEST(value_of(p.chosen, "--shard") == "2/3");
+    // Without the variable, or with one out of range: one line naming it.
+    check_names(refused({"--shard", "auto/3", "--output", pattern}),
+                {"--shard auto/3", "JOB_COMPLETION_INDEX", "not set"});
+    check_names(refused({"--shard", "auto/3", "--output", pattern},
+                        env_of({{"JOB_COMPLETION_INDEX", "3"}})),
+                {"JOB_COMPLETION_INDEX", "'3'"});
+    check_names(refused({"--shard", "3/3", "--output", out}), {"--shard", "3/3"});
+    check_names(refused({"--shard", "0/2", "--output", "postgresql://u@h/db"}),
+                {"--shard", "--worker"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
