@@ -290,6 +290,17 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
                               (index ? "which is '" + *index + "': not an index below the count"
                                      : std::string("which is not set (a Kubernetes Indexed Job "
                                                    "sets it)"))};
+        // Each shard resolves its own "now": only an absolute range cuts the same windows in all.
+        const auto later = now + std::chrono::hours(1);
+        for (const auto& [option, text] :
+             {std::pair<const char*, std::optional<std::string>>{"--since", o.since},
+              {"--until", o.until}})
+            if (!plan.embedded &&
+                (!text || parse_time_point(*text, now) != parse_time_point(*text, later)))
+                throw usage_error{"--shard needs an absolute " + std::string(option) + " (" +
+                                  (text ? "'" + *text + "' is relative to now" : "not given") +
+                                  "): every shard must cut the same windows, and each resolves "
+                                  "its own now"};
     }
 
     plan.format = o.format;

@@ -438,6 +438,27 @@ BOOST_AUTO_TEST_CASE(a_shard_names_its_files_and_its_selection) {
                         env_of({{"JOB_COMPLETION_INDEX", "3"}})),
                 {"JOB_COMPLETION_INDEX", "'3'"});
     check_names(refused({"--shard", "3/3", "--output", out}), {"--shard", "3/3"});
+    // Against a real server each shard resolves its own now: a relative range is refused.
+    const args real{"--base-url",  "https://api.example",
+                    "--token-url", "https://login.example/token",
+                    "--client-id", "app"};
+    const auto with = [&](std::initializer_list<const char*> more) {
+        args a = real;
+        for (const char* m : more)
+            a.list.push_back(m);
+        return a;
+    };
+    check_names(refused(with({"--shard", "0/2", "--since", "90d", "--until", "2026-06-01",
+                              "--output", out.c_str()}),
+                        env_secret),
+                {"--shard", "--since", "'90d'", "relative"});
+    check_names(refused(with({"--shard", "0/2", "--since", "2024-01-01", "--output", out.c_str()}),
+                        env_secret),
+                {"--shard", "--until", "not given"});
+    BOOST_TEST(resolve(with({"--shard", "0/2", "--since", "2024-01-01", "--until", "2026-01-01",
+                             "--output", out.c_str()}),
+                       env_secret)
+                   .shard.has_value());
     check_names(refused({"--shard", "0/2", "--output", "postgresql://u@h/db"}),
                 {"--shard", "--worker"});
 }
