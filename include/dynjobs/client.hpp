@@ -73,6 +73,14 @@ public:
     /// Cancels every fetch of this client.
     DYNJOBS_DECL void cancel();
 
+    /// Changes rate_config::max_requests_per_second (0 = no ceiling) for every fetch of this
+    /// client, for the requests that start from now on: for processes that share one rate
+    /// limit and rebalance it as they come and go. The adaptive rate keeps what it learnt and
+    /// still applies below the ceiling. Thread-safe: the change is posted to the client's
+    /// strand. Throws std::invalid_argument, naming the field and the value, for a negative or
+    /// non-finite rate.
+    DYNJOBS_DECL void set_max_rate(double requests_per_second);
+
 private:
     std::shared_ptr<detail::client_state> state_;
 };

@@ -6,6 +6,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 
+#include <cmath>
+#include <stdexcept>
+
 namespace dynjobs {
 
 namespace asio = boost::asio;
@@ -80,6 +83,19 @@ void client::cancel() {
         for (const auto& weak : state->fetches)
             if (auto fetch = weak.lock())
                 detail::cancel_fetch(fetch);
+    });
+}
+
+void client::set_max_rate(double requests_per_second) {
+    if (!std::isfinite(requests_per_second) || requests_per_second < 0)
+        throw std::invalid_argument(
+            "rate.max_requests_per_second: " + std::to_string(requests_per_second) +
+            " is not a rate (a number of requests per second, 0 or more)");
+    if (!state_) // moved-from
+        return;
+    // The gate only: `config` is read by validate() on the caller's thread.
+    asio::dispatch(state_->strand, [state = state_, requests_per_second] {
+        state->gate.set_max_rate(requests_per_second);
     });
 }
 

@@ -22,6 +22,12 @@ host_gate::host_gate(rate_config config)
         std::clamp<std::size_t>(config_.min_in_flight, 1, config_.max_in_flight);
 }
 
+void host_gate::set_max_rate(double requests_per_second) {
+    config_.max_requests_per_second = requests_per_second;
+    // A lower ceiling must not start with a burst saved up under the higher one.
+    tokens_ = std::min(tokens_, bucket_capacity(requests_per_second));
+}
+
 std::size_t host_gate::limit() const noexcept {
     return std::max(config_.min_in_flight, static_cast<std::size_t>(limit_));
 }

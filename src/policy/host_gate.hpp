@@ -34,6 +34,10 @@ public:
     /// Records that a request finished. `throttled` is a 429 (or 503) from the server.
     void on_finish(outcome result, time_point now);
 
+    /// Changes the fixed ceiling (rate_config::max_requests_per_second; 0 = none) for the
+    /// requests that start from now on; the adaptive rate keeps what it learnt.
+    void set_max_rate(double requests_per_second);
+
     /// Holds new requests until `until` (keeps the later of two pauses).
     void pause_until(time_point until);
 

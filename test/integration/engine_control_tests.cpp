@@ -107,6 +107,50 @@ BOOST_AUTO_TEST_CASE(the_simulators_rate_limit_is_met_with_few_429s) {
     BOOST_TEST(limited * 20 <= out.stats.requests); // ...and learnt: at most 5% were refused
 }
 
+BOOST_AUTO_TEST_CASE(a_ceiling_set_after_construction_is_what_its_fetches_send) {
+    auto config = small_sim_config();
+    config.rate_limit.requests_per_second = 200;
+    config.rate_limit.burst = 10;
+    sim_fixture fx(config);
+    auto request = whole_dataset(fx);
+    request.page_size = 5; // 400 pages: two seconds at the ceiling below
+    auto client_cfg = engine_config(fx);
+    client_cfg.rate.adaptive_rate = false; // without the ceiling: 429s all the way
+    boost::asio::io_context ioc;
+    client c(ioc.get_executor(), client_cfg);
+    for (const double bad : {-1.0, std::nan("")})
+        BOOST_CHECK_EXCEPTION(
+            c.set_max_rate(bad), std::invalid_argument, [](const std::invalid_argument& e) {
+                return std::string(e.what()).starts_with("rate.max_requests_per_second: ");
+            });
+    c.set_max_rate(150); // as a worker does when three others share a 600/s tenant
+    std::vector<job> jobs;
+    fetch_stats stats;
+    boost::system::error_code end;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            auto stream = c.fetch(request);
+            for (;;) {
+                auto [ec, batch] =
+                    co_await stream.async_next(boost::asio::as_tuple(boost::asio::use_awaitable));
+                if (ec || !batch) {
+                    end = ec;
+                    break;
+                }
+                jobs.insert(jobs.end(), batch->jobs.begin(), batch->jobs.end());
+            }
+            stats = stream.stats();
+        },
+        boost::asio::detached);
+    ioc.run();
+    BOOST_TEST_REQUIRE(!end, end.message());
+    require_exactly(jobs, fx.sim().select(filter_of(request)));
+    const auto limited = fx.sim().counters().rate_limited;
+    BOOST_TEST_MESSAGE(limited << " of " << stats.requests << " requests answered 429");
+    BOOST_TEST(limited * 20 <= stats.requests); // under the server's limit: at most 5% refused
+}
+
 BOOST_AUTO_TEST_CASE(a_consumer_that_stops_reading_stops_the_requests) {
     sim_fixture fx;
     auto config = engine_config(fx);

@@ -28,6 +28,36 @@ BOOST_AUTO_TEST_CASE(admits_up_to_the_in_flight_limit) {
     BOOST_TEST((gate.next_start(t0) == t0));
 }
 
+BOOST_AUTO_TEST_CASE(a_new_ceiling_applies_to_the_requests_that_start_after_it) {
+    rate_config config;
+    config.max_requests_per_second = 100;
+    config.max_in_flight = 1000;
+    host_gate gate(config);
+    // Requests started as early as allowed over [from, from + 10 s).
+    const auto count = [&](host_gate::time_point from) {
+        auto now = from;
+        int started = 0;
+        while (now < from + seconds{10}) {
+            const auto start = gate.next_start(now);
+            BOOST_TEST_REQUIRE(start.has_value());
+            now = *start;
+            gate.on_start(now);
+            gate.on_finish(outcome::success, now);
+            ++started;
+        }
+        return started;
+    };
+    BOOST_TEST(count(t0) >= 1000);
+    gate.set_max_rate(25); // four workers now share the 100/s
+    BOOST_TEST(gate.rate() == 25.0);
+    const int shared = count(t0 + seconds{20});
+    BOOST_TEST(shared >= 250);
+    BOOST_TEST(shared <= 254); // no burst saved up under the old ceiling beyond the new one's
+    gate.set_max_rate(0);
+    BOOST_TEST(gate.rate() == 0.0);
+    BOOST_TEST((gate.next_start(t0 + seconds{40}) == t0 + seconds{40}));
+}
+
 BOOST_AUTO_TEST_CASE(a_pause_holds_every_new_request) {
     host_gate gate;
     gate.pause_until(t0 + seconds{5});
