@@ -45,7 +45,8 @@ Selection:
 Speed:
   --concurrency N        requests in flight at most, 1 to 1024 (default 16)  e.g. --concurrency 32
   --max-rate R           requests per second at most (default 0: no ceiling; 429s slow it down
-                         anyway)                                     e.g. --max-rate 50
+                         anyway); with --worker, for all the workers of the selection together,
+                         shared equally by those fetching         e.g. --max-rate 50
   --no-adaptive-rate     do not learn the server's rate limit from its 429s; only pause as each
                          Retry-After says (default: learn it; turn off for a gateway that
                          answers 429 at random rather than by rate)

@@ -232,11 +232,15 @@ private:
             if (stopping_) // claimed as the stop came: it is given back with the rest
                 break;
             if (item) {
+                share_rate(item->live_workers);
                 co_await fetch_segment(*item);
                 continue;
             }
-            if ((co_await queue_.counts()).nothing_left())
+            const auto counts = co_await queue_.counts();
+            if (counts.nothing_left())
                 break;
+            // The end's tail: workers that ran out leave their share to those still fetching.
+            share_rate(counts.live_workers);
             // Every segment left is leased by a live worker: one may die and leave its
             // segments to us, or finish them.
             idle.expires_after(poll);
@@ -309,6 +313,20 @@ private:
         totals_.pages += segment.pages;
     }
 
+    // --max-rate is the selection's, not this worker's: the workers sending now share it
+    // equally, each taking its part again as they come and go (seen at every claim, and every
+    // poll of an idle slot, so that the last workers take the whole rate at the end). The
+    // adaptive rate still learns below it. Equal parts suit identical workers; a worker with
+    // less to do leaves part of its share unused until the next claims rebalance.
+    void share_rate(std::uint64_t live_workers) {
+        live_workers = std::max<std::uint64_t>(1, live_workers);
+        const double total = plan_.config.rate.max_requests_per_second;
+        if (total <= 0 || live_workers == sharing_with_)
+            return;
+        sharing_with_ = live_workers;
+        api_->set_max_rate(total / static_cast<double>(live_workers));
+    }
+
     static std::string describe(const pg::work_item& item) {
         return (item.organization.empty() ? std::string("(all organizations)")
                                           : item.organization) +
@@ -343,6 +361,7 @@ private:
     std::vector<std::shared_ptr<job_stream>> active_;
     std::function<void()> on_end_;
     std::size_t slots_ended_ = 0;
+    std::uint64_t sharing_with_ = 1; // the workers --max-rate is divided between now
     bool stopping_ = false;
     bool ended_ = false;
     std::exception_ptr failure_;

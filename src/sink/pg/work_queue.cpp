@@ -131,9 +131,15 @@ asio::awaitable<std::optional<work_item>> work_queue::claim() {
         if (r.rows.empty())
             co_return;
         const auto& row = r.rows.front();
-        out =
-            work_item{row.at(0).value_or(""), from_millis(as_integer(row.at(1))),
-                      from_millis(as_integer(row.at(2))), static_cast<int>(as_integer(row.at(3)))};
+        out = work_item{row.at(0).value_or(""), from_millis(as_integer(row.at(1))),
+                        from_millis(as_integer(row.at(2))), static_cast<int>(as_integer(row.at(3))),
+                        1};
+        const auto live =
+            co_await c.query("SELECT count(DISTINCT leased_by) FROM " + table("work") +
+                                 " WHERE selection_hash = $1 AND lease_expires >= now()",
+                             params(hash_));
+        out->live_workers = std::max<std::uint64_t>(
+            1, static_cast<std::uint64_t>(as_integer(live.rows.at(0).at(0))));
     });
     co_return out;
 }
@@ -179,14 +185,15 @@ asio::awaitable<work_counts> work_queue::counts() {
             "SELECT count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL AND "
             "failures < $2::integer AND lease_expires >= now()), count(*) FILTER (WHERE done_at "
             "IS NULL AND failures < $2::integer AND (lease_expires IS NULL OR lease_expires < "
-            "now())), count(*) FILTER (WHERE done_at IS NULL AND failures >= $2::integer) FROM " +
+            "now())), count(*) FILTER (WHERE done_at IS NULL AND failures >= $2::integer), "
+            "count(DISTINCT leased_by) FILTER (WHERE lease_expires >= now()) FROM " +
                 table("work") + " WHERE selection_hash = $1",
             params(hash_, max_failures_));
         const auto& row = r.rows.at(0);
         const auto n = [&](std::size_t i) {
             return static_cast<std::uint64_t>(as_integer(row.at(i)));
         };
-        out = work_counts{n(0), n(1), n(2), n(3), n(4)};
+        out = work_counts{n(0), n(1), n(2), n(3), n(4), n(5)};
     });
     co_return out;
 }

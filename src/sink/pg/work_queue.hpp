@@ -32,6 +32,9 @@ struct work_item {
     timestamp start{};
     timestamp finish{};
     int claims = 0; ///< this claim included: more than 1 is a takeover or a retry
+    /// Workers holding a live lease on the selection right after this claim, this one
+    /// included: how many share the tenant's rate now.
+    std::uint64_t live_workers = 1;
 };
 
 /// Where a selection's run stands, as the work table says.
@@ -41,6 +44,7 @@ struct work_counts {
     std::uint64_t leased = 0;  ///< not done, under a live lease
     std::uint64_t pending = 0; ///< not done, claimable now (never leased, or the lease expired)
     std::uint64_t failed = 0;  ///< not done, failed max_failures times: no longer claimed
+    std::uint64_t live_workers = 0; ///< workers holding a live lease
     bool complete() const noexcept { return done == total; }
     bool nothing_left() const noexcept { return leased == 0 && pending == 0; }
 };
