@@ -11,7 +11,22 @@ using outcome = host_gate::outcome;
 
 namespace {
 const host_gate::time_point t0 = host_gate::time_point{} + hours{1};
+
+// Requests started over [from, from + 10 s) on a fake clock, each as early as the gate allows.
+int starts_in_ten_seconds(host_gate& gate, host_gate::time_point from) {
+    auto now = from;
+    int started = 0;
+    while (now < from + seconds{10}) {
+        const auto start = gate.next_start(now);
+        BOOST_TEST_REQUIRE(start.has_value());
+        now = *start;
+        gate.on_start(now);
+        gate.on_finish(outcome::success, now);
+        ++started;
+    }
+    return started;
 }
+} // namespace
 
 BOOST_AUTO_TEST_SUITE(host_gates)
 
@@ -33,24 +48,10 @@ BOOST_AUTO_TEST_CASE(a_new_ceiling_applies_to_the_requests_that_start_after_it) 
     config.max_requests_per_second = 100;
     config.max_in_flight = 1000;
     host_gate gate(config);
-    // Requests started as early as allowed over [from, from + 10 s).
-    const auto count = [&](host_gate::time_point from) {
-        auto now = from;
-        int started = 0;
-        while (now < from + seconds{10}) {
-            const auto start = gate.next_start(now);
-            BOOST_TEST_REQUIRE(start.has_value());
-            now = *start;
-            gate.on_start(now);
-            gate.on_finish(outcome::success, now);
-            ++started;
-        }
-        return started;
-    };
-    BOOST_TEST(count(t0) >= 1000);
+    BOOST_TEST(starts_in_ten_seconds(gate, t0) >= 1000);
     gate.set_max_rate(25); // four workers now share the 100/s
     BOOST_TEST(gate.rate() == 25.0);
-    const int shared = count(t0 + seconds{20});
+    const int shared = starts_in_ten_seconds(gate, t0 + seconds{20});
     BOOST_TEST(shared >= 250);
     BOOST_TEST(shared <= 254); // no burst saved up under the old ceiling beyond the new one's
     gate.set_max_rate(0);
@@ -73,17 +74,7 @@ BOOST_AUTO_TEST_CASE(the_ceiling_spaces_requests_evenly) {
     config.max_requests_per_second = 100;
     config.max_in_flight = 1000;
     host_gate gate(config);
-    auto now = t0;
-    int started = 0;
-    // Run a fake clock for 10 s, starting each request as early as the gate allows.
-    while (now < t0 + seconds{10}) {
-        const auto start = gate.next_start(now);
-        BOOST_TEST_REQUIRE(start.has_value());
-        now = *start;
-        gate.on_start(now);
-        gate.on_finish(outcome::success, now);
-        ++started;
-    }
+    const int started = starts_in_ten_seconds(gate, t0);
     // 100/s for 10 s, plus the initial burst of a tenth of a second.
     BOOST_TEST(started >= 1000);
     BOOST_TEST(started <= 1011);
