@@ -23,19 +23,22 @@ std::vector<std::string> fetch_options() {
     return {"--window", "14d", "--page-size", "50", "--concurrency", "4"};
 }
 
-std::vector<std::string> worker_args(const sim_process& sim, const std::string& schema) {
+std::vector<std::string> worker_args(const sim_process& sim, const std::string& schema,
+                                     const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args{binary()};
     auto options = fetch_options();
     options.insert(options.end(), {"--worker", "--lease", "2"});
+    options.insert(options.end(), extra.begin(), extra.end());
     for (auto& a : backfill_args(sim, schema, options))
         args.push_back(std::move(a));
     return args;
 }
 
 std::unique_ptr<child> start_worker(const sim_process& sim, const std::string& schema,
-                                    const scratch_dir& dir, int index, int generation) {
+                                    const scratch_dir& dir, int index, int generation,
+                                    const std::vector<std::string>& extra = {}) {
     const auto name = "worker-" + std::to_string(index) + "-" + std::to_string(generation);
-    return std::make_unique<child>(worker_args(sim, schema), env_with_password(),
+    return std::make_unique<child>(worker_args(sim, schema, extra), env_with_password(),
                                    dir.path() / (name + ".stdout"),
                                    dir.path() / (name + ".stderr"));
 }
@@ -139,6 +142,25 @@ BOOST_AUTO_TEST_CASE(db_status_shows_the_work_and_a_late_worker_has_nothing_to_d
     const auto late = run(late_args, env_with_password(), dir.path());
     BOOST_TEST(late.how.exit_status == 0, late.err);
     BOOST_TEST(late.err.find("nothing to do") != std::string::npos, late.err);
+}
+
+BOOST_AUTO_TEST_CASE(workers_sharing_one_max_rate_land_the_dataset_and_say_what_they_sent) {
+    scratch_dir dir;
+    auto options = slow_sim(5);
+    options.extra.insert(options.extra.end(), {"--rate-limit", "100"});
+    sim_process sim(dir, options);
+    const std::string schema = "e2e_workers_rate";
+    std::vector<std::unique_ptr<child>> workers;
+    // The tenant's 100/s, below its limit, divided between the two while both fetch.
+    for (int i = 0; i < 2; ++i)
+        workers.push_back(start_worker(sim, schema, dir, i, 0, {"--max-rate", "90"}));
+    for (int i = 0; i < 2; ++i)
+        BOOST_TEST(workers[i]->wait().exit_status == 0, stderr_of(dir, i, 0));
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+    require_every_segment_done_once(schema, windows_of(std::chrono::days(14)));
+    for (int i = 0; i < 2; ++i)
+        BOOST_TEST(stderr_of(dir, i, 0).find(" requests (429s ") != std::string::npos,
+                   stderr_of(dir, i, 0));
 }
 
 BOOST_AUTO_TEST_CASE(an_interrupted_worker_gives_its_segments_back_at_once) {
