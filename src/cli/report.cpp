@@ -27,12 +27,6 @@ std::string clock_text(std::chrono::seconds s) {
     return buffer;
 }
 
-std::string seconds_text(std::chrono::milliseconds ms) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
-    return buffer;
-}
-
 constexpr policy::retry_cause causes[] = {
     policy::retry_cause::transport, policy::retry_cause::timeout,  policy::retry_cause::http_408,
     policy::retry_cause::http_429,  policy::retry_cause::http_500, policy::retry_cause::http_502,
@@ -84,6 +78,12 @@ int exit_status(run_outcome o) noexcept {
         return 1;
     }
     return 2;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
+    return buffer;
 }
 
 std::string with_separators(std::uint64_t n) {

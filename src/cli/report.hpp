@@ -59,4 +59,7 @@ std::string format_summary_json(const run_result& r);
 /// "1,234,567".
 std::string with_separators(std::uint64_t n);
 
+/// "12.3 s".
+std::string seconds_text(std::chrono::milliseconds ms);
+
 } // namespace dynjobs::cli

@@ -11,6 +11,7 @@
 #include "cli/report.hpp"
 #include "cli/run_to_end.hpp"
 #include "sink/pg/schema.hpp"
+#include "sink/pg/segment_rows.hpp"
 #include "sink/pg/sql.hpp"
 #include "sink/pg/work_queue.hpp"
 #include "sink/pg_sink.hpp"
@@ -26,7 +27,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <iostream>
-#include <unordered_set>
 
 namespace dynjobs::cli {
 namespace asio = boost::asio;
@@ -34,15 +34,6 @@ namespace pg = sink::pg;
 using std::chrono::steady_clock;
 
 namespace {
-
-constexpr int max_segment_failures = pg::default_max_failures;
-
-// A segment's jobs until it commits: COPY binary tuples and the distinct ids.
-struct segment_rows {
-    std::string rows;
-    std::unordered_set<std::string> ids;
-    std::uint32_t pages = 0;
-};
 
 // What this worker did, for its summary line.
 struct worker_totals {
@@ -66,7 +57,7 @@ public:
                    plan.level != verbosity::quiet)
         , commit_turns_(ioc.get_executor())
         , queue_(ioc.get_executor(), control_, plan.pg->schema, pg::selection_hash(plan.chosen),
-                 pg::worker_name(), plan.lease, max_segment_failures)
+                 pg::worker_name(), plan.lease, pg::default_max_failures)
         , renew_timer_(ioc) {}
 
     // Before any API request: the database works and holds the sink's schema.
@@ -178,14 +169,15 @@ public:
     }
 
     std::string summary(run_outcome outcome) const {
-        const auto elapsed = std::chrono::duration<double>(steady_clock::now() - started_).count();
-        std::string s =
-            "dynjobs: worker " + queue_.worker() + ": " + with_separators(totals_.segments) +
-            " segments (" + with_separators(totals_.taken_over) + " taken over, " +
-            with_separators(totals_.given_back) + " given back), " + with_separators(totals_.jobs) +
-            " jobs, " + with_separators(totals_.pages) + " pages, " +
-            with_separators(totals_.requests) + " requests (429s " +
-            with_separators(totals_.throttled) + ") in " + format_seconds(elapsed) + "\n";
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_);
+        std::string s = "dynjobs: worker " + queue_.worker() + ": " +
+                        with_separators(totals_.segments) + " segments (" +
+                        with_separators(totals_.taken_over) + " taken over, " +
+                        with_separators(totals_.given_back) + " given back), " +
+                        with_separators(totals_.jobs) + " jobs, " + with_separators(totals_.pages) +
+                        " pages, " + with_separators(totals_.requests) + " requests (429s " +
+                        with_separators(totals_.throttled) + ") in " + seconds_text(elapsed) + "\n";
         if (outcome == run_outcome::complete)
             s += "  run complete: " + with_separators(counts_.total) + " segments done\n";
         else if (!error_.empty())
@@ -194,7 +186,7 @@ public:
             s += "  interrupted: its segments were given back to the other workers\n";
         else
             s += "  run ended with " + std::to_string(failures_.size()) + " segment(s) failed " +
-                 std::to_string(max_segment_failures) +
+                 std::to_string(pg::default_max_failures) +
                  " times; fix the cause, then reset their failures (UPDATE " +
                  pg::qualified(plan_.pg->schema, "work") +
                  " SET failures = 0 WHERE done_at IS NULL) and run a worker again:\n";
@@ -219,12 +211,6 @@ private:
     void say(const std::string& line) const {
         if (plan_.level != verbosity::quiet)
             std::cerr << "dynjobs: " << line << '\n';
-    }
-
-    static std::string format_seconds(double s) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.1f s", s);
-        return text;
     }
 
     asio::awaitable<void> slot(asio::steady_timer& idle) {
@@ -262,17 +248,12 @@ private:
             r.organizations.push_back(*organization_id::parse(item.organization));
         const auto stream = std::make_shared<job_stream>(api_->fetch(r));
         active_.push_back(stream);
-        segment_rows segment;
+        pg::segment_rows segment;
         boost::system::error_code error;
         diagnostics diag;
         try {
-            while (auto batch = co_await stream->next()) {
-                for (const auto& j : batch->jobs) {
-                    pg::append_copy_row(segment.rows, j, ++seq_);
-                    segment.ids.insert(j.job_id);
-                }
-                ++segment.pages;
-            }
+            while (auto batch = co_await stream->next())
+                segment.add(*batch, seq_);
         } catch (const error_with_diagnostics& e) {
             error = e.code();
             diag = e.get_diagnostics();
@@ -302,13 +283,10 @@ private:
             const auto turn = co_await commit_turns_.take();
             co_await commits_.run(
                 [&](pg::connection& c) -> asio::awaitable<void> {
-                    if (!segment.rows.empty()) {
-                        co_await c.copy_in(pg::copy_sql(), pg::copy_stream(segment.rows));
-                        co_await c.execute(pg::upsert_sql(plan_.pg->schema));
-                    }
+                    co_await pg::upsert_rows(c, plan_.pg->schema, segment.rows);
                     co_await queue_.mark_done(c, item, segment.ids.size(), segment.pages);
                 },
-                std::chrono::seconds(60) + std::chrono::milliseconds(segment.ids.size() / 20));
+                pg::attempt_budget(segment.ids.size()));
         }
         ++totals_.segments;
         totals_.taken_over += item.claims > 1;
@@ -413,8 +391,7 @@ int run_worker(backfill_plan plan) {
 
     const auto counts = run_to_end(ioc, run.plan_run());
     if (counts.complete()) {
-        run_to_end(ioc,
-                   [&]() -> asio::awaitable<run_outcome> { co_return co_await run.end(false); }());
+        run_to_end(ioc, run.end(false));
         if (plan.level != verbosity::quiet)
             std::cerr << "dynjobs: every segment of this run is done: nothing to do\n";
         return 0;

@@ -16,6 +16,7 @@
 #include "cli/arg_reader.hpp"
 #include "sink/pg/connection.hpp"
 #include "sink/pg/schema.hpp"
+#include "sink/pg/segment_rows.hpp"
 #include "sink/pg/sql.hpp"
 #include "sink/pg/transaction.hpp"
 
@@ -26,7 +27,6 @@
 
 #include <iostream>
 #include <map>
-#include <unordered_set>
 #include <utility>
 
 namespace dynjobs::sink {
@@ -40,30 +40,11 @@ using namespace dynjobs::cli;
 // Parameters per statement are limited to 65,535: six per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
-// A commit attempt that has not finished by then is given up (connection dropped, then the
-// reconnect path): a network that went silent must not hold the run past --pg-retry-for. A
-// group of 10,000 jobs commits in well under a second; a huge single window (one segment, all
-// its jobs) gets time in proportion.
-std::chrono::milliseconds attempt_budget(std::uint64_t jobs) {
-    return std::chrono::seconds(60) + std::chrono::milliseconds(jobs / 20);
-}
-
-timestamp from_millis(std::int64_t ms) {
-    return timestamp(std::chrono::milliseconds(ms));
-}
-
 // Completed segments committed together: their jobs as COPY binary tuples, and (key, jobs, pages).
 struct commit_group {
     std::string rows;
     std::uint64_t jobs = 0;
     std::vector<std::tuple<policy::segment_key, std::uint64_t, std::uint32_t>> segments;
-};
-
-struct segment_rows {
-    std::string rows; // COPY binary tuples
-    // Distinct jobs: a job fetched twice (re-fetched after it finished) is one row, counted once.
-    std::unordered_set<std::string> ids;
-    std::uint32_t pages = 0;
 };
 
 class pg_sink final : public job_sink {
@@ -105,8 +86,8 @@ public:
         const bool completed = pg::holds(row.at(2), "t");
         if (completed && !plan_.resume)
             co_return out; // finished before: a fresh run fetches it all again (and updates)
-        const auto stored_start = from_millis(pg::as_integer(row.at(0)));
-        const auto stored_finish = from_millis(pg::as_integer(row.at(1)));
+        const auto stored_start = pg::from_millis(pg::as_integer(row.at(0)));
+        const auto stored_finish = pg::from_millis(pg::as_integer(row.at(1)));
         // Unfinished (a crash, an interrupt): the same command (the same resolved range)
         // continues it, so kill -9 then the same command line finishes. A relative --since that
         // now resolves to another range must not quietly finish the old one instead: as the file
@@ -161,14 +142,10 @@ public:
         co_await conn_.execute("BEGIN");
         co_await conn_.query("DELETE FROM " + table("segments") + " WHERE selection_hash = $1",
                              pg::params(hash_));
-        co_await conn_.query(
-            "INSERT INTO " + table("runs") +
-                " (selection_hash, selection, range_start, range_finish, started_at) VALUES ($1, "
-                "$2, $3, $4, now()) ON CONFLICT (selection_hash) DO UPDATE SET selection = "
-                "EXCLUDED.selection, range_start = EXCLUDED.range_start, range_finish = "
-                "EXCLUDED.range_finish, started_at = EXCLUDED.started_at, completed_at = NULL",
-            pg::params(hash_, pg::selection_text(plan_.chosen), format_iso8601(plan_.request.start),
-                       format_iso8601(plan_.request.finish)));
+        co_await conn_.query(pg::start_run_sql(target_.schema),
+                             pg::params(hash_, pg::selection_text(plan_.chosen),
+                                        format_iso8601(plan_.request.start),
+                                        format_iso8601(plan_.request.finish)));
         co_await conn_.execute("COMMIT");
     }
 
@@ -179,11 +156,7 @@ public:
             std::rethrow_exception(commit_error_);
         const policy::segment_key key{batch.organization_slot, batch.window};
         auto& segment = open_[key];
-        for (const auto& j : batch.jobs) {
-            pg::append_copy_row(segment.rows, j, ++seq_);
-            segment.ids.insert(j.job_id);
-        }
-        ++segment.pages;
+        segment.add(batch, seq_);
         if (!batch.segment_complete)
             co_return;
         ready_.rows += segment.rows;
@@ -289,16 +262,13 @@ private:
     asio::awaitable<void> commit(commit_group group, bool mark_complete) {
         co_await runner_.run(
             [&](pg::connection& c) { return commit_statements(c, group, mark_complete); },
-            attempt_budget(group.jobs));
+            pg::attempt_budget(group.jobs));
     }
 
     // One commit's statements, between the runner's BEGIN and COMMIT.
     asio::awaitable<void> commit_statements(pg::connection& conn, const commit_group& group,
                                             bool mark_complete) {
-        if (!group.rows.empty()) {
-            co_await conn.copy_in(pg::copy_sql(), pg::copy_stream(group.rows));
-            co_await conn.execute(pg::upsert_sql(target_.schema));
-        }
+        co_await pg::upsert_rows(conn, target_.schema, group.rows);
         const auto& segments = group.segments;
         for (std::size_t first = 0; first < segments.size(); first += segments_per_statement) {
             const auto n = std::min(segments_per_statement, segments.size() - first);
@@ -331,7 +301,7 @@ private:
     bool resuming_ = false;
     std::uint64_t seq_ = 0; // rows staged so far: COPY's seq
     std::vector<std::pair<timestamp, timestamp>> windows_;
-    std::map<policy::segment_key, segment_rows, segment_less> open_;
+    std::map<policy::segment_key, pg::segment_rows, segment_less> open_;
     commit_group ready_; // completed segments not yet handed to a commit
     bool committing_ = false;
     std::uint64_t in_flight_jobs_ = 0;

@@ -291,6 +291,14 @@ std::string read_sync_state_sql(std::string_view schema) {
            qualified(schema, "sync_state") + " WHERE selection_hash = $1";
 }
 
+std::string start_run_sql(std::string_view schema) {
+    return "INSERT INTO " + qualified(schema, "runs") +
+           " (selection_hash, selection, range_start, range_finish, started_at) VALUES ($1, $2, "
+           "$3, $4, now()) ON CONFLICT (selection_hash) DO UPDATE SET selection = "
+           "EXCLUDED.selection, range_start = EXCLUDED.range_start, range_finish = "
+           "EXCLUDED.range_finish, started_at = EXCLUDED.started_at, completed_at = NULL";
+}
+
 std::string segments_sql(std::string_view schema, std::size_t count) {
     std::string sql = "INSERT INTO " + qualified(schema, "segments") +
                       " (selection_hash, organization_id, window_start, window_finish, "

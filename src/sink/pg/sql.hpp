@@ -14,6 +14,7 @@
 #pragma once
 
 #include <dynjobs/job.hpp>
+#include <dynjobs/timestamp.hpp>
 
 #include <cstdint>
 #include <string>
@@ -65,6 +66,15 @@ std::string upsert_counting_sql(std::string_view schema);
 std::string sync_state_sql(std::string_view schema);
 /// The high-water mark of a selection, as epoch milliseconds: parameter (selection_hash).
 std::string read_sync_state_sql(std::string_view schema);
+
+/// Records the start of a selection's run (a fresh one, or one planned anew): parameters
+/// (selection_hash, selection, range_start, range_finish); clears completed_at.
+std::string start_run_sql(std::string_view schema);
+
+/// An instant read back as epoch milliseconds (`(extract(epoch FROM t) * 1000)::bigint`).
+inline timestamp from_millis(std::int64_t ms) {
+    return timestamp(std::chrono::milliseconds(ms));
+}
 
 /// Records `count` segments as done: parameters (selection_hash, organization_id, window_start,
 /// window_finish, jobs, pages) per segment.

@@ -14,10 +14,6 @@ namespace {
 // Parameters per statement are limited to 65,535: four per work row.
 constexpr std::size_t rows_per_statement = 1'000;
 
-timestamp from_millis(std::int64_t ms) {
-    return timestamp(std::chrono::milliseconds(ms));
-}
-
 // Work rows' window_start and window_finish as epoch milliseconds, for the reads below.
 constexpr const char* window_millis = "(extract(epoch FROM window_start) * 1000)::bigint, "
                                       "(extract(epoch FROM window_finish) * 1000)::bigint";
@@ -35,6 +31,11 @@ work_queue::work_queue(asio::any_io_executor ex, transaction_runner& control, st
     , lease_seconds_(std::to_string(static_cast<double>(lease.count()) / 1000.0))
     , max_failures_(std::to_string(max_failures)) {}
 
+asio::awaitable<void> work_queue::in_turn(transaction_runner::statements_fn statements) {
+    const auto turn = co_await control_turns_.take();
+    co_await control_.run(std::move(statements));
+}
+
 std::string work_queue::table(std::string_view name) const {
     return qualified(schema_, name);
 }
@@ -42,9 +43,8 @@ std::string work_queue::table(std::string_view name) const {
 asio::awaitable<planned_run> work_queue::plan(const std::string& selection_text, timestamp start,
                                               timestamp finish,
                                               const std::vector<work_item>& segments) {
-    const auto turn = co_await control_turns_.take();
     planned_run out;
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         out = planned_run{};
         co_await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                          params("dynjobs plan " + schema_ + " " + hash_));
@@ -72,11 +72,7 @@ asio::awaitable<planned_run> work_queue::plan(const std::string& selection_text,
             co_await c.query("DELETE FROM " + table("segments") + " WHERE selection_hash = $1",
                              params(hash_));
         co_await c.query(
-            "INSERT INTO " + table("runs") +
-                " (selection_hash, selection, range_start, range_finish, started_at) VALUES ($1, "
-                "$2, $3, $4, now()) ON CONFLICT (selection_hash) DO UPDATE SET selection = "
-                "EXCLUDED.selection, range_start = EXCLUDED.range_start, range_finish = "
-                "EXCLUDED.range_finish, started_at = EXCLUDED.started_at, completed_at = NULL",
+            start_run_sql(schema_),
             params(hash_, selection_text, format_iso8601(start), format_iso8601(finish)));
         for (std::size_t first = 0; first < segments.size(); first += rows_per_statement) {
             const auto n = std::min(rows_per_statement, segments.size() - first);
@@ -109,9 +105,8 @@ asio::awaitable<planned_run> work_queue::plan(const std::string& selection_text,
 }
 
 asio::awaitable<std::optional<work_item>> work_queue::claim() {
-    const auto turn = co_await control_turns_.take();
     std::optional<work_item> out;
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         // The oldest window first: a run that is stopped early has a contiguous history.
         const auto r = co_await c.query(
             "UPDATE " + table("work") +
@@ -145,8 +140,7 @@ asio::awaitable<std::optional<work_item>> work_queue::claim() {
 }
 
 asio::awaitable<void> work_queue::renew() {
-    const auto turn = co_await control_turns_.take();
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         co_await c.query("UPDATE " + table("work") +
                              " SET lease_expires = now() + make_interval(secs => $3::double "
                              "precision) WHERE selection_hash = $1 AND leased_by = $2 AND "
@@ -156,8 +150,7 @@ asio::awaitable<void> work_queue::renew() {
 }
 
 asio::awaitable<void> work_queue::give_back(const work_item& item, const std::string& error) {
-    const auto turn = co_await control_turns_.take();
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         co_await c.query(
             "UPDATE " + table("work") +
                 " SET failures = failures + 1, last_error = $5, leased_by = NULL, "
@@ -168,8 +161,7 @@ asio::awaitable<void> work_queue::give_back(const work_item& item, const std::st
 }
 
 asio::awaitable<void> work_queue::give_back_all() {
-    const auto turn = co_await control_turns_.take();
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         co_await c.query("UPDATE " + table("work") +
                              " SET leased_by = NULL, lease_expires = NULL WHERE selection_hash = "
                              "$1 AND leased_by = $2 AND done_at IS NULL",
@@ -178,9 +170,8 @@ asio::awaitable<void> work_queue::give_back_all() {
 }
 
 asio::awaitable<work_counts> work_queue::counts() {
-    const auto turn = co_await control_turns_.take();
     work_counts out;
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         const auto r = co_await c.query(
             "SELECT count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL AND "
             "failures < $2::integer AND lease_expires >= now()), count(*) FILTER (WHERE done_at "
@@ -199,9 +190,8 @@ asio::awaitable<work_counts> work_queue::counts() {
 }
 
 asio::awaitable<std::vector<std::string>> work_queue::failures() {
-    const auto turn = co_await control_turns_.take();
     std::vector<std::string> out;
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         out.clear();
         const auto r = co_await c.query(
             std::string("SELECT organization_id, ") + window_millis +
@@ -221,8 +211,7 @@ asio::awaitable<std::vector<std::string>> work_queue::failures() {
 }
 
 asio::awaitable<void> work_queue::complete_run() {
-    const auto turn = co_await control_turns_.take();
-    co_await control_.run([&](connection& c) -> asio::awaitable<void> {
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
         co_await c.query("UPDATE " + table("runs") +
                              " SET completed_at = coalesce(completed_at, now()) WHERE "
                              "selection_hash = $1",

@@ -97,6 +97,8 @@ public:
     const std::string& worker() const noexcept { return worker_; }
 
 private:
+    /// One transaction on the control connection, after the ones asked for before it.
+    boost::asio::awaitable<void> in_turn(transaction_runner::statements_fn statements);
     std::string table(std::string_view name) const;
 
     transaction_runner& control_;
