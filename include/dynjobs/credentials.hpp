@@ -48,8 +48,9 @@ struct access_token {
 ///
 /// Cancellation: the handler has an associated cancellation slot
 /// (boost::asio::get_associated_cancellation_slot). When the client stops waiting for the token
-/// (it is destroyed, or its token manager cancelled), a terminal cancellation is emitted there,
-/// on the client's executor. A source whose request can be stopped assigns a handler to the
+/// (it is destroyed, or every fetch that waited for this token was cancelled or destroyed), a
+/// terminal cancellation is emitted there, on the client's executor; a fetch that needs a token
+/// later calls the source again. A source whose request can be stopped assigns a handler to the
 /// slot in the call (slot.assign), stops the request in it, and still completes the handler,
 /// with boost::asio::error::operation_aborted. It must not clear the slot: the client does.
 using token_source = std::function<void(

@@ -14,7 +14,6 @@
 #include <dynjobs/error.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -28,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <list>
 #include <map>
@@ -101,18 +101,37 @@ struct waiter {
         , position(list.insert(list.end(), this)) {}
     waiter(const waiter&) = delete;
     waiter& operator=(const waiter&) = delete;
-    ~waiter() {
+    ~waiter() { leave(); }
+
+    /// Unlists a waiter that gives up before the flight answers it.
+    void leave() {
         if (!done)
             parked_in.erase(position);
+        done = true;
     }
 
     asio::steady_timer timer;
     std::list<waiter*>& parked_in;
     std::list<waiter*>::iterator position;
-    bool done = false; ///< answered by wake_all, which has taken it off the list
+    bool done = false; ///< off the list: answered by wake_all, or left
     error_code ec;
     std::string token;
     diagnostics diag;
+};
+
+/// One call of a user token_source: the flight waits on `answered`, which the source's handler
+/// cancels once the answer is stored. Shared with that handler, which may come after the flight
+/// has stopped waiting.
+struct source_call {
+    explicit source_call(const asio::any_io_executor& ex)
+        : answered(ex, clock::time_point::max()) {}
+
+    asio::steady_timer answered;
+    asio::cancellation_signal stop;        ///< the slot the source's handler carries
+    std::atomic<bool> handed_back = false; ///< the source has called its handler
+    bool done = false;                     ///< the answer is stored (on our executor)
+    error_code ec;
+    access_token result;
 };
 
 struct token_manager::impl : std::enable_shared_from_this<impl> {
@@ -169,6 +188,7 @@ struct token_manager::impl : std::enable_shared_from_this<impl> {
     void finish(error_code ec, issued_token& tok, const diagnostics& diag,
                 clock::time_point sent_at);
     void wake_all(error_code ec, const std::string& tok, const diagnostics& diag);
+    void abandon_flight();
     void cancel();
 };
 
@@ -246,7 +266,13 @@ asio::awaitable<error_code> token_manager::impl::get(std::string& out, diagnosti
     // cancellation (done = false).
     auto [ignored] = co_await w.timer.async_wait(asio::as_tuple(asio::use_awaitable));
     (void)ignored;
-    if (!w.done) { // ~waiter takes it off the list
+    if (!w.done) {
+        w.leave();
+        // The last caller gone (its fetch cancelled or destroyed): nobody wants this token now,
+        // so its request stops too, and a user token source hears it on its slot. The next
+        // caller starts a new flight.
+        if (waiters.empty())
+            abandon_flight();
         diag.message = "waiting for an access token was cancelled";
         co_return asio::error::operation_aborted;
     }
@@ -445,28 +471,35 @@ asio::awaitable<error_code> token_manager::impl::obtain(std::uint64_t id, issued
 asio::awaitable<error_code> token_manager::impl::ask_source(std::uint64_t id, issued_token& tok,
                                                             diagnostics& diag,
                                                             clock::time_point& sent_at) {
-    using signature = void(error_code, access_token);
     sent_at = clock::now();
     ++stats.token_requests;
     const auto& source = std::get<token_source>(config.creds);
-    auto ex = executor;
-    auto completion = asio::as_tuple(asio::use_awaitable);
-    // The source may complete from any thread: the completion is posted back to our executor.
-    // The handler it gets carries this flight's cancellation slot: cancelling the flight (the
-    // client going away) reaches a source that listens there, on our executor, where the slot
-    // is also cleared once the flight resumes.
-    auto [ec, result] =
-        co_await asio::async_initiate<asio::as_tuple_t<asio::use_awaitable_t<>>, signature>(
-            [&source, ex](auto handler) {
-                auto slot = asio::get_associated_cancellation_slot(handler);
-                source(asio::bind_cancellation_slot(
-                    slot, [h = std::move(handler), ex](error_code e, access_token t) mutable {
-                        asio::post(ex, [h = std::move(h), e, t = std::move(t)]() mutable {
-                            std::move(h)(e, std::move(t));
-                        });
-                    }));
-            },
-            completion);
+    // The source's handler is a plain one that posts the answer back to our executor (the
+    // source may complete from any thread), not the awaitable's own: with Boost 1.81, an
+    // awaitable handler carried inside an any_completion_handler over a strand executor drops a
+    // reference to the strand too many (a use-after-free, reproduced outside dynjobs).
+    auto call = std::make_shared<source_call>(executor);
+    source(asio::bind_cancellation_slot(call->stop.slot(), [call](error_code e, access_token t) {
+        call->handed_back = true;
+        auto ex = call->answered.get_executor();
+        asio::post(ex, [call, e, t = std::move(t)]() mutable {
+            call->done = true;
+            call->ec = e;
+            call->result = std::move(t);
+            call->answered.cancel();
+        });
+    }));
+    if (!call->done)
+        co_await call->answered.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!call->done) {
+        // This flight was cancelled (the client going away, or its last waiter gone): a source
+        // that listens on its handler's slot stops its request, on our executor.
+        if (!call->handed_back)
+            call->stop.emit(asio::cancellation_type::terminal);
+        co_return asio::error::operation_aborted;
+    }
+    const error_code ec = call->ec;
+    access_token result = std::move(call->result);
     if (flight_id != id)
         co_return asio::error::operation_aborted;
     if (ec) {
@@ -487,13 +520,17 @@ asio::awaitable<error_code> token_manager::impl::ask_source(std::uint64_t id, is
     co_return error_code{};
 }
 
+void token_manager::impl::abandon_flight() {
+    if (!in_flight)
+        return;
+    in_flight = false;
+    const auto id = flight_id++;
+    if (auto it = signals.find(id); it != signals.end())
+        it->second->emit(asio::cancellation_type::terminal);
+}
+
 void token_manager::impl::cancel() {
-    if (in_flight) {
-        in_flight = false;
-        const auto id = flight_id++;
-        if (auto it = signals.find(id); it != signals.end())
-            it->second->emit(asio::cancellation_type::terminal);
-    }
+    abandon_flight();
     diagnostics diag;
     diag.message = "the token manager was cancelled";
     wake_all(asio::error::operation_aborted, {}, diag);

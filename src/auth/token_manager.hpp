@@ -66,7 +66,9 @@ struct token_stats {
 /// Thread safety: use from one strand (the executor given); the destructor too, when a token
 /// request may be in flight. Cancellation: cancel() aborts the token request in flight and fails
 /// every waiter with operation_aborted (not final: a later async_get starts a new request); a
-/// waiting coroutine's terminal cancellation ends its own wait only. Destroying the manager
+/// waiting coroutine's terminal cancellation ends its own wait, and when it was the last one
+/// waiting, abandons the request in flight too (nobody needs that token; the next caller starts a
+/// new one). Destroying the manager
 /// cancels; callers still waiting then complete with operation_aborted (the state is shared).
 /// Secrets (secret, key, assertion, token) never enter diagnostics.
 class token_manager {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "auth/token_manager.hpp"
+
 #include "net_fixture.hpp"
+#include <boost/asio/strand.hpp>
 
 #include <dynjobs/sim/certificates.hpp>
 
@@ -128,8 +130,10 @@ struct auth_env {
         }
     }
 
+    /// A manager on a strand, as a client's is.
     std::unique_ptr<auth::token_manager> manager(auth::token_manager_config config) {
-        return std::make_unique<auth::token_manager>(ioc.get_executor(), pool, std::move(config));
+        return std::make_unique<auth::token_manager>(asio::make_strand(ioc), pool,
+                                                     std::move(config));
     }
 
     std::uint64_t sim_token_requests() { return server.sim().counters().token_requests; }

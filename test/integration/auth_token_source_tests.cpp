@@ -175,6 +175,49 @@ BOOST_AUTO_TEST_CASE(a_waiter_can_be_cancelled_alone) {
     BOOST_TEST(patient.token == "late-token");
 }
 
+// When the last waiter gives up (its fetch cancelled), nobody needs the token: the request in
+// flight stops, and the next caller asks the source again.
+BOOST_AUTO_TEST_CASE(the_last_waiter_leaving_stops_the_request) {
+    auth_env env;
+    manual_source source;
+    int stops = 0;
+    auto m = env.manager(source_config([&](source_handler h) {
+        asio::get_associated_cancellation_slot(h).assign([&](asio::cancellation_type) {
+            ++stops;
+            source.complete(asio::error::operation_aborted, "");
+        });
+        source.make()(std::move(h));
+    }));
+    get_result first, second;
+    asio::cancellation_signal first_signal, second_signal;
+    asio::co_spawn(env.ioc, get_into(*m, first),
+                   asio::bind_cancellation_slot(first_signal.slot(), asio::detached));
+    asio::co_spawn(env.ioc, get_into(*m, second),
+                   asio::bind_cancellation_slot(second_signal.slot(), asio::detached));
+    poll(env.ioc);
+    BOOST_TEST_REQUIRE(source.calls == 1);
+
+    first_signal.emit(asio::cancellation_type::terminal);
+    poll(env.ioc);
+    BOOST_TEST(first.ec == asio::error::operation_aborted);
+    BOOST_TEST(stops == 0);
+    BOOST_TEST(!second.done);
+
+    second_signal.emit(asio::cancellation_type::terminal);
+    poll(env.ioc);
+    BOOST_TEST(second.ec == asio::error::operation_aborted);
+    BOOST_TEST(stops == 1);
+    BOOST_TEST(!source.pending.has_value());
+
+    get_result next;
+    spawn_get(env.ioc, *m, next);
+    poll(env.ioc);
+    BOOST_TEST_REQUIRE(source.calls == 2);
+    source.complete({}, "asked-again");
+    run(env.ioc);
+    BOOST_TEST(next.token == "asked-again");
+}
+
 BOOST_AUTO_TEST_CASE(cancel_fails_waiters_and_a_later_call_starts_afresh) {
     auth_env env;
     manual_source source;
