@@ -20,6 +20,7 @@
 #include <functional>
 #include <future>
 #include <limits>
+#include <optional>
 
 using namespace dynjobs;
 using namespace dynjobs::testkit;
@@ -146,6 +147,64 @@ BOOST_AUTO_TEST_CASE(a_plain_handler_runs_on_the_clients_executor) {
     ioc.run();
     BOOST_TEST(called);
     BOOST_TEST(on_executor);
+}
+
+// A consumer coroutine on a strand awaiting async_next with use_awaitable: the common shape of a
+// service's reader.
+BOOST_AUTO_TEST_CASE(a_coroutine_on_a_strand_reads_with_use_awaitable) {
+    sim_fixture fx;
+    const auto request = many_batches(fx);
+    asio::io_context ioc;
+    client c(ioc.get_executor(), engine_config(fx));
+    auto stream = c.fetch(request);
+    std::vector<job> jobs;
+    asio::co_spawn(
+        asio::make_strand(ioc),
+        [&]() -> asio::awaitable<void> {
+            while (auto batch = co_await stream.async_next(asio::use_awaitable))
+                for (auto& j : batch->jobs)
+                    jobs.push_back(std::move(j));
+        },
+        [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        });
+    ioc.run();
+    require_exactly(jobs, expected_jobs(fx, request));
+}
+
+// One consumer: a wait that overlaps a pending one fails with already_started, and the pending
+// wait and the rest of the stream go on as if it had not been made.
+BOOST_AUTO_TEST_CASE(an_overlapping_wait_fails_with_already_started) {
+    sim_fixture fx;
+    const auto request = many_batches(fx);
+    asio::io_context ioc;
+    client c(ioc.get_executor(), engine_config(fx));
+    auto stream = c.fetch(request);
+    std::vector<job> jobs;
+    std::optional<error_code> overlapping;
+    std::optional<error_code> ended;
+    std::function<void(error_code, std::optional<job_batch>)> take =
+        [&](error_code ec, std::optional<job_batch> batch) {
+            if (ec || !batch) {
+                ended = ec;
+                return;
+            }
+            for (auto& j : batch->jobs)
+                jobs.push_back(std::move(j));
+            stream.async_next(take);
+        };
+    stream.async_next(take);
+    stream.async_next([&](error_code ec, std::optional<job_batch> batch) {
+        overlapping = ec;
+        BOOST_TEST(!batch.has_value());
+    });
+    ioc.run();
+    BOOST_TEST_REQUIRE(overlapping.has_value());
+    BOOST_TEST(*overlapping == asio::error::already_started);
+    BOOST_TEST_REQUIRE(ended.has_value());
+    BOOST_TEST(!*ended, ended->message());
+    require_exactly(jobs, expected_jobs(fx, request));
 }
 
 // Reads a fetch abandoning waits (see fetch_abandoning_waits) with each cancellation type that
