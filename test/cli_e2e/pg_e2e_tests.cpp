@@ -561,6 +561,34 @@ BOOST_AUTO_TEST_CASE(the_password_comes_from_pgpass_in_home) {
     BOOST_TEST(refused.err.find("password") != std::string::npos, refused.err);
 }
 
+// A host name is looked up by dynjobs (libpq's own lookup would block the event loop) and given
+// to libpq as addresses with the name kept: the ~/.pgpass line written for the name still
+// matches, which it would not if libpq saw only the address.
+BOOST_AUTO_TEST_CASE(a_host_name_is_looked_up_and_its_pgpass_line_still_matches) {
+    scratch_dir dir;
+    sim_process sim(dir);
+    const std::filesystem::path home = dir.path() / "home";
+    std::filesystem::create_directories(home);
+    std::ofstream(home / ".pgpass")
+        << "localhost:" << cluster().port() << ":*:" << pg_cluster::writer << ':'
+        << pg_cluster::writer_password << '\n';
+    std::filesystem::permissions(
+        home / ".pgpass", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+        std::filesystem::perm_options::replace);
+    auto args = backfill_args(sim, "e2e_named", {"--window", "60d"});
+    const auto output = std::find(args.begin(), args.end(), "--output");
+    BOOST_TEST_REQUIRE((output != args.end()));
+    *std::next(output) = "postgresql://" + std::string(pg_cluster::writer) +
+                         "@localhost:" + std::to_string(cluster().port()) + "/" +
+                         std::string(pg_cluster::database);
+    auto env = sim_process::secret_env();
+    env["HOME"] = home.string();
+    const auto r = run(args, env, dir.path());
+    BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+    require_exactly(read_jobs("e2e_named", dir), sim.expected(range_start(), range_finish()));
+    require_whole_segments("e2e_named");
+}
+
 BOOST_AUTO_TEST_CASE(the_uri_cannot_change_the_client_encoding_or_search_path) {
     std::string encoding;
     std::string search_path;

@@ -3,6 +3,7 @@
 #include "cli/backfill_plan.hpp"
 #include "cli/db_command.hpp"
 #include "cli_test_support.hpp"
+#include "sink/pg/host_lookup.hpp"
 #include "sink/pg/identifier.hpp"
 #include "sink/pg/reconnect_backoff.hpp"
 #include "sink/pg/sql.hpp"
@@ -11,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <bit>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 
@@ -334,6 +336,86 @@ BOOST_AUTO_TEST_CASE(db_command_needs_an_action_and_a_database) {
         args{"status", "--output", "postgres://u@h/d", "--pg-schema", "reports"}.span());
     BOOST_TEST(o.action == "status");
     BOOST_TEST(o.schema == "reports");
+}
+
+// The host names libpq would look up with a blocking getaddrinfo, and the options that give it
+// addresses instead.
+struct unset_pg_host_environment {
+    unset_pg_host_environment() {
+        for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGSERVICE"})
+            ::unsetenv(name);
+    }
+};
+
+BOOST_AUTO_TEST_CASE(only_host_names_need_a_lookup) {
+    BOOST_TEST(needs_lookup("db.example.com"));
+    BOOST_TEST(needs_lookup("localhost"));
+    BOOST_TEST(!needs_lookup("127.0.0.1"));
+    BOOST_TEST(!needs_lookup("::1"));
+    BOOST_TEST(!needs_lookup("fe80::1"));
+    BOOST_TEST(!needs_lookup("/var/run/postgresql"));
+    BOOST_TEST(!needs_lookup("@abstract"));
+    BOOST_TEST(!needs_lookup(""));
+}
+
+BOOST_FIXTURE_TEST_CASE(hosts_of_a_uri_with_names_are_looked_up_with_their_ports,
+                        unset_pg_host_environment) {
+    const auto one = hosts_to_look_up("postgresql://u@db.example.com/jobs");
+    BOOST_TEST_REQUIRE(one.has_value());
+    BOOST_TEST(one->hosts == std::vector<std::string>{"db.example.com"});
+    BOOST_TEST(one->ports == std::vector<std::string>{"5432"}); // libpq's default
+
+    // One port for every host, or one each; the numeric host is kept for libpq.
+    const auto two = hosts_to_look_up("postgresql://u@10.0.0.1,db.example.com:6432/jobs");
+    BOOST_TEST_REQUIRE(two.has_value());
+    BOOST_TEST((two->hosts == std::vector<std::string>{"10.0.0.1", "db.example.com"}));
+    BOOST_TEST((two->ports == std::vector<std::string>{"5432", "6432"}));
+    const auto shared = hosts_to_look_up("postgresql://u@a.example,b.example:7000/jobs");
+    BOOST_TEST_REQUIRE(shared.has_value());
+    BOOST_TEST((shared->ports == std::vector<std::string>{"5432", "7000"}));
+    const auto query = hosts_to_look_up("postgresql:///jobs?host=a.example,b.example&port=7000");
+    BOOST_TEST_REQUIRE(query.has_value());
+    BOOST_TEST((query->ports == std::vector<std::string>{"7000", "7000"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(nothing_is_looked_up_without_names_or_with_addresses_given,
+                        unset_pg_host_environment) {
+    BOOST_TEST(!hosts_to_look_up("postgresql://u@127.0.0.1:5432/jobs"));
+    BOOST_TEST(!hosts_to_look_up("postgresql://u@[::1]/jobs"));
+    BOOST_TEST(!hosts_to_look_up("postgresql:///jobs?host=/var/run/postgresql"));
+    BOOST_TEST(!hosts_to_look_up("postgresql:///jobs")); // libpq's default socket
+    BOOST_TEST(!hosts_to_look_up("postgresql://u@db.example.com/jobs?hostaddr=10.0.0.5"));
+    BOOST_TEST(!hosts_to_look_up("postgresql://u@db.example.com/jobs?service=prod"));
+    BOOST_TEST(
+        !hosts_to_look_up("postgresql://u@db.example.com:1,2,3/jobs?host=a,b")); // libpq says why
+    BOOST_TEST(!hosts_to_look_up("not a uri"));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_environment_counts_as_libpq_reads_it, unset_pg_host_environment) {
+    ::setenv("PGHOST", "db.example.com", 1);
+    ::setenv("PGPORT", "6543", 1);
+    const auto from_env = hosts_to_look_up("postgresql:///jobs");
+    BOOST_TEST_REQUIRE(from_env.has_value());
+    BOOST_TEST(from_env->hosts == std::vector<std::string>{"db.example.com"});
+    BOOST_TEST(from_env->ports == std::vector<std::string>{"6543"});
+    // The URI's own host wins over PGHOST.
+    BOOST_TEST(!hosts_to_look_up("postgresql://u@127.0.0.1/jobs"));
+    ::setenv("PGHOSTADDR", "10.0.0.7", 1);
+    BOOST_TEST(!hosts_to_look_up("postgresql:///jobs"));
+    ::unsetenv("PGHOSTADDR");
+    ::setenv("PGSERVICE", "prod", 1);
+    BOOST_TEST(!hosts_to_look_up("postgresql:///jobs"));
+    unset_pg_host_environment{};
+}
+
+BOOST_AUTO_TEST_CASE(every_address_of_a_name_is_an_entry_and_other_hosts_stay_as_they_are) {
+    host_list hosts;
+    hosts.hosts = {"/var/run/postgresql", "db.example.com", "10.0.0.1"};
+    hosts.ports = {"5432", "6432", "7432"};
+    const auto options = with_addresses(hosts, {{}, {"::1", "127.0.0.1"}, {}});
+    BOOST_TEST(options.host == "/var/run/postgresql,db.example.com,db.example.com,10.0.0.1");
+    BOOST_TEST(options.hostaddr == ",::1,127.0.0.1,");
+    BOOST_TEST(options.port == "5432,6432,6432,7432");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

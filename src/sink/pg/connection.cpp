@@ -2,12 +2,14 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -156,8 +158,43 @@ asio::awaitable<connection::ready> connection::wait_any() {
     co_return which.index() == 0 ? ready::read : ready::write;
 }
 
+asio::awaitable<std::optional<host_options>>
+connection::look_up_hosts(const std::string& uri, steady_clock::time_point deadline) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto hosts = hosts_to_look_up(uri);
+    if (!hosts)
+        co_return std::nullopt;
+    std::vector<std::vector<std::string>> addresses(hosts->hosts.size());
+    for (std::size_t i = 0; i < hosts->hosts.size(); ++i) {
+        const auto& host = hosts->hosts[i];
+        if (!needs_lookup(host))
+            continue;
+        asio::ip::tcp::resolver resolver(ex_);
+        asio::steady_timer timer(ex_, deadline);
+        auto which = co_await (resolver.async_resolve(host, hosts->ports[i],
+                                                      asio::ip::tcp::resolver::numeric_service,
+                                                      asio::as_tuple(asio::use_awaitable)) ||
+                               timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (which.index() == 1)
+            fail(failure::lost, "timed out looking up host name \"" + host + "\"");
+        const auto [ec, results] = std::get<0>(std::move(which));
+        // libpq's wording; a DNS server that answers "try again" may answer later.
+        if (ec)
+            fail(ec == asio::error::host_not_found_try_again ? failure::lost : failure::connect,
+                 "could not translate host name \"" + host + "\" to address: " + ec.message());
+        for (const auto& entry : results) {
+            auto address = entry.endpoint().address().to_string();
+            if (std::find(addresses[i].begin(), addresses[i].end(), address) == addresses[i].end())
+                addresses[i].push_back(std::move(address));
+        }
+    }
+    co_return with_addresses(*hosts, addresses);
+}
+
 asio::awaitable<void> connection::connect(connect_params params) {
     close();
+    const auto deadline = steady_clock::now() + params.timeout;
+    const auto looked_up = co_await look_up_hosts(params.uri, deadline);
     // Ours first: the URI (expanded from dbname) overrides them, then what must not be
     // overridden (client_encoding: our text, COPY too, is UTF-8), the password file last.
     // Keepalives find a dead peer while the sink waits for an answer; tcp_user_timeout ends a
@@ -172,6 +209,13 @@ asio::awaitable<void> connection::connect(connect_params params) {
         keys.push_back("password");
         values.push_back(params.password->c_str());
     }
+    if (looked_up) { // after dbname: they override the URI's host and port
+        for (const auto* key : {"host", "hostaddr", "port"})
+            keys.push_back(key);
+        for (const auto* value :
+             {looked_up->host.c_str(), looked_up->hostaddr.c_str(), looked_up->port.c_str()})
+            values.push_back(value);
+    }
     keys.push_back(nullptr);
     values.push_back(nullptr);
     conn_ = PQconnectStartParams(keys.data(), values.data(), 1);
@@ -183,7 +227,6 @@ asio::awaitable<void> connection::connect(connect_params params) {
     // default; the command's stderr is its own.
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
-    const auto deadline = steady_clock::now() + params.timeout;
     // libpq's protocol: start as if PQconnectPoll had asked to wait for writing.
     auto status = PGRES_POLLING_WRITING;
     for (;;) {

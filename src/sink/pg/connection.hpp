@@ -1,12 +1,14 @@
 // One libpq connection driven by an Asio executor: every call is non-blocking (PQconnectPoll,
 // PQsendQuery*, PQputCopyData in nonblocking mode, PQconsumeInput/PQisBusy), and waits are
 // async_wait on PQsocket, so the fetch's io_context thread never blocks on the database.
-// One known exception: libpq resolves a host *name* with a blocking getaddrinfo while
-// connecting (before the fetch starts, and on a reconnect); a numeric host or hostaddr avoids it.
+// Host names are resolved here, asynchronously, and given to libpq as addresses
+// (host_lookup.hpp): libpq's own lookup is a blocking getaddrinfo.
 //
 // Failures throw pg::error: one line with libpq's or the server's message and the SQLSTATE,
 // never the password (libpq's messages name host, port and user only).
 #pragma once
+
+#include "sink/pg/host_lookup.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -107,6 +109,8 @@ public:
 
 private:
     enum class ready { read, write };
+    boost::asio::awaitable<std::optional<host_options>>
+    look_up_hosts(const std::string& uri, std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<ready> wait_any();
     boost::asio::awaitable<void> wait(bool for_write,
                                       std::chrono::steady_clock::time_point deadline);
