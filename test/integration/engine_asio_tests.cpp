@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <future>
 #include <limits>
@@ -273,6 +274,8 @@ BOOST_AUTO_TEST_CASE(cancellation_types_from_another_thread, *boost::unit_test::
     for (int i = 0; i < 500 && server.accepted < 1; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     BOOST_TEST_REQUIRE(server.accepted >= 1);
+    // A cancelled fetch closes its connection within milliseconds; give it ample time to.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     BOOST_TEST(server.closed == 0);
     BOOST_TEST((wait(asio::cancellation_type::terminal) == asio::error::operation_aborted));
     BOOST_TEST((wait(std::nullopt) == asio::error::operation_aborted));
@@ -298,8 +301,19 @@ BOOST_AUTO_TEST_CASE(a_pending_wait_keeps_its_handlers_executor_busy,
     }));
     // consumer has nothing else to do: run() returns only because async_next holds work on it
     // until its handler has run.
-    std::thread consumer_thread([&] { consumer.run(); });
+    std::atomic<bool> running = false;
+    std::atomic<bool> returned = false;
+    std::thread consumer_thread([&] {
+        running = true;
+        consumer.run();
+        returned = true;
+    });
     run_until_accepted(ioc, server, 1);
+    while (!running)
+        std::this_thread::yield();
+    // Without that work, run() would return at once, and the handler never run.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    BOOST_TEST(!returned);
     stream.cancel();
     ioc.run();
     consumer_thread.join();
