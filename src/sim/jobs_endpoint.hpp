@@ -1,10 +1,9 @@
 // src/sim/jobs_endpoint.hpp - GET /dynamicsbackup/jobs without sockets.
 #pragma once
 
-#include "sim/fault_plan.hpp"
-
 #include <dynjobs/organization_id.hpp>
 #include <dynjobs/sim/dataset.hpp>
+#include <dynjobs/sim/faults.hpp>
 #include <dynjobs/sim/jobs_endpoint_config.hpp>
 
 #include <cstdint>

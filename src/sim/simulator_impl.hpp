@@ -12,6 +12,7 @@
 
 #include "client_assertion.hpp"
 #include "sim/bandwidth_limiter.hpp"
+#include "sim/fault_plan.hpp"
 #include "sim/jobs_endpoint.hpp"
 #include "sim/rate_limiter.hpp"
 #include "token_store.hpp"
