@@ -74,6 +74,7 @@ public:
     }
 
     boost::asio::awaitable<void> write(job_batch batch) override {
+        repair_if_damaged();
         auto& buffer = out_->buffer();
         for (const auto& j : batch.jobs) {
             const auto at = buffer.size();
@@ -91,12 +92,17 @@ public:
                 it->second = fingerprint;
             }
         }
+        damaged_ = true; // until the write below has gone through
         out_->commit_buffer();
+        damaged_ = false;
         co_return;
     }
 
     boost::asio::awaitable<cycle_counts> commit_cycle(timestamp high_water_mark) override {
+        repair_if_damaged();
+        damaged_ = true;
         out_->sync(); // the state may only cover bytes that are on disk
+        damaged_ = false;
         state_.finish = high_water_mark;
         state_.output_offset = out_->offset();
         state_.complete = true;
@@ -107,13 +113,31 @@ public:
     boost::asio::awaitable<cycle_counts> abandon_cycle() override {
         // The lines appended stay: they are jobs as they are, and the fingerprints know them.
         // The state keeps its offset until a cycle succeeds; a crash before then cuts them off
-        // and the next start's scan forgets them with them.
+        // and the next start's scan forgets them with them. After a failed write they go now
+        // (repair_if_damaged, at the next cycle's first write), and count as nothing written.
+        if (damaged_)
+            counts_ = {};
         co_return std::exchange(counts_, {});
     }
 
     std::string output_name() const override { return plan_.output.string(); }
 
 private:
+    /// After a failed write (a full disk, a file size limit) the file may end in part of a line,
+    /// the buffer still holds what was not written, and the fingerprints know jobs the file does
+    /// not: lines of them would never be appended. Back to the last committed cycle, as a
+    /// restart would do; the next cycle fetches the same range again.
+    void repair_if_damaged() {
+        if (!damaged_)
+            return;
+        out_.reset();
+        out_.emplace(output_file::resume(plan_.output, state_.output_offset));
+        fingerprints_.clear();
+        scan(state_.output_offset);
+        counts_ = {};
+        damaged_ = false;
+    }
+
     void scan(std::uint64_t size) {
         std::uint64_t from = 0;
         while (from < size) {
@@ -140,6 +164,7 @@ private:
     std::optional<output_file> out_;
     std::unordered_map<std::string, std::uint64_t> fingerprints_;
     cycle_counts counts_;
+    bool damaged_ = false; ///< a write failed: file, buffer and fingerprints disagree
 };
 
 } // namespace

@@ -30,6 +30,7 @@ public:
     child& operator=(const child&) = delete;
 
     void signal(int sig) const;
+    pid_t pid() const noexcept { return pid_; }
     /// Waits for the end; after `limit`, kills it with SIGKILL (a hung child must not hang the
     /// suite) and reports it as killed.
     ended wait(std::chrono::seconds limit = std::chrono::seconds(120));

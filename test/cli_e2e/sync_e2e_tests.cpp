@@ -270,6 +270,42 @@ BOOST_AUTO_TEST_CASE(two_jsonl_cycles_append_each_finished_job_once_more) {
     BOOST_TEST(read_jsonl(dir / "jobs.jsonl").size() == lines.size());
 }
 
+// The output's file system refuses a write part-way (a file size limit standing in for a full
+// disk; a soft limit, so that an unprivileged test can lift it): the cycle fails and the
+// service goes on. Once there is room again, the next cycle
+// leaves the file whole: no torn line, every job once, none forgotten.
+BOOST_AUTO_TEST_CASE(a_write_refused_part_way_fails_the_cycle_and_the_next_leaves_the_file_whole) {
+    scratch_dir dir;
+    live_simulator sim(dir);
+    std::vector<std::string> argv{"/usr/bin/prlimit", "--fsize=40000:unlimited", binary()};
+    for (auto& a : sim.sync_args({"--every", "1s", "--output", dir / "jobs.jsonl"}))
+        argv.push_back(std::move(a));
+    child sync(argv, sim_process::secret_env(), dir / "sync.stdout", dir / "sync.stderr");
+    const auto wait_for = [&](const std::string& text) {
+        for (int i = 0; i < 300; ++i) {
+            if (read_text(dir / "sync.stderr").find(text) != std::string::npos)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    };
+    BOOST_TEST_REQUIRE(wait_for(" error cycle failed "), read_text(dir / "sync.stderr"));
+    BOOST_TEST(read_text(dir / "sync.stderr").find("File too large") != std::string::npos,
+               read_text(dir / "sync.stderr"));
+    BOOST_TEST(std::filesystem::file_size(dir / "jobs.jsonl") <= 40'000u);
+
+    child room(
+        {"/usr/bin/prlimit", "--pid", std::to_string(sync.pid()), "--fsize=unlimited:unlimited"},
+        {}, dir / "prlimit.stdout", dir / "prlimit.stderr");
+    BOOST_TEST_REQUIRE(room.wait(std::chrono::seconds(30)).exit_status == 0,
+                       read_text(dir / "prlimit.stderr"));
+    BOOST_TEST_REQUIRE(wait_for(" info cycle ok "), read_text(dir / "sync.stderr"));
+    sync.signal(SIGTERM);
+    BOOST_TEST_REQUIRE(sync.wait(std::chrono::seconds(30)).exit_status == 0);
+    // Nothing changed between the cycles: each job's one line, exactly the dataset.
+    require_exactly(read_jsonl(dir / "jobs.jsonl"), sim.jobs());
+}
+
 BOOST_AUTO_TEST_CASE(a_running_sync_serves_growing_metrics_turns_ready_and_stops_on_sigterm) {
     scratch_dir dir;
     live_simulator sim(dir);

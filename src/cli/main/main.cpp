@@ -8,6 +8,7 @@
 #include "cli/sync.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -92,6 +93,9 @@ int sim(std::span<const std::string_view> args) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // A file size limit (ulimit -f) reached: an error the output names (EFBIG), which sync
+    // survives, instead of the default of dying on SIGXFSZ.
+    std::signal(SIGXFSZ, SIG_IGN);
     const std::vector<std::string_view> args(argv + 1, argv + argc);
     const std::string_view command = args.empty() ? "" : args.front();
     const std::span<const std::string_view> rest =
