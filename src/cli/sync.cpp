@@ -117,8 +117,12 @@ asio::awaitable<void> serve(const sync_plan& p, client& api, sink::sync_sink& ou
             end.report.token_renewals = tokens - state.token_requests_seen;
             state.token_requests_seen = tokens;
         }
-        if (end.interrupted)
-            break; // the range is fetched again at the next start: nothing to report
+        if (end.interrupted) {
+            // Not a failure, and not counted: the range is fetched again at the next start.
+            end.report.interrupted = true;
+            say(format_cycle_line(p.log, range, end.report));
+            break;
+        }
         if (end.report.succeeded) {
             if (range.start < range.finish) {
                 state.high_water_mark = range.finish;

@@ -32,9 +32,9 @@ std::string format_cycle_line(log_format format, const sync_range& range,
     if (format == log_format::json) {
         boost::json::object o;
         o["time"] = format_iso8601(cycle.finished_at);
-        o["level"] = cycle.succeeded ? "info" : "error";
+        o["level"] = cycle.succeeded || cycle.interrupted ? "info" : "error";
         o["event"] = "cycle";
-        o["result"] = cycle.succeeded ? "success" : "failure";
+        o["result"] = cycle.succeeded ? "success" : cycle.interrupted ? "interrupted" : "failure";
         o["start"] = format_iso8601(range.start);
         o["finish"] = format_iso8601(range.finish);
         o["jobs"] = jobs_fetched(cycle);
@@ -51,7 +51,9 @@ std::string format_cycle_line(log_format format, const sync_range& range,
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.1fs", cycle.duration.count());
     std::string line = format_iso8601(cycle.finished_at);
-    line += cycle.succeeded ? " info cycle ok " : " error cycle failed ";
+    line += cycle.succeeded     ? " info cycle ok "
+            : cycle.interrupted ? " info cycle interrupted "
+                                : " error cycle failed ";
     line += format_iso8601(range.start) + ".." + format_iso8601(range.finish);
     line += " jobs " + std::to_string(jobs_fetched(cycle));
     line += " upserted " + std::to_string(cycle.jobs_upserted);

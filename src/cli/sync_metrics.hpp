@@ -26,7 +26,8 @@ struct cycle_report {
     std::map<job_status, std::uint64_t> jobs_by_status; ///< every job the cycle fetched
     std::chrono::duration<double> duration{0};
     bool succeeded = false;
-    timestamp finished_at{}; ///< wall clock, when the cycle ended
+    bool interrupted = false; ///< stopped by SIGTERM/SIGINT: neither success nor failure
+    timestamp finished_at{};  ///< wall clock, when the cycle ended
 };
 
 class sync_metrics {

@@ -53,6 +53,18 @@ BOOST_AUTO_TEST_CASE(a_cycle_is_one_json_object_with_typed_fields) {
     BOOST_TEST(o.at("duration_seconds").as_double() == 1.5);
 }
 
+BOOST_AUTO_TEST_CASE(an_interrupted_cycle_is_a_line_at_info_in_both_formats) {
+    auto c = sample();
+    c.succeeded = false;
+    c.interrupted = true;
+    BOOST_TEST(
+        format_cycle_line(log_format::text, range, c)
+            .starts_with("2024-06-01T00:05:00Z info cycle interrupted 2024-05-30T00:00:00Z.."));
+    const auto o = json::parse(format_cycle_line(log_format::json, range, c)).as_object();
+    BOOST_TEST(o.at("level").as_string() == "info");
+    BOOST_TEST(o.at("result").as_string() == "interrupted");
+}
+
 BOOST_AUTO_TEST_CASE(an_error_stays_on_one_line_in_both_formats) {
     const auto t = at("2024-06-01T00:05:00Z");
     BOOST_TEST(format_error_line(log_format::text, t, "database down\nretrying") ==
