@@ -1,6 +1,7 @@
 // The token manager with a user token source and a fixed bearer token, and cancellation: a
 // source completed by the test lets it hold a token request open as long as it likes.
 #include "auth_fixture.hpp"
+#include "manual_token_source.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -11,28 +12,8 @@
 namespace dynjobs::auth_test {
 namespace {
 
-using source_handler =
-    boost::asio::any_completion_handler<void(boost::system::error_code, access_token)>;
-
-/// A token source whose calls the test completes by hand.
-struct manual_source {
-    int calls = 0;
-    std::optional<source_handler> pending;
-
-    token_source make() {
-        return [this](source_handler h) {
-            ++calls;
-            pending.emplace(std::move(h));
-        };
-    }
-    void complete(boost::system::error_code ec, std::string token,
-                  std::chrono::seconds expires_in = std::chrono::hours(1)) {
-        BOOST_REQUIRE(pending.has_value());
-        auto h = std::move(*pending);
-        pending.reset();
-        std::move(h)(ec, access_token{std::move(token), expires_in});
-    }
-};
+using source_handler = testkit::token_source_handler;
+using manual_source = testkit::manual_token_source;
 
 auth::token_manager_config source_config(token_source source) {
     auth::token_manager_config c;
@@ -123,30 +104,16 @@ BOOST_AUTO_TEST_CASE(source_errors_reach_every_waiter) {
 // (as the client's destruction does) reaches it, and it completes with operation_aborted.
 BOOST_AUTO_TEST_CASE(a_cancelled_manager_stops_a_listening_source) {
     auth_env env;
-    std::optional<source_handler> pending;
-    int stops = 0;
-    token_source source = [&](source_handler h) {
-        auto slot = asio::get_associated_cancellation_slot(h);
-        BOOST_TEST_REQUIRE(slot.is_connected());
-        slot.assign([&](asio::cancellation_type type) {
-            if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none)
-                return;
-            ++stops;
-            auto stopped = std::move(*pending);
-            pending.reset();
-            std::move(stopped)(asio::error::operation_aborted, access_token{});
-        });
-        pending.emplace(std::move(h));
-    };
-    auto m = env.manager(source_config(source));
+    manual_source source;
+    auto m = env.manager(source_config(source.make()));
     get_result r;
     spawn_get(env.ioc, *m, r);
     poll(env.ioc);
-    BOOST_TEST_REQUIRE(pending.has_value());
+    BOOST_TEST_REQUIRE(source.pending.has_value());
     m->cancel();
     run(env.ioc);
-    BOOST_TEST(stops == 1);
-    BOOST_TEST(!pending.has_value());
+    BOOST_TEST(source.stops == 1);
+    BOOST_TEST(!source.pending.has_value());
     BOOST_TEST(r.done);
     BOOST_TEST(r.ec == asio::error::operation_aborted);
 }
@@ -180,14 +147,7 @@ BOOST_AUTO_TEST_CASE(a_waiter_can_be_cancelled_alone) {
 BOOST_AUTO_TEST_CASE(the_last_waiter_leaving_stops_the_request) {
     auth_env env;
     manual_source source;
-    int stops = 0;
-    auto m = env.manager(source_config([&](source_handler h) {
-        asio::get_associated_cancellation_slot(h).assign([&](asio::cancellation_type) {
-            ++stops;
-            source.complete(asio::error::operation_aborted, "");
-        });
-        source.make()(std::move(h));
-    }));
+    auto m = env.manager(source_config(source.make()));
     get_result first, second;
     asio::cancellation_signal first_signal, second_signal;
     asio::co_spawn(env.ioc, get_into(*m, first),
@@ -200,13 +160,13 @@ BOOST_AUTO_TEST_CASE(the_last_waiter_leaving_stops_the_request) {
     first_signal.emit(asio::cancellation_type::terminal);
     poll(env.ioc);
     BOOST_TEST(first.ec == asio::error::operation_aborted);
-    BOOST_TEST(stops == 0);
+    BOOST_TEST(source.stops == 0);
     BOOST_TEST(!second.done);
 
     second_signal.emit(asio::cancellation_type::terminal);
     poll(env.ioc);
     BOOST_TEST(second.ec == asio::error::operation_aborted);
-    BOOST_TEST(stops == 1);
+    BOOST_TEST(source.stops == 1);
     BOOST_TEST(!source.pending.has_value());
 
     get_result next;
@@ -221,6 +181,7 @@ BOOST_AUTO_TEST_CASE(the_last_waiter_leaving_stops_the_request) {
 BOOST_AUTO_TEST_CASE(cancel_fails_waiters_and_a_later_call_starts_afresh) {
     auth_env env;
     manual_source source;
+    source.listens = false; // its request completes late, after the cancel
     auto m = env.manager(source_config(source.make()));
     std::vector<get_result> results(4);
     for (auto& r : results)

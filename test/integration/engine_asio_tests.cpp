@@ -100,6 +100,27 @@ abandon_outcome fetch_abandoning_waits(const client_config& config, const fetch_
     return out;
 }
 
+// Reads the whole stream in a coroutine spawned on `where`, awaiting each batch with `token`;
+// runs `ioc` until then.
+template <class Executor, class Token>
+std::vector<job> read_in_a_coroutine(asio::io_context& ioc, Executor where, job_stream& stream,
+                                     Token token) {
+    std::vector<job> jobs;
+    asio::co_spawn(
+        where,
+        [&]() -> asio::awaitable<void> {
+            while (auto batch = co_await stream.async_next(token))
+                for (auto& j : batch->jobs)
+                    jobs.push_back(std::move(j));
+        },
+        [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        });
+    ioc.run();
+    return jobs;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(engine_asio)
@@ -113,21 +134,9 @@ BOOST_AUTO_TEST_CASE(a_moved_client_fetches_with_the_default_token) {
     BOOST_TEST((c.get_executor() == ioc.get_executor()));
     auto stream = c.fetch(request);
     BOOST_TEST((stream.get_executor() == ioc.get_executor()));
-    std::vector<job> jobs;
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-            // No token: asio::deferred, awaitable as is.
-            while (auto batch = co_await stream.async_next())
-                for (auto& j : batch->jobs)
-                    jobs.push_back(std::move(j));
-        },
-        [](std::exception_ptr e) {
-            if (e)
-                std::rethrow_exception(e);
-        });
-    ioc.run();
-    require_exactly(jobs, expected_jobs(fx, request));
+    // No token: asio::deferred, awaitable as is.
+    require_exactly(read_in_a_coroutine(ioc, ioc.get_executor(), stream, asio::deferred),
+                    expected_jobs(fx, request));
 }
 
 BOOST_AUTO_TEST_CASE(a_plain_handler_runs_on_the_clients_executor) {
@@ -158,20 +167,8 @@ BOOST_AUTO_TEST_CASE(a_coroutine_on_a_strand_reads_with_use_awaitable) {
     asio::io_context ioc;
     client c(ioc.get_executor(), engine_config(fx));
     auto stream = c.fetch(request);
-    std::vector<job> jobs;
-    asio::co_spawn(
-        asio::make_strand(ioc),
-        [&]() -> asio::awaitable<void> {
-            while (auto batch = co_await stream.async_next(asio::use_awaitable))
-                for (auto& j : batch->jobs)
-                    jobs.push_back(std::move(j));
-        },
-        [](std::exception_ptr e) {
-            if (e)
-                std::rethrow_exception(e);
-        });
-    ioc.run();
-    require_exactly(jobs, expected_jobs(fx, request));
+    require_exactly(read_in_a_coroutine(ioc, asio::make_strand(ioc), stream, asio::use_awaitable),
+                    expected_jobs(fx, request));
 }
 
 // One consumer: a wait that overlaps a pending one fails with already_started, and the pending

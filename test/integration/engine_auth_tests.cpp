@@ -1,11 +1,10 @@
 // Tokens as the engine meets them: refused credentials end the fetch at once with the server's
 // own description; tokens that expire or are revoked mid-fetch are renewed without losing a page.
 #include "engine_fixture.hpp"
+#include "manual_token_source.hpp"
 
 #include <dynjobs/error.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <optional>
@@ -121,26 +120,11 @@ BOOST_AUTO_TEST_CASE(tokens_revoked_again_and_again_while_pages_succeed_cost_no_
 // another fetch of the client still waits for that token; a later fetch asks the source anew.
 BOOST_AUTO_TEST_CASE(the_last_fetch_waiting_for_a_token_stops_the_token_source) {
     namespace asio = boost::asio;
-    using source_handler =
-        asio::any_completion_handler<void(boost::system::error_code, access_token)>;
     sim_fixture fx;
-    asio::io_context ioc;
-    std::optional<source_handler> pending;
-    int calls = 0;
-    int stops = 0;
+    manual_token_source source;
     auto config = engine_config(fx);
-    config.creds = token_source([&](source_handler h) {
-        ++calls;
-        asio::get_associated_cancellation_slot(h).assign([&](asio::cancellation_type type) {
-            if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none)
-                return;
-            ++stops;
-            auto stopped = std::move(*pending);
-            pending.reset();
-            std::move(stopped)(asio::error::operation_aborted, access_token{});
-        });
-        pending.emplace(std::move(h));
-    });
+    config.creds = source.make();
+    asio::io_context ioc;
     const auto settle = [&](std::chrono::milliseconds d) {
         ioc.restart();
         ioc.run_for(d);
@@ -150,24 +134,22 @@ BOOST_AUTO_TEST_CASE(the_last_fetch_waiting_for_a_token_stops_the_token_source) 
     auto second = c.fetch(whole_dataset(fx));
     // Both fetches' page tasks park on the token right away; nothing else is there to run.
     settle(200ms);
-    BOOST_TEST_REQUIRE(calls == 1);
+    BOOST_TEST_REQUIRE(source.calls == 1);
 
     first.cancel();
     settle(200ms);
-    BOOST_TEST(stops == 0); // the second fetch still wants the token
-    BOOST_TEST(pending.has_value());
+    BOOST_TEST(source.stops == 0); // the second fetch still wants the token
+    BOOST_TEST(source.pending.has_value());
 
     second.cancel();
     settle(200ms);
-    BOOST_TEST(stops == 1);
-    BOOST_TEST(!pending.has_value());
+    BOOST_TEST(source.stops == 1);
+    BOOST_TEST(!source.pending.has_value());
 
     auto third = c.fetch(whole_dataset(fx));
     settle(200ms);
-    BOOST_TEST_REQUIRE(calls == 2);
-    auto answer = std::move(*pending);
-    pending.reset();
-    std::move(answer)(make_error_code(boost::system::errc::permission_denied), access_token{});
+    BOOST_TEST_REQUIRE(source.calls == 2);
+    source.complete(make_error_code(boost::system::errc::permission_denied), "");
     std::optional<boost::system::error_code> third_ended;
     third.async_next(
         [&](boost::system::error_code ec, std::optional<job_batch>) { third_ended = ec; });
