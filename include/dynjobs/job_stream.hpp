@@ -32,6 +32,11 @@ struct job_batch {
     /// Index into fetch_request::windows().
     std::size_t window = 0;
     std::int64_t page_index = 0; ///< the page the jobs came from, 1-based
+    /// The page's totalCount: how many jobs the server says its query matches (the whole
+    /// segment's, or of the windows merged with it). A hint for sizing work, never a promise:
+    /// the API documents no guarantee, and the count may move while the segment is paged. None
+    /// for a batch that only reports a completed segment, or a page without the field.
+    std::optional<std::int64_t> total_count;
     /// True when every job of (organization_slot, window) has now been delivered: the batch a
     /// resumable consumer checkpoints on. It may come with no jobs.
     bool segment_complete = false;

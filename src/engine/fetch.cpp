@@ -343,6 +343,7 @@ asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::p
     batch.organization_slot = key.org_slot;
     batch.window = key.window;
     batch.page_index = ref.page_index;
+    batch.total_count = page.total_count;
     batch.jobs.reserve(page.jobs.size());
     std::uint64_t duplicates = 0;
     std::uint64_t elsewhere = 0;

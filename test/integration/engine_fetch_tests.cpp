@@ -64,6 +64,20 @@ BOOST_AUTO_TEST_CASE(filters_organizations_and_windows) {
     BOOST_TEST(completed.size() == request.organizations.size() * request.windows().size());
     for (const auto& [segment, n] : completed)
         BOOST_TEST(n == 1);
+    // A batch from a page carries the page's totalCount: the simulator's count for the
+    // segment's query.
+    const auto windows = request.windows();
+    for (const auto& b : out.batches) {
+        if (b.page_index == 0) {
+            BOOST_TEST(!b.total_count.has_value()); // only a completion report
+            continue;
+        }
+        auto f = filter_of(request, request.organizations[b.organization_slot]);
+        f.start = windows[b.window].first;
+        f.finish = windows[b.window].second;
+        BOOST_TEST_REQUIRE(b.total_count.has_value());
+        BOOST_TEST(*b.total_count == static_cast<std::int64_t>(fx.sim().select(f).size()));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(windows_on_exact_job_boundaries_deliver_boundary_jobs_once) {
