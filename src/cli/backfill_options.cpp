@@ -118,6 +118,10 @@ SCHEMA.segments committed with them; a rerun continues an unfinished backfill by
                          all exit 0 once every segment is done (default: off)
   --lease S              with --worker: seconds a claimed segment stays this worker's without a
                          renewal; renewed every S/3 (default 60)      e.g. --lease 30
+  --split-above N        with --worker: a segment whose first page says it holds more than N
+                         jobs is split into shorter windows that any worker may claim, so that
+                         one big organization does not leave the other workers idle, and a
+                         worker holds at most about N jobs (default 20000)  e.g. --split-above 5000
   --verbose              when stderr is not a terminal, a progress line every 5 s; log retries
                          and failed requests (default: off)
   --quiet                print nothing but errors (default: off)
@@ -278,6 +282,8 @@ bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
         out.worker = true;
     } else if (opt == "--lease") {
         out.lease = parse_real(opt, reader.value(), 1, 86'400);
+    } else if (opt == "--split-above") {
+        out.split_above = parse_number<std::int64_t>(opt, reader.value(), 100, 100'000'000);
     } else if (opt == "--verbose" || opt == "-v") {
         reader.no_value();
         out.verbose = true;

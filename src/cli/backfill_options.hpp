@@ -98,6 +98,10 @@ struct backfill_options {
     /// third of it). Long enough to ride out a stalled database connection; short enough that a
     /// dead worker's segments are taken over soon. none = 60.
     std::optional<double> lease;
+    /// --split-above: a claimed segment whose first page reports more jobs than this is split
+    /// into shorter windows (a worker holds a segment's jobs until it commits them, and a big
+    /// segment keeps the other workers idle at the end). none = 20,000.
+    std::optional<std::int64_t> split_above;
     bool verbose = false;
     bool quiet = false;
     bool help = false;

@@ -360,6 +360,8 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     plan.resume = o.resume;
     if (o.lease && !o.worker)
         throw usage_error{"--lease applies to --worker only"};
+    if (o.split_above && !o.worker)
+        throw usage_error{"--split-above applies to --worker only"};
     if (o.worker && o.resume)
         throw usage_error{"--worker continues an unfinished run by itself: drop --resume"};
     if (o.worker && o.stats_json)
@@ -368,6 +370,8 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     plan.worker = o.worker;
     if (o.lease)
         plan.lease = std::chrono::milliseconds(static_cast<std::int64_t>(*o.lease * 1000));
+    if (o.split_above)
+        plan.split_above = *o.split_above;
     plan.checkpoint_interval =
         std::chrono::milliseconds(static_cast<std::int64_t>(o.checkpoint_interval * 1000));
     plan.level = o.quiet ? verbosity::quiet : o.verbose ? verbosity::verbose : verbosity::normal;

@@ -44,6 +44,7 @@ struct backfill_plan {
     std::optional<shard_spec> shard;
     bool worker = false;                     ///< --worker: segments claimed from SCHEMA.work
     std::chrono::milliseconds lease{60'000}; ///< --lease
+    std::int64_t split_above = 20'000;       ///< --split-above
     std::chrono::milliseconds checkpoint_interval{1000};
     std::optional<std::filesystem::path> stats_json;
     verbosity level = verbosity::normal;

@@ -40,6 +40,7 @@ struct worker_totals {
     std::uint64_t segments = 0;
     std::uint64_t taken_over = 0; ///< claimed after another claim of the same segment
     std::uint64_t given_back = 0; ///< fetched with failures, returned to the queue
+    std::uint64_t split = 0;      ///< too big at the first page: cut into shorter windows
     std::uint64_t jobs = 0;
     std::uint64_t pages = 0;
     std::uint64_t requests = 0;
@@ -174,7 +175,8 @@ public:
         std::string s = "dynjobs: worker " + queue_.worker() + ": " +
                         with_separators(totals_.segments) + " segments (" +
                         with_separators(totals_.taken_over) + " taken over, " +
-                        with_separators(totals_.given_back) + " given back), " +
+                        with_separators(totals_.given_back) + " given back, " +
+                        with_separators(totals_.split) + " split), " +
                         with_separators(totals_.jobs) + " jobs, " + with_separators(totals_.pages) +
                         " pages, " + with_separators(totals_.requests) + " requests (429s " +
                         with_separators(totals_.throttled) + ") in " + seconds_text(elapsed) + "\n";
@@ -249,15 +251,28 @@ private:
         const auto stream = std::make_shared<job_stream>(api_->fetch(r));
         active_.push_back(stream);
         pg::segment_rows segment;
+        std::vector<pg::work_item> pieces;
+        std::int64_t said_total = 0;
         boost::system::error_code error;
         diagnostics diag;
         try {
-            while (auto batch = co_await stream->next())
+            while (auto batch = co_await stream->next()) {
+                // The first page tells the segment's size: too big, and it is cut before more
+                // of it is fetched (the rest of its pages are cancelled with the stream).
+                if (segment.pages == 0 && batch->total_count) {
+                    said_total = *batch->total_count;
+                    pieces = pg::split_windows(item, said_total, plan_.split_above);
+                    if (!pieces.empty())
+                        break;
+                }
                 segment.add(*batch, seq_);
+            }
         } catch (const error_with_diagnostics& e) {
             error = e.code();
             diag = e.get_diagnostics();
         }
+        if (!pieces.empty())
+            stream->cancel();
         std::erase(active_, stream);
         const auto stats = stream->stats();
         totals_.requests += stats.requests;
@@ -268,6 +283,14 @@ private:
         if (error && is_authentication_error(error)) {
             auth_error_ = in_command_terms(diag, error);
             stop();
+            co_return;
+        }
+        if (!pieces.empty() && !error) {
+            if (co_await queue_.split(item, pieces)) {
+                ++totals_.split;
+                say("segment " + describe(item) + " split into " + std::to_string(pieces.size()) +
+                    " (its first page counts " + std::to_string(said_total) + " jobs)");
+            }
             co_return;
         }
         if (error || !failures.empty()) {

@@ -111,22 +111,26 @@ public:
         request.start = out.start;
         request.finish = out.finish;
         const auto windows = request.windows();
-        std::map<std::pair<std::string, std::int64_t>, policy::segment_key> keys;
+        // A row counts only for the very window it names: --worker may have split a window
+        // into shorter pieces, and a piece sharing a window's start is not the window.
+        std::map<std::tuple<std::string, std::int64_t, std::int64_t>, policy::segment_key> keys;
         for (std::size_t slot = 0; slot < org_slots(); ++slot)
             for (std::size_t w = 0; w < windows.size(); ++w)
-                keys.emplace(std::pair(org_text(slot), windows[w].first.time_since_epoch().count()),
+                keys.emplace(std::tuple(org_text(slot), windows[w].first.time_since_epoch().count(),
+                                        windows[w].second.time_since_epoch().count()),
                              policy::segment_key{slot, w});
         const auto done = co_await conn_.query(
-            "SELECT organization_id, (extract(epoch FROM window_start) * 1000)::bigint, jobs "
-            "FROM " +
+            "SELECT organization_id, (extract(epoch FROM window_start) * 1000)::bigint, "
+            "(extract(epoch FROM window_finish) * 1000)::bigint, jobs FROM " +
                 table("segments") + " WHERE selection_hash = $1",
             pg::params(hash_));
         for (const auto& segment : done.rows) {
-            const auto it = keys.find({segment.at(0).value_or(""), pg::as_integer(segment.at(1))});
+            const auto it = keys.find({segment.at(0).value_or(""), pg::as_integer(segment.at(1)),
+                                       pg::as_integer(segment.at(2))});
             if (it == keys.end())
-                continue; // cannot happen for the same selection; never skip what is not known
+                continue; // a piece of a split window, or unknown: never skip what is not known
             out.done.push_back(it->second);
-            out.jobs_before += static_cast<std::uint64_t>(pg::as_integer(segment.at(2)));
+            out.jobs_before += static_cast<std::uint64_t>(pg::as_integer(segment.at(3)));
         }
         jobs_before_ = out.jobs_before;
         segments_before_ = out.done.size();

@@ -144,6 +144,69 @@ BOOST_AUTO_TEST_CASE(db_status_shows_the_work_and_a_late_worker_has_nothing_to_d
     BOOST_TEST(late.err.find("nothing to do") != std::string::npos, late.err);
 }
 
+// Segments whose first page counts more jobs than --split-above are cut into shorter windows
+// that either worker claims (a piece still too big is cut again): more work rows than planned,
+// each done once and none holding more than the bound, and the jobs exactly the dataset.
+BOOST_AUTO_TEST_CASE(segments_too_big_at_their_first_page_are_split_and_land_exactly_once) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(10));
+    const std::string schema = "e2e_workers_split";
+    std::vector<std::unique_ptr<child>> workers;
+    for (int i = 0; i < 2; ++i)
+        workers.push_back(start_worker(sim, schema, dir, i, 0, {"--split-above", "100"}));
+    for (int i = 0; i < 2; ++i)
+        BOOST_TEST(workers[i]->wait().exit_status == 0, stderr_of(dir, i, 0));
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+    const auto planned = windows_of(std::chrono::days(14));
+    const auto rows = std::stoul(scalar("SELECT count(*) FROM " + schema + ".work"));
+    BOOST_TEST(rows > planned);
+    require_every_segment_done_once(schema, rows);
+    BOOST_TEST(std::stoul(scalar("SELECT max(jobs) FROM " + schema + ".segments")) <= 100u);
+    // The pieces tile the run's range: no gap, no overlap.
+    BOOST_TEST(scalar("SELECT count(*) FROM (SELECT window_start, lag(window_finish) OVER (ORDER "
+                      "BY window_start) AS previous FROM " +
+                      schema +
+                      ".work) w WHERE previous IS NOT NULL AND previous <> "
+                      "window_start") == "0");
+    const auto said = stderr_of(dir, 0, 0) + stderr_of(dir, 1, 0);
+    BOOST_TEST(said.find(" split into ") != std::string::npos, said);
+}
+
+// A plain run that continues an unfinished worker run counts a window done only when that very
+// window is: a finished piece of a split window shares the window's start, not the window. The
+// state is made exact: a split window's later piece undone (its jobs, segments row and done_at
+// gone), its first piece done.
+BOOST_AUTO_TEST_CASE(a_plain_run_after_split_workers_fetches_windows_done_only_in_pieces) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(5));
+    const std::string schema = "e2e_workers_split_then_plain";
+    auto worker = start_worker(sim, schema, dir, 0, 0, {"--split-above", "100"});
+    BOOST_TEST_REQUIRE(worker->wait().exit_status == 0, stderr_of(dir, 0, 0));
+
+    // A piece that does not start a 14-day window of the plan.
+    const auto grid = "mod(extract(epoch FROM window_start - '" + format_iso8601(range_start()) +
+                      "'::timestamptz)::bigint, 1209600)";
+    const auto piece = scalar("SELECT window_start || '|' || window_finish FROM " + schema +
+                              ".work WHERE " + grid + " <> 0 ORDER BY window_start LIMIT 1");
+    BOOST_TEST_REQUIRE(!piece.empty(), "no window was split");
+    const auto from = "'" + piece.substr(0, piece.find('|')) + "'::timestamptz";
+    const auto to = "'" + piece.substr(piece.find('|') + 1) + "'::timestamptz";
+    const auto undone =
+        std::stoul(scalar("SELECT count(*) FROM " + schema + ".jobs WHERE start_time >= " + from +
+                          " AND start_time < " + to));
+    BOOST_TEST_REQUIRE(undone > 0u);
+    cluster().sql("DELETE FROM " + schema + ".jobs WHERE start_time >= " + from +
+                  " AND start_time < " + to + "; DELETE FROM " + schema +
+                  ".segments WHERE window_start = " + from + "; UPDATE " + schema +
+                  ".work SET done_at = NULL, done_by = NULL WHERE window_start = " + from +
+                  "; UPDATE " + schema + ".runs SET completed_at = NULL");
+
+    const auto plain =
+        run(backfill_args(sim, schema, fetch_options()), env_with_password(), dir.path());
+    BOOST_TEST_REQUIRE(plain.how.exit_status == 0, plain.err);
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+}
+
 BOOST_AUTO_TEST_CASE(workers_sharing_one_max_rate_land_the_dataset_and_say_what_they_sent) {
     scratch_dir dir;
     auto options = slow_sim(5);

@@ -8,6 +8,7 @@
 #include "sink/pg/reconnect_backoff.hpp"
 #include "sink/pg/sql.hpp"
 #include "sink/pg/target.hpp"
+#include "sink/pg/work_queue.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -416,6 +417,36 @@ BOOST_AUTO_TEST_CASE(every_address_of_a_name_is_an_entry_and_other_hosts_stay_as
     BOOST_TEST(options.host == "/var/run/postgresql,db.example.com,db.example.com,10.0.0.1");
     BOOST_TEST(options.hostaddr == ",::1,127.0.0.1,");
     BOOST_TEST(options.port == "5432,6432,6432,7432");
+}
+
+// A segment too big at its first page: cut into equal spans of about --split-above jobs each.
+BOOST_AUTO_TEST_CASE(a_big_segment_is_cut_into_equal_whole_second_spans) {
+    const work_item item{"org", at("2024-01-01T00:00:00Z"), at("2024-01-15T00:00:00Z"), 1, 1};
+    BOOST_TEST(split_windows(item, 20'000, 20'000).empty()); // not above
+    BOOST_TEST(split_windows(item, 0, 20'000).empty());
+    const auto pieces = split_windows(item, 50'001, 20'000);
+    BOOST_TEST_REQUIRE(pieces.size() == 3u); // ceil(50,001 / 20,000)
+    BOOST_TEST((pieces.front().start == item.start));
+    BOOST_TEST((pieces.back().finish == item.finish));
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        BOOST_TEST(pieces[i].organization == "org");
+        BOOST_TEST(pieces[i].claims == 0);
+        if (i > 0)
+            BOOST_TEST((pieces[i].start == pieces[i - 1].finish));
+        BOOST_TEST(
+            std::chrono::duration_cast<std::chrono::milliseconds>(pieces[i].start - item.start)
+                    .count() %
+                1000 ==
+            0);
+    }
+    BOOST_TEST(format_iso8601(pieces[1].start) == "2024-01-05T16:00:00Z"); // 14 days / 3
+}
+
+BOOST_AUTO_TEST_CASE(no_piece_is_shorter_than_a_minute) {
+    const work_item minutes{"", at("2024-01-01T00:00:00Z"), at("2024-01-01T00:03:30Z"), 1, 1};
+    BOOST_TEST(split_windows(minutes, 1'000'000, 100).size() == 3u); // not 10,000
+    const work_item short_one{"", at("2024-01-01T00:00:00Z"), at("2024-01-01T00:01:59Z"), 1, 1};
+    BOOST_TEST(split_windows(short_one, 1'000'000, 100).empty()); // one minute's piece only
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -74,34 +74,55 @@ asio::awaitable<planned_run> work_queue::plan(const std::string& selection_text,
         co_await c.query(
             start_run_sql(schema_),
             params(hash_, selection_text, format_iso8601(start), format_iso8601(finish)));
-        for (std::size_t first = 0; first < segments.size(); first += rows_per_statement) {
-            const auto n = std::min(rows_per_statement, segments.size() - first);
-            std::string sql = "INSERT INTO " + table("work") +
-                              " (selection_hash, organization_id, window_start, window_finish) "
-                              "VALUES ";
-            std::vector<std::string> values;
-            values.reserve(n * 4);
-            for (std::size_t i = 0; i < n; ++i) {
-                const auto& s = segments[first + i];
-                const auto p = [&](std::size_t k) { return "$" + std::to_string(i * 4 + k); };
-                sql += (i ? ", (" : "(") + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ")";
-                values.push_back(hash_);
-                values.push_back(s.organization);
-                values.push_back(format_iso8601(s.start));
-                values.push_back(format_iso8601(s.finish));
-            }
-            co_await c.query(std::move(sql), std::move(values));
-        }
+        co_await insert_work(c, segments);
         if (keep_segments)
             co_await c.query("UPDATE " + table("work") +
                                  " w SET done_at = s.completed_at, done_by = 'earlier run' FROM " +
                                  table("segments") +
                                  " s WHERE w.selection_hash = $1 AND s.selection_hash = $1 AND "
                                  "s.organization_id = w.organization_id AND s.window_start = "
-                                 "w.window_start",
+                                 "w.window_start AND s.window_finish = w.window_finish",
                              params(hash_));
     });
     co_return out;
+}
+
+asio::awaitable<void> work_queue::insert_work(connection& c,
+                                              const std::vector<work_item>& segments) const {
+    for (std::size_t first = 0; first < segments.size(); first += rows_per_statement) {
+        const auto n = std::min(rows_per_statement, segments.size() - first);
+        std::string sql = "INSERT INTO " + table("work") +
+                          " (selection_hash, organization_id, window_start, window_finish) VALUES ";
+        std::vector<std::string> values;
+        values.reserve(n * 4);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& s = segments[first + i];
+            const auto p = [&](std::size_t k) { return "$" + std::to_string(i * 4 + k); };
+            sql += (i ? ", (" : "(") + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ")";
+            values.push_back(hash_);
+            values.push_back(s.organization);
+            values.push_back(format_iso8601(s.start));
+            values.push_back(format_iso8601(s.finish));
+        }
+        co_await c.query(std::move(sql), std::move(values));
+    }
+}
+
+asio::awaitable<bool> work_queue::split(const work_item& item,
+                                        const std::vector<work_item>& pieces) {
+    bool split_now = false;
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
+        // Only while the lease is this worker's: a segment taken over is the other's to split.
+        const auto gone = co_await c.query(
+            "DELETE FROM " + table("work") +
+                " WHERE selection_hash = $1 AND organization_id = $2 AND window_start = $3 AND "
+                "leased_by = $4 AND lease_expires >= now() AND done_at IS NULL RETURNING 1",
+            params(hash_, item.organization, format_iso8601(item.start), worker_));
+        split_now = !gone.rows.empty();
+        if (split_now)
+            co_await insert_work(c, pieces);
+    });
+    co_return split_now;
 }
 
 asio::awaitable<std::optional<work_item>> work_queue::claim() {
@@ -232,6 +253,27 @@ asio::awaitable<void> work_queue::mark_done(connection& conn, const work_item& i
                             "= NULL WHERE selection_hash = $1 AND organization_id = $3 AND "
                             "window_start = $4",
                         params(hash_, worker_, item.organization, format_iso8601(item.start)));
+}
+
+std::vector<work_item> split_windows(const work_item& item, std::int64_t total,
+                                     std::int64_t above) {
+    using std::chrono::seconds;
+    if (above <= 0 || total <= above)
+        return {};
+    const auto span = std::chrono::duration_cast<seconds>(item.finish - item.start);
+    const auto wanted = (total + above - 1) / above;
+    const auto pieces = std::min<std::int64_t>(wanted, span / std::chrono::minutes(1));
+    if (pieces < 2)
+        return {};
+    std::vector<work_item> out;
+    out.reserve(static_cast<std::size_t>(pieces));
+    timestamp from = item.start;
+    for (std::int64_t i = 1; i <= pieces; ++i) {
+        const timestamp to = i == pieces ? item.finish : item.start + span * i / pieces;
+        out.push_back(work_item{item.organization, from, to, 0, 1});
+        from = to;
+    }
+    return out;
 }
 
 std::string worker_name() {

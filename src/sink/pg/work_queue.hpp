@@ -80,6 +80,10 @@ public:
     /// Gives a segment back after a failed fetch, counting the failure; after max_failures it
     /// is no longer claimed, and the run ends with it listed as failed.
     boost::asio::awaitable<void> give_back(const work_item& item, const std::string& error);
+    /// Replaces `item`, leased by this worker, with the work rows `pieces` (shorter windows
+    /// covering it, claimable at once by any worker). False when the lease is no longer this
+    /// worker's (taken over): then nothing changes.
+    boost::asio::awaitable<bool> split(const work_item& item, const std::vector<work_item>& pieces);
     /// Gives back every lease this worker holds, uncounted (an interrupt): others take over at
     /// once instead of after the lease.
     boost::asio::awaitable<void> give_back_all();
@@ -100,6 +104,8 @@ private:
     /// One transaction on the control connection, after the ones asked for before it.
     boost::asio::awaitable<void> in_turn(transaction_runner::statements_fn statements);
     std::string table(std::string_view name) const;
+    boost::asio::awaitable<void> insert_work(connection& c,
+                                             const std::vector<work_item>& segments) const;
 
     transaction_runner& control_;
     turns control_turns_;
@@ -109,6 +115,12 @@ private:
     std::string lease_seconds_;
     std::string max_failures_;
 };
+
+/// The windows `item` is cut into when its query matches `total` jobs, more than `above`: as
+/// many equal spans as it takes for about `above` jobs each, in whole seconds, none shorter than
+/// a minute (the API's times are in seconds; a burst within a minute stays whole). Empty when
+/// the segment stays as it is.
+std::vector<work_item> split_windows(const work_item& item, std::int64_t total, std::int64_t above);
 
 /// A name for this process in the work table: host name, process id and a random suffix, so
 /// that a restarted container (same host name, often the same pid) is a new worker.
