@@ -49,6 +49,12 @@ int write_pages(const sim_options& options) {
 int run_sim(const sim_options& options) {
     if (options.write_pages)
         return write_pages(options);
+    if (options.print_organizations) {
+        const sim::dataset data(options.config.dataset);
+        for (const auto& org : data.organizations())
+            std::cout << org.id.to_string() << ' ' << org.name << '\n';
+        return 0;
+    }
     boost::asio::io_context ioc(options.threads);
     sim::simulator server(ioc.get_executor(), options.config);
     diagnostics diag;

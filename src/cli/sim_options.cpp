@@ -43,6 +43,9 @@ Data:
   --orgs N              organizations (default 20)                       e.g. --orgs 100
   --jobs N              jobs, spread over two years up to 2026-01-01 (default 100000)
                                                                          e.g. --jobs 1000000
+  --busiest-org-factor N  the first organization gets N times the jobs of each other one, the
+                        others alike (default: shares drawn at random)  e.g. --busiest-org-factor 20
+  --print-orgs          print the organizations (GUID and name, a line each) and exit
   --start-time-granularity D  round start times down to a multiple of D: 1ms or a span (s, m,
                         h, d) (default 1ms, or 1h with --unstable-order)
                                                            e.g. --start-time-granularity 1m
@@ -285,7 +288,13 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             cfg.dataset.seed = parse_number<std::uint64_t>(opt, reader.value(), 0, UINT64_MAX);
         else if (opt == "--orgs")
             cfg.dataset.organizations = parse_number<std::size_t>(opt, reader.value(), 1, 100'000);
-        else if (opt == "--jobs")
+        else if (opt == "--busiest-org-factor")
+            cfg.dataset.busiest_organization_factor =
+                parse_number<unsigned>(opt, reader.value(), 1, 1'000'000);
+        else if (opt == "--print-orgs") {
+            reader.no_value();
+            out.print_organizations = true;
+        } else if (opt == "--jobs")
             cfg.dataset.jobs = parse_number<std::size_t>(opt, reader.value(), 0, 50'000'000);
         else if (opt == "--max-page-size")
             cfg.jobs.max_page_size = parse_number<std::int64_t>(opt, reader.value(), 1, 1'000'000);

@@ -20,6 +20,9 @@ struct sim_options {
     /// --write-pages DIR: write the dataset as static pages for nginx (its `endpoint` is
     /// `config.jobs`) and exit instead of serving. nullopt: serve.
     std::optional<sim::static_pages_config> write_pages;
+    /// --print-orgs: print the dataset's organizations (GUID and name, one a line) and exit, for
+    /// --org and --orgs-file of a client pointed at this simulator.
+    bool print_organizations = false;
 };
 
 /// Parses the arguments after `sim`. Throws usage_error naming the option and the value.

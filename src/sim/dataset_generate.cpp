@@ -227,6 +227,11 @@ void generate(const dataset_config& config, std::vector<organization>& orgs, std
         activity.push_back(static_cast<unsigned>(1 + rng.below(10)));
     }
 
+    if (config.busiest_organization_factor > 0 && !activity.empty()) {
+        activity.assign(activity.size(), 1);
+        activity.front() = config.busiest_organization_factor;
+    }
+
     jobs.clear();
     jobs.reserve(config.jobs);
     ids.clear();

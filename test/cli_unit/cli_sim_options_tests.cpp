@@ -381,4 +381,14 @@ BOOST_AUTO_TEST_CASE(bandwidth) {
     in_help({"--bandwidth"});
 }
 
+BOOST_AUTO_TEST_CASE(a_skewed_dataset_and_printing_the_organizations) {
+    const auto o = parse({"--busiest-org-factor", "20", "--print-orgs"});
+    BOOST_TEST(o.config.dataset.busiest_organization_factor == 20u);
+    BOOST_TEST(o.print_organizations);
+    BOOST_TEST(parse({}).config.dataset.busiest_organization_factor == 0u);
+    BOOST_TEST(!parse({}).print_organizations);
+    refused({{{"--busiest-org-factor", "0"}, {"--busiest-org-factor", "'0'"}},
+             {{"--print-orgs=yes"}, {"--print-orgs"}}});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -73,6 +73,26 @@ BOOST_AUTO_TEST_CASE(default_config_is_two_years_of_100k_jobs) {
     BOOST_TEST(d.organizations().size() == 20u);
 }
 
+BOOST_AUTO_TEST_CASE(a_busiest_organization_factor_skews_the_jobs_to_the_first) {
+    auto config = small_config();
+    config.busiest_organization_factor = 20;
+    const dataset d{config};
+    std::map<std::string, std::size_t> per_org;
+    for (const auto& j : d.jobs())
+        ++per_org[j.organization.to_string()];
+    const auto busiest = per_org[d.organizations().front().id.to_string()];
+    // 20 parts of 25 (4,000 jobs): about 3,200; each of the 5 others about 160.
+    BOOST_TEST(busiest > 3'000u);
+    BOOST_TEST(busiest < 3'400u);
+    for (std::size_t i = 1; i < d.organizations().size(); ++i) {
+        const auto n = per_org[d.organizations()[i].id.to_string()];
+        BOOST_TEST(n > 100u);
+        BOOST_TEST(n < 230u);
+    }
+    // The organizations are the ones of the unskewed dataset.
+    BOOST_TEST(d.organizations() == dataset{small_config()}.organizations());
+}
+
 BOOST_AUTO_TEST_CASE(organizations_have_unique_v4_ids_and_names) {
     const dataset d{dataset_config{}};
     std::set<organization_id> ids;

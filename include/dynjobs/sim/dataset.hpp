@@ -48,6 +48,11 @@ struct dataset_config {
     /// many jobs share a start time, as scheduled jobs do, which is what an unstable sort order
     /// (jobs_endpoint_config::unstable_order) needs to show. Values below 1 ms count as 1 ms.
     std::chrono::milliseconds start_time_granularity{1};
+    /// 0, the default: each organization's share of the jobs is drawn at random (1 to 10 parts).
+    /// N >= 1: the first organization has N times the jobs of each other one, and the others
+    /// share alike (a skewed tenant, for tests of work distribution). The jobs themselves are
+    /// drawn the same way either way.
+    unsigned busiest_organization_factor = 0;
 
     /// 2026-01-01T00:00:00Z.
     static constexpr timestamp default_end() {
