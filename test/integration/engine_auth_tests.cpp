@@ -113,7 +113,11 @@ BOOST_AUTO_TEST_CASE(tokens_revoked_again_and_again_while_pages_succeed_cost_no_
     const auto out = run_fetch(config, request);
     BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
     require_exactly(out.jobs, fx.sim().select(filter_of(request)));
-    BOOST_TEST(out.stats.retries_for(policy::retry_cause::http_401) >= 1u);
+    BOOST_TEST(out.stats.unauthorized >= 1u); // revocations did reach pages
+    // A page's first 401 is replayed at once, uncounted; a second one in a row is a retry. How
+    // often a page meets two depends on the schedule (none in a slow ASan run once).
+    BOOST_TEST_MESSAGE("401s " << out.stats.unauthorized << ", pages that met two in a row "
+                               << out.stats.retries_for(policy::retry_cause::http_401));
 }
 
 // A fetch cancelled while it waits for its first token stops the token source's request, unless
