@@ -119,11 +119,10 @@ public:
                 keys.emplace(std::tuple(org_text(slot), windows[w].first.time_since_epoch().count(),
                                         windows[w].second.time_since_epoch().count()),
                              policy::segment_key{slot, w});
-        const auto done = co_await conn_.query(
-            "SELECT organization_id, (extract(epoch FROM window_start) * 1000)::bigint, "
-            "(extract(epoch FROM window_finish) * 1000)::bigint, jobs FROM " +
-                table("segments") + " WHERE selection_hash = $1",
-            pg::params(hash_));
+        const auto done = co_await conn_.query(std::string("SELECT organization_id, ") +
+                                                   pg::window_millis + ", jobs FROM " +
+                                                   table("segments") + " WHERE selection_hash = $1",
+                                               pg::params(hash_));
         for (const auto& segment : done.rows) {
             const auto it = keys.find({segment.at(0).value_or(""), pg::as_integer(segment.at(1)),
                                        pg::as_integer(segment.at(2))});

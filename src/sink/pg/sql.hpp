@@ -71,6 +71,11 @@ std::string read_sync_state_sql(std::string_view schema);
 /// (selection_hash, selection, range_start, range_finish); clears completed_at.
 std::string start_run_sql(std::string_view schema);
 
+/// A `work` or `segments` row's window_start and window_finish as epoch milliseconds, two
+/// select-list columns (read back with from_millis).
+inline constexpr const char* window_millis = "(extract(epoch FROM window_start) * 1000)::bigint, "
+                                             "(extract(epoch FROM window_finish) * 1000)::bigint";
+
 /// An instant read back as epoch milliseconds (`(extract(epoch FROM t) * 1000)::bigint`).
 inline timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));

@@ -14,10 +14,6 @@ namespace {
 // Parameters per statement are limited to 65,535: four per work row.
 constexpr std::size_t rows_per_statement = 1'000;
 
-// Work rows' window_start and window_finish as epoch milliseconds, for the reads below.
-constexpr const char* window_millis = "(extract(epoch FROM window_start) * 1000)::bigint, "
-                                      "(extract(epoch FROM window_finish) * 1000)::bigint";
-
 } // namespace
 
 work_queue::work_queue(asio::any_io_executor ex, transaction_runner& control, std::string schema,
