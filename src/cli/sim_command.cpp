@@ -50,7 +50,10 @@ int run_sim(const sim_options& options) {
     if (options.write_pages)
         return write_pages(options);
     if (options.print_organizations) {
-        const sim::dataset data(options.config.dataset);
+        // The organizations come first from the seed: generating the jobs would change nothing.
+        auto organizations_only = options.config.dataset;
+        organizations_only.jobs = 0;
+        const sim::dataset data(organizations_only);
         for (const auto& org : data.organizations())
             std::cout << org.id.to_string() << ' ' << org.name << '\n';
         return 0;
