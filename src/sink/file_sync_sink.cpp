@@ -134,7 +134,6 @@ private:
         out_.emplace(output_file::resume(plan_.output, state_.output_offset));
         fingerprints_.clear();
         scan(state_.output_offset);
-        counts_ = {};
         damaged_ = false;
     }
 
