@@ -4,11 +4,13 @@
 #include "auth/token_manager.hpp"
 
 #include "net_fixture.hpp"
-#include <boost/asio/strand.hpp>
 
 #include <dynjobs/sim/certificates.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <fstream>
 #include <memory>
@@ -40,6 +42,13 @@ inline asio::awaitable<void> get_into(auth::token_manager& m, get_result& r) {
 /// Starts an async_get on `ioc`; `r` must outlive the run.
 inline void spawn_get(asio::io_context& ioc, auth::token_manager& m, get_result& r) {
     asio::co_spawn(ioc, get_into(m, r), asio::detached);
+}
+
+/// spawn_get whose wait `signal` can cancel, as a fetch's cancellation would.
+inline void spawn_cancellable_get(asio::io_context& ioc, auth::token_manager& m, get_result& r,
+                                  asio::cancellation_signal& signal) {
+    asio::co_spawn(ioc, get_into(m, r),
+                   asio::bind_cancellation_slot(signal.slot(), asio::detached));
 }
 
 /// One async_get, run to completion on `ioc`.

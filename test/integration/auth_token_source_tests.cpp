@@ -125,8 +125,7 @@ BOOST_AUTO_TEST_CASE(a_waiter_can_be_cancelled_alone) {
     get_result patient, impatient;
     spawn_get(env.ioc, *m, patient);
     asio::cancellation_signal signal;
-    asio::co_spawn(env.ioc, get_into(*m, impatient),
-                   asio::bind_cancellation_slot(signal.slot(), asio::detached));
+    spawn_cancellable_get(env.ioc, *m, impatient, signal);
     poll(env.ioc);
     BOOST_TEST(source.calls == 1);
 
@@ -150,10 +149,8 @@ BOOST_AUTO_TEST_CASE(the_last_waiter_leaving_stops_the_request) {
     auto m = env.manager(source_config(source.make()));
     get_result first, second;
     asio::cancellation_signal first_signal, second_signal;
-    asio::co_spawn(env.ioc, get_into(*m, first),
-                   asio::bind_cancellation_slot(first_signal.slot(), asio::detached));
-    asio::co_spawn(env.ioc, get_into(*m, second),
-                   asio::bind_cancellation_slot(second_signal.slot(), asio::detached));
+    spawn_cancellable_get(env.ioc, *m, first, first_signal);
+    spawn_cancellable_get(env.ioc, *m, second, second_signal);
     poll(env.ioc);
     BOOST_TEST_REQUIRE(source.calls == 1);
 
