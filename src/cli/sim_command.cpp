@@ -1,4 +1,5 @@
 #include "cli/sim_command.hpp"
+#include "cli/backfill_plan.hpp"
 #include "sim/static_pages.hpp"
 
 #include <dynjobs/sim/simulator.hpp>
@@ -58,8 +59,17 @@ int run_sim(const sim_options& options) {
             std::cout << org.id.to_string() << ' ' << org.name << '\n';
         return 0;
     }
+    auto config = options.config;
+    if (options.client_id || options.client_secret_file)
+        config.clients = {sim::registered_client{
+            options.client_id.value_or(std::string(sim::default_client_id)),
+            options.client_secret_file
+                ? read_secret_file(*options.client_secret_file, "--client-secret-file")
+                : std::string(sim::default_client_secret),
+            std::nullopt,
+            {}}};
     boost::asio::io_context ioc(options.threads);
-    sim::simulator server(ioc.get_executor(), options.config);
+    sim::simulator server(ioc.get_executor(), config);
     diagnostics diag;
     if (auto ec = server.start(diag)) {
         std::cerr << "dynjobs: sim: " << (diag.message.empty() ? ec.message() : diag.message)
@@ -71,10 +81,15 @@ int run_sim(const sim_options& options) {
               << "CA file:    " << server.ca_file().string() << '\n';
     if (server.http_port() != 0)
         std::cout << "plain HTTP: " << server.http_base_url() << '\n';
-    // The simulator's own test credentials: printing them is the point (they guard nothing).
+    // The simulator's own test credentials: printing them is the point (they guard nothing),
+    // unless the secret was given in a file, to be kept off the screen.
     for (const auto& c : server.config().clients)
         std::cout << "client id:  " << c.client_id << '\n'
-                  << "secret:     " << c.client_secret.value_or("(certificate only)") << '\n';
+                  << "secret:     "
+                  << (options.client_secret_file
+                          ? "(the first line of " + *options.client_secret_file + ")"
+                          : c.client_secret.value_or("(certificate only)"))
+                  << '\n';
     std::cout << "scope:      dynamics.readwrite.all\n"
               << "Ctrl-C stops." << std::endl;
 

@@ -81,6 +81,10 @@ Weather:
   --fault-seed N        seed of random faults (default 1)               e.g. --fault-seed 3
   --fault RULE          scheduled fault, repeatable (default none): [page=N,nth=N,times=N,
                         path=/p,client=ID:]KIND                          e.g. --fault page=7,nth=3:503
+  --client-id ID        the one app registration's client id, to play a tenant of its own
+                        (default dynjobs-sim-client)                     e.g. --client-id tenant-a
+  --client-secret-file F  its secret: the first line of F (default dynjobs-sim-secret)
+                                                                         e.g. --client-secret-file a.secret
   --token-lifetime S    access token lifetime in seconds (default 3600)  e.g. --token-lifetime 60
 Compression (of /dynamicsbackup/jobs answers; the token endpoint never compresses):
   --compression LIST    codings served to requests whose Accept-Encoding asks for them:
@@ -352,7 +356,13 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             if (!rule)
                 bad_value(opt, v, error);
             cfg.faults.schedule.push_back(std::move(*rule));
-        } else if (opt == "--token-lifetime")
+        } else if (opt == "--client-id") {
+            out.client_id = std::string(reader.value());
+            if (out.client_id->empty())
+                bad_value(opt, *out.client_id, "a client id");
+        } else if (opt == "--client-secret-file")
+            out.client_secret_file = std::string(reader.value());
+        else if (opt == "--token-lifetime")
             cfg.token_lifetime = std::chrono::seconds(
                 parse_number<std::int64_t>(opt, reader.value(), 0, 10LL * 365 * 86400));
         else if (opt == "--threads")

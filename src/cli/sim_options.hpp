@@ -23,6 +23,11 @@ struct sim_options {
     /// --print-orgs: print the dataset's organizations (GUID and name, one a line) and exit, for
     /// --org and --orgs-file of a client pointed at this simulator.
     bool print_organizations = false;
+    /// --client-id and --client-secret-file: one app registration instead of the default
+    /// dynjobs-sim-client / dynjobs-sim-secret, so that two simulators play two tenants with
+    /// different credentials. The file is read when the server starts (parsing stays pure).
+    std::optional<std::string> client_id;
+    std::optional<std::string> client_secret_file;
 };
 
 /// Parses the arguments after `sim`. Throws usage_error naming the option and the value.

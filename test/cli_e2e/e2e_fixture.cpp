@@ -48,9 +48,9 @@ sim_process::sim_process(const scratch_dir& dir, sim_options options)
                                   "--jobs",     std::to_string(options_.jobs),
                                   "--seed",     std::to_string(options_.seed)};
     args.insert(args.end(), options_.extra.begin(), options_.extra.end());
-    const auto out = dir.path() / "sim.stdout";
-    process_ = std::make_unique<child>(args, std::map<std::string, std::string>{}, out,
-                                       dir.path() / "sim.stderr");
+    const auto out = dir.path() / (options_.name + ".stdout");
+    const auto err = dir.path() / (options_.name + ".stderr");
+    process_ = std::make_unique<child>(args, std::map<std::string, std::string>{}, out, err);
     // The simulator prints its URLs once it listens; wait for that (bounded: a broken start
     // must fail the test, not hang it).
     for (int i = 0; i < 2000; ++i) {
@@ -61,8 +61,7 @@ sim_process::sim_process(const scratch_dir& dir, sim_options options)
             return;
         }
         ended how;
-        BOOST_TEST_REQUIRE(!process_->poll(how),
-                           "dynjobs sim ended at start: " << read_text(dir.path() / "sim.stderr"));
+        BOOST_TEST_REQUIRE(!process_->poll(how), "dynjobs sim ended at start: " << read_text(err));
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     BOOST_FAIL("dynjobs sim did not start");

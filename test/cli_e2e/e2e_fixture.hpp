@@ -32,6 +32,10 @@ struct sim_options {
     std::size_t jobs = 5'000;
     std::uint64_t seed = 7;
     std::vector<std::string> extra; ///< more `dynjobs sim` options (latency, faults, ...)
+    /// Its stdout and stderr files in the scratch folder: NAME.stdout, NAME.stderr. (A second
+    /// simulator in one folder must serve the first one's --cert and --key: each start writes
+    /// new certificates into the folder's sim-certs.)
+    std::string name = "sim";
 };
 
 /// `dynjobs sim` running in its own process until the object ends (SIGTERM).
