@@ -88,6 +88,11 @@ void print_work(const sink::pg::schema_status::run::work_summary& w) {
               << "; claimed again " << with_separators(w.reclaims)
               << " times (leases expired or given back), fetches failed "
               << with_separators(w.failures) << "\n";
+    for (const auto& [tenant, t] : w.tenants)
+        std::cout << "    tenant " << tenant << ": " << with_separators(t.done) << " done, "
+                  << with_separators(t.leased) << " leased, " << with_separators(t.pending)
+                  << " pending, " << with_separators(t.failed) << " failed of "
+                  << with_separators(t.total) << "\n";
     for (const auto& k : w.workers) {
         char rate[64];
         std::snprintf(rate, sizeof rate, "%.0f jobs/s",

@@ -37,7 +37,7 @@ namespace {
 
 using namespace dynjobs::cli;
 
-// Parameters per statement are limited to 65,535: six per segment.
+// Parameters per statement are limited to 65,535: seven per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
 // Completed segments committed together: their jobs as COPY binary tuples, and (key, jobs, pages).
@@ -276,11 +276,12 @@ private:
         for (std::size_t first = 0; first < segments.size(); first += segments_per_statement) {
             const auto n = std::min(segments_per_statement, segments.size() - first);
             std::vector<std::string> params;
-            params.reserve(n * 6);
+            params.reserve(n * 7);
             for (std::size_t i = first; i < first + n; ++i) {
                 const auto& [key, jobs, pages] = segments[i];
                 const auto& window = windows_.at(key.window);
                 params.push_back(hash_);
+                params.push_back(""); // a plain run has no --tenants
                 params.push_back(org_text(key.org_slot));
                 params.push_back(format_iso8601(window.first));
                 params.push_back(format_iso8601(window.second));

@@ -197,7 +197,9 @@ BOOST_AUTO_TEST_CASE(backfill_is_the_dataset_row_for_row_with_every_segment_reco
                              "--pg-password-file", dir / "pgpass.txt"},
                             {}, dir.path());
     BOOST_TEST_REQUIRE(status.how.exit_status == 0, status.err);
-    BOOST_TEST(status.out.find("version 3") != std::string::npos, status.out);
+    BOOST_TEST(status.out.find("version " + std::to_string(sink::pg::schema_version)) !=
+                   std::string::npos,
+               status.out);
     BOOST_TEST(status.out.find("jobs 5,000 (") != std::string::npos, status.out);
     BOOST_TEST(status.out.find("complete ") != std::string::npos, status.out);
 }

@@ -4,6 +4,7 @@
 // more (JSONL); a long-running sync serves metrics that parse and grow, turns ready, and stops
 // on SIGTERM within 10 s with status 0.
 #include "pg_fixture.hpp"
+#include "sink/pg/sql.hpp"
 
 #include <dynjobs/sim/simulator.hpp>
 
@@ -202,7 +203,8 @@ BOOST_AUTO_TEST_CASE(two_postgresql_cycles_update_exactly_the_jobs_that_finished
         sim.sync_args({"--once", "--output", cluster().uri(), "--pg-schema", "e2e_sync"});
     const auto first = run(args, env_with_password(), dir.path());
     BOOST_TEST_REQUIRE(first.how.exit_status == 0, first.err);
-    BOOST_TEST(scalar("SELECT max(version) FROM e2e_sync.schema_version") == "3");
+    BOOST_TEST(scalar("SELECT max(version) FROM e2e_sync.schema_version") ==
+               std::to_string(sink::pg::schema_version));
     BOOST_TEST(scalar("SELECT to_regclass('e2e_sync.work') IS NOT NULL") == "t");
     require_exactly(read_jobs("e2e_sync", dir), sim.jobs());
     const auto before = row_versions("e2e_sync");

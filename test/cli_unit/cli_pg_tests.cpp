@@ -231,11 +231,11 @@ BOOST_AUTO_TEST_CASE(a_copy_stream_is_header_tuples_trailer) {
     BOOST_TEST(copy_sql().ends_with("FROM STDIN (FORMAT binary)"));
 }
 
-BOOST_AUTO_TEST_CASE(segments_statement_numbers_six_parameters_per_segment) {
+BOOST_AUTO_TEST_CASE(segments_statement_numbers_seven_parameters_per_segment) {
     const auto sql = segments_sql("dynjobs", 2);
-    BOOST_TEST(sql.find("($1, $2, $3, $4, now(), $5, $6), ($7, $8, $9, $10, now(), $11, $12)") !=
-               std::string::npos);
-    BOOST_TEST(sql.find("$13") == std::string::npos);
+    BOOST_TEST(sql.find("($1, $2, $3, $4, $5, now(), $6, $7), ($8, $9, $10, $11, $12, now(), "
+                        "$13, $14)") != std::string::npos);
+    BOOST_TEST(sql.find("$15") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_selection_hash_changes_with_any_option_value) {
@@ -421,7 +421,8 @@ BOOST_AUTO_TEST_CASE(every_address_of_a_name_is_an_entry_and_other_hosts_stay_as
 
 // A segment too big at its first page: cut into equal spans of about --split-above jobs each.
 BOOST_AUTO_TEST_CASE(a_big_segment_is_cut_into_equal_whole_second_spans) {
-    const work_item item{"org", at("2024-01-01T00:00:00Z"), at("2024-01-15T00:00:00Z"), 1, 1};
+    const work_item item{"tenant-a", "org", at("2024-01-01T00:00:00Z"), at("2024-01-15T00:00:00Z"),
+                         1,          1};
     BOOST_TEST(split_windows(item, 20'000, 20'000).empty()); // not above
     BOOST_TEST(split_windows(item, 0, 20'000).empty());
     const auto pieces = split_windows(item, 50'001, 20'000);
@@ -429,6 +430,7 @@ BOOST_AUTO_TEST_CASE(a_big_segment_is_cut_into_equal_whole_second_spans) {
     BOOST_TEST((pieces.front().start == item.start));
     BOOST_TEST((pieces.back().finish == item.finish));
     for (std::size_t i = 0; i < pieces.size(); ++i) {
+        BOOST_TEST(pieces[i].tenant == "tenant-a");
         BOOST_TEST(pieces[i].organization == "org");
         BOOST_TEST(pieces[i].claims == 0);
         if (i > 0)
@@ -443,9 +445,9 @@ BOOST_AUTO_TEST_CASE(a_big_segment_is_cut_into_equal_whole_second_spans) {
 }
 
 BOOST_AUTO_TEST_CASE(no_piece_is_shorter_than_a_minute) {
-    const work_item minutes{"", at("2024-01-01T00:00:00Z"), at("2024-01-01T00:03:30Z"), 1, 1};
+    const work_item minutes{"", "", at("2024-01-01T00:00:00Z"), at("2024-01-01T00:03:30Z"), 1, 1};
     BOOST_TEST(split_windows(minutes, 1'000'000, 100).size() == 3u); // not 10,000
-    const work_item short_one{"", at("2024-01-01T00:00:00Z"), at("2024-01-01T00:01:59Z"), 1, 1};
+    const work_item short_one{"", "", at("2024-01-01T00:00:00Z"), at("2024-01-01T00:01:59Z"), 1, 1};
     BOOST_TEST(split_windows(short_one, 1'000'000, 100).empty()); // one minute's piece only
 }
 

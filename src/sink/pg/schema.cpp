@@ -184,26 +184,40 @@ asio::awaitable<schema_status> read_status(connection& c, std::string schema, in
     const auto number = [](const row& r, std::size_t i) {
         return static_cast<std::uint64_t>(as_integer(r.at(i)));
     };
+    // Version 4 on: a segment is a tenant's ('' without --tenants).
+    const bool tenants = out.version >= 4;
     const auto work = co_await c.query(
-        "SELECT selection_hash, count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL "
-        "AND failures < $1::integer AND lease_expires >= now()), count(*) FILTER (WHERE done_at "
-        "IS NULL AND failures < $1::integer AND (lease_expires IS NULL OR lease_expires < "
-        "now())), count(*) FILTER (WHERE done_at IS NULL AND failures >= $1::integer), "
-        "coalesce(sum(greatest(claims - 1, 0)), 0), coalesce(sum(failures), 0) FROM " +
-            qualified(schema, "work") + " GROUP BY selection_hash",
+        std::string("SELECT selection_hash, ") + (tenants ? "tenant" : "''") +
+            ", count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL AND failures < "
+            "$1::integer AND lease_expires >= now()), count(*) FILTER (WHERE done_at IS NULL AND "
+            "failures < $1::integer AND (lease_expires IS NULL OR lease_expires < now())), "
+            "count(*) FILTER (WHERE done_at IS NULL AND failures >= $1::integer), "
+            "coalesce(sum(greatest(claims - 1, 0)), 0), coalesce(sum(failures), 0) FROM " +
+            qualified(schema, "work") + " GROUP BY 1, 2 ORDER BY 1, 2",
         params(std::to_string(max_failures)));
     std::map<std::string, schema_status::run::work_summary> by_run;
-    for (const auto& row : work.rows)
-        by_run[row.at(0).value_or("")] = {
-            number(row, 1), number(row, 2), number(row, 3), number(row, 4),
-            number(row, 5), number(row, 6), number(row, 7), {}};
+    for (const auto& row : work.rows) {
+        auto& w = by_run[row.at(0).value_or("")];
+        const schema_status::run::segment_counts counts{
+            number(row, 2), number(row, 3), number(row, 4), number(row, 5), number(row, 6)};
+        w.total += counts.total;
+        w.done += counts.done;
+        w.leased += counts.leased;
+        w.pending += counts.pending;
+        w.failed += counts.failed;
+        w.reclaims += number(row, 7);
+        w.failures += number(row, 8);
+        if (const auto tenant = row.at(1).value_or(""); !tenant.empty())
+            w.tenants.emplace_back(tenant, counts);
+    }
     const auto workers = co_await c.execute(
         "SELECT w.selection_hash, w.done_by, count(*), coalesce(sum(s.jobs), 0), "
         "coalesce(sum(s.pages), 0), coalesce(extract(epoch FROM max(w.done_at) - "
         "min(w.first_claimed_at)), 0)::text FROM " +
-        qualified(schema, "work") + " w JOIN " + qualified(schema, "segments") +
-        " s USING (selection_hash, organization_id, window_start) WHERE w.done_at IS NOT NULL "
-        "GROUP BY 1, 2 ORDER BY 1, 2");
+        qualified(schema, "work") + " w JOIN " + qualified(schema, "segments") + " s USING " +
+        (tenants ? "(selection_hash, tenant, organization_id, window_start)"
+                 : "(selection_hash, organization_id, window_start)") +
+        " WHERE w.done_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2");
     for (const auto& row : workers.rows)
         by_run[row.at(0).value_or("")].workers.push_back({row.at(1).value_or(""), number(row, 2),
                                                           number(row, 3), number(row, 4),

@@ -44,11 +44,15 @@ struct schema_status {
             std::uint64_t pages = 0;
             double seconds = 0; ///< from its first claim to its last segment done
         };
-        struct work_summary {
+        struct segment_counts {
             std::uint64_t total = 0, done = 0, leased = 0, pending = 0, failed = 0;
+        };
+        struct work_summary : segment_counts {
             std::uint64_t reclaims = 0; ///< claims after the first: expired leases, give-backs
             std::uint64_t failures = 0; ///< fetches given back with failures
             std::vector<worker_summary> workers;
+            /// A `--tenants` run's segments by tenant (schema version 4 on); empty otherwise.
+            std::vector<std::pair<std::string, segment_counts>> tenants;
         };
         std::optional<work_summary> work;
     };

@@ -216,6 +216,16 @@ std::string migration_sql(std::string_view schema, int from) {
                "    done_at timestamp with time zone,\n"
                "    PRIMARY KEY (selection_hash, organization_id, window_start)\n"
                ");\n";
+    if (from < 4)
+        // `--tenants`: a segment is a tenant's, and two tenants may both fetch "every
+        // organization" of the same window. Rows written before are the one tenant '' (a run
+        // without --tenants).
+        for (const char* table : {"work", "segments"})
+            sql += "ALTER TABLE " + qualified(schema, table) +
+                   " ADD COLUMN IF NOT EXISTS tenant text NOT NULL DEFAULT '', DROP CONSTRAINT " +
+                   table +
+                   "_pkey, ADD PRIMARY KEY (selection_hash, tenant, organization_id, "
+                   "window_start);\n";
     sql += "INSERT INTO " + qualified(schema, "schema_version") + " (version) VALUES (" +
            std::to_string(schema_version) + ");\n";
     return sql;
@@ -301,17 +311,17 @@ std::string start_run_sql(std::string_view schema) {
 
 std::string segments_sql(std::string_view schema, std::size_t count) {
     std::string sql = "INSERT INTO " + qualified(schema, "segments") +
-                      " (selection_hash, organization_id, window_start, window_finish, "
+                      " (selection_hash, tenant, organization_id, window_start, window_finish, "
                       "completed_at, jobs, pages) VALUES ";
     for (std::size_t i = 0; i < count; ++i) {
-        const auto p = [&](std::size_t k) { return "$" + std::to_string(i * 6 + k); };
-        sql += (i ? ", (" : "(") + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", now(), " +
-               p(5) + ", " + p(6) + ")";
+        const auto p = [&](std::size_t k) { return "$" + std::to_string(i * 7 + k); };
+        sql += (i ? ", (" : "(") + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ", " + p(5) +
+               ", now(), " + p(6) + ", " + p(7) + ")";
     }
     // A commit retried after a connection lost at COMMIT may find its rows there already.
-    return sql + " ON CONFLICT (selection_hash, organization_id, window_start) DO UPDATE SET "
-                 "window_finish = EXCLUDED.window_finish, completed_at = EXCLUDED.completed_at, "
-                 "jobs = EXCLUDED.jobs, pages = EXCLUDED.pages";
+    return sql + " ON CONFLICT (selection_hash, tenant, organization_id, window_start) DO UPDATE "
+                 "SET window_finish = EXCLUDED.window_finish, completed_at = "
+                 "EXCLUDED.completed_at, jobs = EXCLUDED.jobs, pages = EXCLUDED.pages";
 }
 
 void append_copy_row(std::string& out, const job& j, std::uint64_t seq) {

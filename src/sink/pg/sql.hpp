@@ -10,6 +10,7 @@
 //   sync_state     `dynjobs sync`: selection hash -> high-water mark (version 2)
 //   work           `backfill --worker`: a selection's segments as leased work items, claimed
 //                  with FOR UPDATE SKIP LOCKED (version 3; sink/pg/work_queue.hpp)
+//                  work and segments carry the tenant of `--tenants` ('' without; version 4)
 //   schema_version the migrations applied
 #pragma once
 
@@ -25,7 +26,7 @@
 namespace dynjobs::sink::pg {
 
 /// The schema version this build creates and expects.
-inline constexpr int schema_version = 3;
+inline constexpr int schema_version = 4;
 
 /// A column of `jobs` as information_schema.columns names its type.
 struct column {
@@ -81,8 +82,8 @@ inline timestamp from_millis(std::int64_t ms) {
     return timestamp(std::chrono::milliseconds(ms));
 }
 
-/// Records `count` segments as done: parameters (selection_hash, organization_id, window_start,
-/// window_finish, jobs, pages) per segment.
+/// Records `count` segments as done: parameters (selection_hash, tenant, organization_id,
+/// window_start, window_finish, jobs, pages) per segment.
 std::string segments_sql(std::string_view schema, std::size_t count);
 
 /// Appends one job as a tuple of COPY binary format (each field's length, -1 for null, then its

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,13 +27,15 @@ namespace dynjobs::sink::pg {
 /// window the API cannot serve must not be retried forever by every worker in turn.
 inline constexpr int default_max_failures = 3;
 
-/// One segment: an organization ("" for every organization) and a window.
+/// One segment: a tenant ("" without --tenants), an organization ("" for every organization)
+/// and a window.
 struct work_item {
+    std::string tenant;
     std::string organization;
     timestamp start{};
     timestamp finish{};
     int claims = 0; ///< this claim included: more than 1 is a takeover or a retry
-    /// Workers holding a live lease on the selection right after this claim, this one
+    /// Workers holding a live lease on this tenant's segments right after this claim, this one
     /// included: how many share the tenant's rate now.
     std::uint64_t live_workers = 1;
 };
@@ -88,8 +91,15 @@ public:
     /// once instead of after the lease.
     boost::asio::awaitable<void> give_back_all();
     boost::asio::awaitable<work_counts> counts();
-    /// The failed-out segments with their last error, for the report.
+    /// The failed-out segments with their last error, for the report: one line per segment, or
+    /// per tenant and error when several failed alike.
     boost::asio::awaitable<std::vector<std::string>> failures();
+    /// A tenant whose credentials the API refused: every segment of it not done is failed out
+    /// with `error` (no worker claims them again), so that the other tenants go on and the run
+    /// ends failed, naming it. Segments other workers are fetching still commit if they can.
+    boost::asio::awaitable<void> fail_tenant(const std::string& tenant, const std::string& error);
+    /// Per tenant, the workers holding a live lease on its segments: how many share its rate.
+    boost::asio::awaitable<std::map<std::string, std::uint64_t>> live_workers_by_tenant();
     /// Records the run complete (runs.completed_at).
     boost::asio::awaitable<void> complete_run();
 
