@@ -122,6 +122,12 @@ SCHEMA.segments committed with them; a rerun continues an unfinished backfill by
                          jobs is split into shorter windows that any worker may claim, so that
                          one big organization does not leave the other workers idle, and a
                          worker holds at most about N jobs (default 20000)  e.g. --split-above 5000
+  --tenants FILE         with --worker: many tenants in one run, each with its own app
+                         registration, endpoint, organizations and --max-rate (JSON; README
+                         "Many tenants"); each worker keeps a client per tenant. A tenant whose
+                         credentials are refused fails alone: the others finish, exit 2 names it.
+                         Replaces the connection options and --org (default: one tenant, the
+                         command line's)                             e.g. --tenants tenants.json
   --verbose              when stderr is not a terminal, a progress line every 5 s; log retries
                          and failed requests (default: off)
   --quiet                print nothing but errors (default: off)
@@ -282,6 +288,8 @@ bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
         out.worker = true;
     } else if (opt == "--lease") {
         out.lease = parse_real(opt, reader.value(), 1, 86'400);
+    } else if (opt == "--tenants") {
+        out.tenants = text();
     } else if (opt == "--split-above") {
         out.split_above = parse_number<std::int64_t>(opt, reader.value(), 100, 100'000'000);
     } else if (opt == "--verbose" || opt == "-v") {

@@ -102,6 +102,9 @@ struct backfill_options {
     /// into shorter windows (a worker holds a segment's jobs until it commits them, and a big
     /// segment keeps the other workers idle at the end). none = 20,000.
     std::optional<std::int64_t> split_above;
+    /// --tenants: a JSON file of tenants (tenants_file.hpp), each fetched with its own client;
+    /// for --worker. Replaces the connection options and --org.
+    std::optional<std::string> tenants;
     bool verbose = false;
     bool quiet = false;
     bool help = false;

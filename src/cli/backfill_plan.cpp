@@ -1,6 +1,7 @@
 #include "cli/backfill_plan.hpp"
 
 #include "cli/arg_reader.hpp"
+#include "cli/tenants_file.hpp"
 #include "cli/time_spec.hpp"
 
 #include <dynjobs/job_status.hpp>
@@ -220,6 +221,108 @@ sink::pg::target resolve_pg(const backfill_options& o, const std::string& uri) {
     return t;
 }
 
+// How hard to push and how to ask: the same for every tenant.
+void apply_fetch_settings(const backfill_options& o, client_config& c) {
+    c.pool.max_connections = o.concurrency;
+    c.rate.max_in_flight = o.concurrency;
+    c.max_in_flight_per_organization = o.concurrency;
+    c.rate.max_requests_per_second = o.max_rate;
+    c.rate.adaptive_rate = o.adaptive_rate;
+    c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
+    c.compression = o.compression;
+}
+
+// --tenants: each tenant resolved as the command line's connection options would be (the same
+// checks, the same messages), its secret read from where the file says.
+std::vector<tenant_plan> resolve_tenants(const backfill_options& o, const environment& env) {
+    const auto& file = *o.tenants;
+    const std::pair<bool, const char*> per_tenant[] = {
+        {o.region.has_value(), "--region"},
+        {o.base_url.has_value(), "--base-url"},
+        {o.token_url.has_value(), "--token-url"},
+        {o.client_id.has_value(), "--client-id"},
+        {o.client_secret_file.has_value(), "--client-secret-file"},
+        {o.certificate.has_value(), "--certificate"},
+        {!o.orgs.empty(), "--org"},
+        {o.orgs_file.has_value(), "--orgs-file"},
+    };
+    for (const auto& [given, option] : per_tenant)
+        if (given)
+            throw usage_error{std::string(option) + " is given with --tenants " + file +
+                              ": each tenant has its own; put it in the tenants file"};
+    std::ifstream in(file, std::ios::binary);
+    if (!is_readable_file(file) || !in)
+        throw usage_error{"--tenants: cannot read '" + file + "'"};
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::vector<tenant_plan> out;
+    for (const auto& spec : parse_tenants(text, "--tenants " + file)) {
+        const auto where = "--tenants " + file + ": tenant '" + spec.name + "'";
+        const auto from_env = [&](const std::optional<std::string>& name, const char* field) {
+            if (!name)
+                return std::optional<std::string>();
+            auto value = env(*name);
+            if (!value || value->empty())
+                throw usage_error{where + ": \"" + field + "\" names " + *name +
+                                  ", which is not set or empty"};
+            return value;
+        };
+        const auto secret = from_env(spec.client_secret_env, "client-secret-env");
+        const auto password = from_env(spec.certificate_password_env, "certificate-password-env");
+        backfill_options own = o;
+        own.region = spec.region;
+        own.base_url = spec.base_url;
+        own.token_url = spec.token_url;
+        own.client_id = spec.client_id;
+        own.client_secret_file = spec.client_secret_file;
+        own.certificate = spec.certificate;
+        own.scope = spec.scope.value_or(o.scope);
+        // The environment the command line would read, as this tenant's file says.
+        const environment own_env = [&](std::string_view name) -> std::optional<std::string> {
+            if (name == "DYNJOBS_CLIENT_SECRET")
+                return secret;
+            if (name == "DYNJOBS_CERT_PASSWORD")
+                return password;
+            return env(name);
+        };
+        backfill_plan resolved;
+        try {
+            resolve_connection(own, own_env, resolved);
+        } catch (const usage_error& e) {
+            throw usage_error{where + ": " + e.message};
+        }
+        tenant_plan t{spec.name, std::move(resolved.config), {}};
+        apply_fetch_settings(o, t.config);
+        t.config.rate.max_requests_per_second = spec.max_rate.value_or(o.max_rate);
+        std::set<organization_id> orgs;
+        for (const auto& text : spec.orgs)
+            orgs.insert(*organization_id::parse(text)); // shape checked by the parser
+        t.organizations.assign(orgs.begin(), orgs.end());
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+std::string client_id_of(const credentials& creds) {
+    if (const auto* secret = std::get_if<client_secret_credentials>(&creds))
+        return secret->client_id;
+    if (const auto* certificate = std::get_if<certificate_credentials>(&creds))
+        return certificate->client_id;
+    return {};
+}
+
+// What --tenants fetches, for the selection's hash: a tenant added, moved or given other
+// organizations is another run. Never a secret, nor where it is kept.
+std::string tenants_selection(const std::vector<tenant_plan>& tenants) {
+    std::string out;
+    for (const auto& t : tenants) {
+        out += (out.empty() ? "" : ";") + t.name + "|" + t.config.region + "|" + t.config.base_url +
+               "|" + client_id_of(t.config.creds) + "|";
+        for (std::size_t i = 0; i < t.organizations.size(); ++i)
+            out += (i ? "," : "") + t.organizations[i].to_string();
+    }
+    return out;
+}
+
 std::string joined(const std::set<organization_id>& orgs) {
     std::string out;
     for (const auto& id : orgs)
@@ -247,7 +350,12 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     // server may not take milliseconds, and a resume must name the same instants.
     now = std::chrono::floor<std::chrono::seconds>(now);
     backfill_plan plan;
-    resolve_connection(o, env, plan);
+    if (o.tenants && !o.worker)
+        throw usage_error{"--tenants applies to --worker only: start the workers with "
+                          "--output postgresql://... --worker --tenants " +
+                          *o.tenants};
+    if (!o.tenants)
+        resolve_connection(o, env, plan);
 
     fetch_request& r = plan.request;
     r.type = *parse_job_type(o.type);
@@ -271,14 +379,7 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
     // A backfill fetches everything it can and lists what failed; resume retries those.
     r.on_failure = failure_policy::go_on;
 
-    client_config& c = plan.config;
-    c.pool.max_connections = o.concurrency;
-    c.rate.max_in_flight = o.concurrency;
-    c.max_in_flight_per_organization = o.concurrency;
-    c.rate.max_requests_per_second = o.max_rate;
-    c.rate.adaptive_rate = o.adaptive_rate;
-    c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
-    c.compression = o.compression;
+    apply_fetch_settings(o, plan.config);
 
     if (o.shard) {
         const auto index = env("JOB_COMPLETION_INDEX");
@@ -376,6 +477,9 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
         std::chrono::milliseconds(static_cast<std::int64_t>(o.checkpoint_interval * 1000));
     plan.level = o.quiet ? verbosity::quiet : o.verbose ? verbosity::verbose : verbosity::normal;
 
+    if (o.tenants)
+        plan.tenants = resolve_tenants(o, env);
+
     plan.chosen = {
         {"--type", std::to_string(static_cast<std::int32_t>(r.type))},
         {"--status", r.status ? std::to_string(static_cast<std::int32_t>(*r.status)) : ""},
@@ -392,6 +496,8 @@ backfill_plan resolve_backfill(const backfill_options& o, timestamp now, const e
         {"--format", std::string(to_string(o.format))},
         {"--output", plan.output.string()},
     };
+    if (!plan.tenants.empty())
+        plan.chosen.emplace_back("--tenants", tenants_selection(plan.tenants));
     if (plan.shard)
         plan.chosen.emplace_back("--shard", std::to_string(plan.shard->index) + "/" +
                                                 std::to_string(plan.shard->count));

@@ -27,6 +27,14 @@ enum class verbosity {
     verbose,
 };
 
+/// One tenant of --tenants, resolved: its own client configuration (credentials read) and
+/// organizations.
+struct tenant_plan {
+    std::string name;
+    client_config config;
+    std::vector<organization_id> organizations; ///< empty: every organization its app sees
+};
+
 struct backfill_plan {
     /// No endpoint and no credentials were given: the run starts the simulator in process, and
     /// `config`'s URLs and CA are filled in once it listens.
@@ -45,6 +53,9 @@ struct backfill_plan {
     bool worker = false;                     ///< --worker: segments claimed from SCHEMA.work
     std::chrono::milliseconds lease{60'000}; ///< --lease
     std::int64_t split_above = 20'000;       ///< --split-above
+    /// --tenants: one client each, `config` and `request.organizations` then unused for
+    /// connecting; empty without --tenants (one tenant: the command line's).
+    std::vector<tenant_plan> tenants;
     std::chrono::milliseconds checkpoint_interval{1000};
     std::optional<std::filesystem::path> stats_json;
     verbosity level = verbosity::normal;

@@ -71,9 +71,20 @@ std::chrono::milliseconds span_of(arg_reader& reader) {
 // Backfill options that mean nothing to a sync: the range is the schedule's, progress is the
 // high-water mark, and the log is one line per cycle.
 constexpr std::string_view not_for_sync[] = {
-    "--until",      "--resume",  "--checkpoint", "--checkpoint-interval",
-    "--stats-json", "--verbose", "-v",           "--quiet",
-    "-q",           "--worker",  "--lease",      "--shard",
+    "--until",
+    "--resume",
+    "--checkpoint",
+    "--checkpoint-interval",
+    "--stats-json",
+    "--verbose",
+    "-v",
+    "--quiet",
+    "-q",
+    "--worker",
+    "--lease",
+    "--shard",
+    "--split-above",
+    "--tenants",
 };
 
 } // namespace

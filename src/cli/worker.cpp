@@ -1,8 +1,8 @@
-// A worker: plans the run if it is the first, then keeps `slots` segments in flight on one
-// client (one pool, one token, one learnt rate), each claimed from the work table, fetched as a
-// fetch of its own, and committed with its done mark in one transaction. Two connections: the
-// control one (claims, lease renewals, counts) and the commit one, so that a renewal never
-// waits behind a commit's COPY.
+// A worker: plans the run if it is the first, then keeps `slots` segments in flight, each
+// claimed from the work table, fetched as a fetch of its own on its tenant's client (one pool,
+// one token, one learnt rate per tenant), and committed with its done mark in one transaction.
+// Two connections: the control one (claims, lease renewals, counts) and the commit one, so that
+// a renewal never waits behind a commit's COPY.
 #include "cli/worker.hpp"
 
 #include "cli/arg_reader.hpp"
@@ -26,7 +26,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 namespace dynjobs::cli {
 namespace asio = boost::asio;
@@ -45,6 +47,15 @@ struct worker_totals {
     std::uint64_t pages = 0;
     std::uint64_t requests = 0;
     std::uint64_t throttled = 0;
+};
+
+// One tenant's client, and its part of the tenant's --max-rate.
+struct tenant_client {
+    std::unique_ptr<client> api;
+    std::vector<organization_id> organizations; ///< empty: every organization its app sees
+    double max_rate = 0;                        ///< for all workers together; 0 = no ceiling
+    std::uint64_t sharing_with = 1;             ///< the workers max_rate is divided between now
+    std::string refused;                        ///< why its credentials were refused, if they were
 };
 
 class worker_run {
@@ -80,17 +91,34 @@ public:
         });
     }
 
+    /// A client for `tenant` ("" without --tenants), checked against the request before any
+    /// is sent. Called for every tenant before plan_run(); the map is not changed after.
+    void add_tenant(const std::string& tenant, const client_config& config,
+                    std::vector<organization_id> organizations) {
+        auto api = std::make_unique<client>(ioc_.get_executor(), config);
+        fetch_request r = plan_.request;
+        r.organizations = organizations;
+        diagnostics diag;
+        if (auto ec = api->validate(r, diag))
+            throw usage_error{(tenant.empty() ? "" : "tenant '" + tenant + "': ") +
+                              in_command_terms(diag, ec)};
+        auto& entry = clients_[tenant];
+        entry.api = std::move(api);
+        entry.organizations = std::move(organizations);
+        entry.max_rate = config.rate.max_requests_per_second;
+    }
+
     asio::awaitable<pg::work_counts> plan_run() {
-        const auto& r = plan_.request;
         std::vector<pg::work_item> segments;
-        for (const auto& [start, finish] : r.windows()) {
-            if (r.organizations.empty())
-                segments.push_back({"", start, finish});
-            for (const auto& org : r.organizations)
-                segments.push_back({org.to_string(), start, finish});
-        }
-        const auto planned =
-            co_await queue_.plan(pg::selection_text(plan_.chosen), r.start, r.finish, segments);
+        for (const auto& [start, finish] : plan_.request.windows())
+            for (const auto& [tenant, c] : clients_) {
+                if (c.organizations.empty())
+                    segments.push_back({tenant, "", start, finish});
+                for (const auto& org : c.organizations)
+                    segments.push_back({tenant, org.to_string(), start, finish});
+            }
+        const auto planned = co_await queue_.plan(
+            pg::selection_text(plan_.chosen), plan_.request.start, plan_.request.finish, segments);
         const auto counts = co_await queue_.counts();
         say((planned.planned_now ? "planned " : "joined ") + std::to_string(counts.total) +
             " segments of " + format_iso8601(planned.start) + " .. " +
@@ -99,8 +127,7 @@ public:
         co_return counts;
     }
 
-    void start(client& api) {
-        api_ = &api;
+    void start() {
         started_ = steady_clock::now();
         const auto slots = std::max<std::size_t>(2, plan_.config.rate.max_in_flight / 2);
         for (std::size_t i = 0; i < slots; ++i) {
@@ -120,7 +147,7 @@ public:
             });
         }
         asio::co_spawn(ioc_, renew_leases(), asio::detached);
-        if (plan_.config.rate.max_requests_per_second > 0)
+        if (any_rate_shared())
             asio::co_spawn(ioc_, follow_the_workers(), asio::detached);
     }
 
@@ -129,7 +156,7 @@ public:
     // Stops claiming and cancels the fetches in flight; their segments are given back by end().
     void stop() {
         stopping_ = true;
-        for (const auto& stream : active_)
+        for (const auto& [tenant, stream] : active_)
             stream->cancel();
         for (const auto& timer : idle_timers_)
             timer->cancel();
@@ -187,11 +214,15 @@ public:
         else if (outcome == run_outcome::interrupted)
             s += "  interrupted: its segments were given back to the other workers\n";
         else
-            s += "  run ended with " + std::to_string(failures_.size()) + " segment(s) failed " +
+            s += "  run ended with segments not done: they failed " +
                  std::to_string(pg::default_max_failures) +
-                 " times; fix the cause, then reset their failures (UPDATE " +
+                 " times, or their tenant's credentials were refused. Fix the cause, then reset "
+                 "their failures (UPDATE " +
                  pg::qualified(plan_.pg->schema, "work") +
                  " SET failures = 0 WHERE done_at IS NULL) and run a worker again:\n";
+        for (const auto& [tenant, c] : clients_)
+            if (!c.refused.empty())
+                s += "    tenant " + tenant + ": credentials refused: " + c.refused + "\n";
         for (const auto& f : failures_)
             s += "    " + f + "\n";
         return s;
@@ -223,7 +254,7 @@ private:
             if (stopping_) // claimed as the stop came: it is given back with the rest
                 break;
             if (item) {
-                share_rate(item->live_workers);
+                share_rate(clients_.at(item->tenant), item->live_workers);
                 co_await fetch_segment(*item);
                 continue;
             }
@@ -231,7 +262,8 @@ private:
             if (counts.nothing_left())
                 break;
             // The end's tail: workers that ran out leave their share to those still fetching.
-            share_rate(counts.live_workers);
+            if (any_rate_shared())
+                co_await share_rates();
             // Every segment left is leased by a live worker: one may die and leave its
             // segments to us, or finish them.
             idle.expires_after(poll);
@@ -240,6 +272,8 @@ private:
     }
 
     asio::awaitable<void> fetch_segment(const pg::work_item& item) {
+        // clients_ is not changed once the run started: the entry outlives this coroutine.
+        tenant_client& tenant = clients_.at(item.tenant);
         fetch_request r = plan_.request;
         r.start = item.start;
         r.finish = item.finish;
@@ -248,8 +282,8 @@ private:
         r.organizations.clear();
         if (!item.organization.empty())
             r.organizations.push_back(*organization_id::parse(item.organization));
-        const auto stream = std::make_shared<job_stream>(api_->fetch(r));
-        active_.push_back(stream);
+        const auto stream = std::make_shared<job_stream>(tenant.api->fetch(r));
+        active_.emplace_back(item.tenant, stream);
         pg::segment_rows segment;
         std::vector<pg::work_item> pieces;
         std::int64_t said_total = 0;
@@ -273,7 +307,7 @@ private:
         }
         if (!pieces.empty())
             stream->cancel();
-        std::erase(active_, stream);
+        std::erase(active_, std::pair(item.tenant, stream));
         const auto stats = stream->stats();
         totals_.requests += stats.requests;
         totals_.throttled += stats.throttled;
@@ -281,8 +315,12 @@ private:
         if (stopping_)
             co_return;
         if (error && is_authentication_error(error)) {
-            auth_error_ = in_command_terms(diag, error);
-            stop();
+            if (plan_.tenants.empty()) {
+                auth_error_ = in_command_terms(diag, error);
+                stop();
+            } else {
+                co_await refuse_tenant(item.tenant, in_command_terms(diag, error));
+            }
             co_return;
         }
         if (!pieces.empty() && !error) {
@@ -317,18 +355,45 @@ private:
         totals_.pages += segment.pages;
     }
 
-    // --max-rate is the selection's, not this worker's: the workers sending now share it
-    // equally, each taking its part again as they come and go (seen at every claim, and every
-    // poll of an idle slot, so that the last workers take the whole rate at the end). The
-    // adaptive rate still learns below it. Equal parts suit identical workers; a worker with
-    // less to do leaves part of its share unused until the next claims rebalance.
-    void share_rate(std::uint64_t live_workers) {
+    // With --tenants, credentials refused for one tenant end that tenant only: its segments
+    // are failed out for every worker (the run ends with exit 2, naming it), its fetches here
+    // are stopped, and the other tenants go on. Once per tenant per worker.
+    asio::awaitable<void> refuse_tenant(const std::string& name, const std::string& why) {
+        auto& tenant = clients_.at(name);
+        if (!tenant.refused.empty())
+            co_return;
+        tenant.refused = why;
+        say("tenant " + name + ": credentials refused, its segments are left undone: " + why);
+        for (const auto& [of, stream] : active_)
+            if (of == name)
+                stream->cancel();
+        co_await queue_.fail_tenant(name, "credentials refused: " + why);
+    }
+
+    // A tenant's --max-rate is for all workers together, not this one: the workers sending to
+    // it now share it equally, each taking its part again as they come and go (seen at every
+    // claim, and every poll of an idle slot, so that the last workers take the whole rate at
+    // the end). The adaptive rate still learns below it. Equal parts suit identical workers; a
+    // worker with less to do leaves part of its share unused until the next claims rebalance.
+    static void share_rate(tenant_client& tenant, std::uint64_t live_workers) {
         live_workers = std::max<std::uint64_t>(1, live_workers);
-        const double total = plan_.config.rate.max_requests_per_second;
-        if (total <= 0 || live_workers == sharing_with_)
+        if (tenant.max_rate <= 0 || live_workers == tenant.sharing_with)
             return;
-        sharing_with_ = live_workers;
-        api_->set_max_rate(total / static_cast<double>(live_workers));
+        tenant.sharing_with = live_workers;
+        tenant.api->set_max_rate(tenant.max_rate / static_cast<double>(live_workers));
+    }
+
+    asio::awaitable<void> share_rates() {
+        const auto live = co_await queue_.live_workers_by_tenant();
+        for (auto& [name, tenant] : clients_) {
+            const auto it = live.find(name);
+            share_rate(tenant, it == live.end() ? 1 : it->second);
+        }
+    }
+
+    bool any_rate_shared() const {
+        return std::any_of(clients_.begin(), clients_.end(),
+                           [](const auto& entry) { return entry.second.max_rate > 0; });
     }
 
     static std::string describe(const pg::work_item& item) {
@@ -364,7 +429,7 @@ private:
             if (ended_)
                 break;
             try {
-                share_rate((co_await queue_.counts()).live_workers);
+                co_await share_rates();
             } catch (const std::exception&) {
                 // The claims and commits on the same database report it; the share waits.
             }
@@ -377,14 +442,13 @@ private:
     pg::transaction_runner commits_;
     pg::turns commit_turns_;
     pg::work_queue queue_;
-    client* api_ = nullptr;
+    std::map<std::string, tenant_client> clients_; ///< by tenant; "" without --tenants
     asio::steady_timer renew_timer_;
     asio::steady_timer share_timer_{ioc_};
     std::vector<std::unique_ptr<asio::steady_timer>> idle_timers_;
-    std::vector<std::shared_ptr<job_stream>> active_;
+    std::vector<std::pair<std::string, std::shared_ptr<job_stream>>> active_; ///< by tenant
     std::function<void()> on_end_;
     std::size_t slots_ended_ = 0;
-    std::uint64_t sharing_with_ = 1; // the workers --max-rate is divided between now
     bool stopping_ = false;
     bool ended_ = false;
     std::exception_ptr failure_;
@@ -407,10 +471,10 @@ int run_worker(backfill_plan plan) {
     std::optional<embedded_simulator> simulator;
     if (plan.embedded)
         simulator.emplace(plan);
-    client api(ioc.get_executor(), plan.config);
-    diagnostics diag;
-    if (auto ec = api.validate(plan.request, diag))
-        throw usage_error{in_command_terms(diag, ec)};
+    if (plan.tenants.empty())
+        run.add_tenant("", plan.config, plan.request.organizations);
+    for (const auto& tenant : plan.tenants)
+        run.add_tenant(tenant.name, tenant.config, tenant.organizations);
 
     const auto counts = run_to_end(ioc, run.plan_run());
     if (counts.complete()) {
@@ -431,7 +495,7 @@ int run_worker(backfill_plan plan) {
         run.stop();
     });
     run.set_on_end([&] { signals.cancel(); });
-    run.start(api);
+    run.start();
     ioc.restart();
     ioc.run();
 

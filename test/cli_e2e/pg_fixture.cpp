@@ -65,14 +65,25 @@ void wait_for_no_dynjobs_backend() {
     });
 }
 
-void require_whole_segments(const std::string& schema) {
+void require_whole_segments(const std::string& schema, const tenant_organizations& tenants) {
     wait_for_no_dynjobs_backend();
-    BOOST_TEST(scalar("SELECT (SELECT coalesce(sum(jobs), 0) FROM " + schema +
+    // With tenants, a segment's jobs are those of its tenant's organizations.
+    std::string owners = "SELECT NULL::text AS tenant, NULL::text AS org WHERE false";
+    for (const auto& [tenant, orgs] : tenants)
+        for (const auto& org : orgs)
+            owners += " UNION ALL SELECT '" + tenant + "', '" + org + "'";
+    const std::string of_its_tenant =
+        tenants.empty() ? ""
+                        : " AND j.organization_id::text IN (SELECT org FROM owners o WHERE "
+                          "o.tenant = s.tenant)";
+    BOOST_TEST(scalar("WITH owners AS (" + owners +
+                      ") SELECT (SELECT coalesce(sum(jobs), 0) FROM " + schema +
                       ".segments) = (SELECT count(*) FROM " + schema +
                       ".jobs), (SELECT count(*) FROM " + schema +
                       ".segments s WHERE s.jobs <> (SELECT count(*) FROM " + schema +
                       ".jobs j WHERE j.start_time >= s.window_start AND j.start_time < "
-                      "s.window_finish))") == "t|0");
+                      "s.window_finish" +
+                      of_its_tenant + "))") == "t|0");
 }
 
 void require_whole_segments_after_a_kill(const std::string& schema) {

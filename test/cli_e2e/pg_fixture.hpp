@@ -43,9 +43,13 @@ void wait_until(Ready ready, std::chrono::seconds limit = std::chrono::seconds(3
 /// be judged) until the backend is gone.
 void wait_for_no_dynjobs_backend();
 
-/// Every segment recorded once, and its jobs count is the jobs of its window in the table: no
-/// half-written segment, no job counted twice. Both sides in one statement (one snapshot).
-void require_whole_segments(const std::string& schema);
+/// Each tenant of a `--tenants` run and the GUIDs of its organizations.
+using tenant_organizations = std::map<std::string, std::vector<std::string>>;
+
+/// Every segment recorded once, and its jobs count is the jobs of its window in the table (of
+/// its tenant's organizations, with `tenants`): no half-written segment, no job counted twice.
+/// Both sides in one statement (one snapshot).
+void require_whole_segments(const std::string& schema, const tenant_organizations& tenants = {});
 
 /// require_whole_segments after a kill at a random moment, which can land before the first run
 /// created the tables (under a sanitizer, start-up takes longer than the shortest delay): then

@@ -3,10 +3,12 @@
 // random moments and started again (as Kubernetes restarts a pod) still leave the jobs table
 // exactly the dataset, every segment completed once.
 #include "pg_fixture.hpp"
+#include "sink/pg/sql.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <thread>
@@ -49,21 +51,205 @@ std::string stderr_of(const scratch_dir& dir, int index, int generation) {
 }
 
 // Every work row done and recorded in segments once; the run marked complete.
-void require_every_segment_done_once(const std::string& schema, std::size_t segments) {
+void require_every_segment_done_once(const std::string& schema, std::size_t segments,
+                                     const tenant_organizations& tenants = {}) {
     BOOST_TEST(scalar("SELECT count(*), count(done_at) FROM " + schema + ".work") ==
                std::to_string(segments) + "|" + std::to_string(segments));
     BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".segments") == std::to_string(segments));
     BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".work w JOIN " + schema +
-                      ".segments s USING (selection_hash, organization_id, window_start)") ==
-               std::to_string(segments));
+                      ".segments s USING (selection_hash, tenant, organization_id, "
+                      "window_start)") == std::to_string(segments));
     BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".runs WHERE completed_at IS NOT NULL") ==
                "1");
-    require_whole_segments(schema);
+    require_whole_segments(schema, tenants);
 }
+
+// worker_count workers from `start(index, generation)`; two distinct ones killed with SIGKILL
+// once each, at random moments up to `latest_ms`, and started again (as Kubernetes restarts a
+// pod); then every worker must exit 0.
+template <class Start>
+void run_with_two_killed(const scratch_dir& dir, std::mt19937& rng, int latest_ms, Start start) {
+    std::vector<std::unique_ptr<child>> workers;
+    std::vector<int> generation(worker_count, 0);
+    for (int i = 0; i < worker_count; ++i)
+        workers.push_back(start(i, 0));
+    std::vector<int> order{0, 1, 2, 3};
+    std::shuffle(order.begin(), order.end(), rng);
+    std::uniform_int_distribution<int> delay_ms(100, latest_ms);
+    std::vector<std::pair<int, int>> kills{{delay_ms(rng), order[0]}, {delay_ms(rng), order[1]}};
+    std::sort(kills.begin(), kills.end());
+    auto elapsed = 0;
+    for (const auto& [at, victim] : kills) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(at - elapsed));
+        elapsed = at;
+        workers[victim]->signal(SIGKILL);
+        const auto how = workers[victim]->wait();
+        if (how.signal == SIGKILL) {
+            BOOST_TEST_MESSAGE("worker " << victim << " killed after " << at << " ms");
+        } else {
+            BOOST_TEST(how.exit_status == 0, stderr_of(dir, victim, generation[victim]));
+        }
+        workers[victim] = start(victim, ++generation[victim]);
+    }
+    for (int i = 0; i < worker_count; ++i) {
+        const auto how = workers[i]->wait(std::chrono::seconds(180));
+        BOOST_TEST(how.exit_status == 0, stderr_of(dir, i, generation[i]));
+    }
+}
+
+// Two simulators playing two tenants of a provider: each its own app registration (client id
+// and secret), dataset and rate limit; one tenants file naming both.
+class two_tenants {
+public:
+    explicit two_tenants(const scratch_dir& dir, const std::string& b_secret = "tenant-b-secret")
+        : a_(dir, tenant_sim(dir, "tenant-a", 21, 4, 8'000, "200"))
+        , b_(dir, same_certificate(tenant_sim(dir, "tenant-b", 22, 3, 5'000, "60"), dir))
+        , b_secret_(b_secret)
+        , file_(dir / "tenants.json") {
+        std::ofstream(file_) << R"({"tenants": [
+            {"name": "tenant-a", "base-url": ")"
+                             << a_.base_url() << R"(", "client-id": "tenant-a",
+             "client-secret-file": ")"
+                             << dir / "tenant-a.secret"
+                             << R"(", "max-rate": 150},
+            {"name": "tenant-b", "base-url": ")"
+                             << b_.base_url() << R"(", "client-id": "tenant-b",
+             "client-secret-env": "TENANT_B_SECRET", "max-rate": 50}]})";
+    }
+
+    /// Both datasets over the tests' range: what the jobs table must hold.
+    std::vector<job> expected() const {
+        auto jobs = a_.expected(range_start(), range_finish());
+        const auto more = b_.expected(range_start(), range_finish());
+        jobs.insert(jobs.end(), more.begin(), more.end());
+        return jobs;
+    }
+    const sim_process& a() const { return a_; }
+    tenant_organizations organizations() const {
+        return {{"tenant-a", organizations_of(a_)}, {"tenant-b", organizations_of(b_)}};
+    }
+
+    std::vector<std::string> worker_args(const std::string& schema) const {
+        std::vector<std::string> args{
+            binary(),   "backfill",  "--output", cluster().uri(), "--pg-schema",
+            schema,     "--tenants", file_,      "--ca-file",     a_.ca_file(),
+            "--worker", "--lease",   "2"};
+        for (auto& o : fetch_options())
+            args.push_back(std::move(o));
+        for (auto& o : range_options())
+            args.push_back(std::move(o));
+        return args;
+    }
+    std::map<std::string, std::string> env() const {
+        auto e = env_with_password();
+        e.erase("DYNJOBS_CLIENT_SECRET"); // the tenants file says where each secret is
+        e["TENANT_B_SECRET"] = b_secret_;
+        return e;
+    }
+    std::unique_ptr<child> start_worker(const std::string& schema, const scratch_dir& dir,
+                                        int index, int generation) const {
+        const auto name = "worker-" + std::to_string(index) + "-" + std::to_string(generation);
+        return std::make_unique<child>(worker_args(schema), env(), dir.path() / (name + ".stdout"),
+                                       dir.path() / (name + ".stderr"));
+    }
+
+private:
+    static sim_options tenant_sim(const scratch_dir& dir, const std::string& name,
+                                  std::uint64_t seed, std::size_t organizations, std::size_t jobs,
+                                  const std::string& rate_limit) {
+        std::ofstream(dir / (name + ".secret")) << name << "-secret\n";
+        return {.organizations = organizations,
+                .jobs = jobs,
+                .seed = seed,
+                .extra = {"--latency-ms", "50", "--client-id", name, "--client-secret-file",
+                          dir / (name + ".secret"), "--rate-limit", rate_limit},
+                .name = name};
+    }
+
+    static std::vector<std::string> organizations_of(const sim_process& sim) {
+        sim::dataset_config config;
+        config.seed = sim.options().seed;
+        config.organizations = sim.options().organizations;
+        config.jobs = 0; // the organizations come first from the seed
+        const sim::dataset data(config);
+        std::vector<std::string> out;
+        for (const auto& org : data.organizations())
+            out.push_back(org.id.to_string());
+        return out;
+    }
+
+    // One CA for both, so that the workers' one --ca-file trusts both endpoints.
+    static sim_options same_certificate(sim_options options, const scratch_dir& dir) {
+        options.extra.insert(options.extra.end(), {"--cert", dir / "sim-certs/server.pem", "--key",
+                                                   dir / "sim-certs/server-key.pem"});
+        return options;
+    }
+
+    sim_process a_;
+    sim_process b_;
+    std::string b_secret_;
+    std::string file_;
+};
 
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(workers)
+
+// The issue's scale-out test: 4 workers, 2 tenants (their own credentials and rate limits), one
+// database; two workers killed at random moments and started again, in rounds of new seeds.
+BOOST_AUTO_TEST_CASE(four_workers_two_tenants_two_killed_at_random_land_both_datasets_once) {
+    scratch_dir dir;
+    const two_tenants tenants(dir);
+    const auto expected = tenants.expected();
+    const auto segments = 2 * windows_of(std::chrono::days(14));
+    for (int round = 0; round < 2; ++round) {
+        const auto schema = "e2e_workers_tenants_" + std::to_string(round);
+        const auto seed = std::random_device{}();
+        BOOST_TEST_MESSAGE(schema << ": seed " << seed);
+        std::mt19937 rng(seed);
+        run_with_two_killed(dir, rng, 3000, [&](int index, int generation) {
+            return tenants.start_worker(schema, dir, index, generation);
+        });
+        require_exactly(read_jobs(schema, dir), expected);
+        require_every_segment_done_once(schema, segments, tenants.organizations());
+        // Each tenant's segments, each fetched from its own endpoint.
+        BOOST_TEST(scalar("SELECT string_agg(tenant || ':' || n, ',' ORDER BY tenant) FROM "
+                          "(SELECT tenant, count(*) AS n FROM " +
+                          schema + ".work GROUP BY tenant) t") ==
+                   "tenant-a:" + std::to_string(segments / 2) +
+                       ",tenant-b:" + std::to_string(segments / 2));
+    }
+}
+
+// Credentials refused for one tenant fail that tenant alone: the other's jobs all land, the
+// workers end with status 2 naming the tenant, and db status shows its segments failed.
+BOOST_AUTO_TEST_CASE(a_tenant_whose_credentials_are_refused_fails_alone) {
+    scratch_dir dir;
+    const two_tenants tenants(dir, "not-the-secret");
+    const std::string schema = "e2e_workers_tenant_refused";
+    std::vector<std::unique_ptr<child>> workers;
+    for (int i = 0; i < 2; ++i)
+        workers.push_back(tenants.start_worker(schema, dir, i, 0));
+    for (int i = 0; i < 2; ++i) {
+        const auto how = workers[i]->wait(std::chrono::seconds(180));
+        const auto said = stderr_of(dir, i, 0);
+        BOOST_TEST(how.exit_status == 2, said);
+        BOOST_TEST(said.find("tenant tenant-b") != std::string::npos, said);
+        BOOST_TEST(said.find("tenant tenant-a") == std::string::npos, said);
+        BOOST_TEST(said.find("not-the-secret") == std::string::npos, said);
+    }
+    require_exactly(read_jobs(schema, dir), tenants.a().expected(range_start(), range_finish()));
+    const auto windows = std::to_string(windows_of(std::chrono::days(14)));
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema +
+                      ".work WHERE tenant = 'tenant-a' AND done_at IS NOT NULL") == windows);
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema +
+                      ".work WHERE tenant = 'tenant-b' AND done_at IS NULL") == windows);
+    const auto status = run({"db", "status", "--output", cluster().uri(), "--pg-schema", schema},
+                            env_with_password(), dir.path());
+    BOOST_TEST(status.out.find("    tenant tenant-b: 0 done, 0 leased, 0 pending, " + windows +
+                               " failed of " + windows) != std::string::npos,
+               status.out);
+}
 
 BOOST_AUTO_TEST_CASE(four_workers_two_killed_at_random_and_restarted_land_exactly_the_dataset) {
     scratch_dir dir;
@@ -75,34 +261,9 @@ BOOST_AUTO_TEST_CASE(four_workers_two_killed_at_random_and_restarted_land_exactl
         const auto seed = std::random_device{}();
         BOOST_TEST_MESSAGE(schema << ": seed " << seed);
         std::mt19937 rng(seed);
-        std::vector<std::unique_ptr<child>> workers;
-        std::vector<int> generation(worker_count, 0);
-        for (int i = 0; i < worker_count; ++i)
-            workers.push_back(start_worker(sim, schema, dir, i, 0));
-        // Two distinct workers, each killed once at its own moment, then started again.
-        std::vector<int> order{0, 1, 2, 3};
-        std::shuffle(order.begin(), order.end(), rng);
-        std::uniform_int_distribution<int> delay_ms(100, 2500);
-        std::vector<std::pair<int, int>> kills{{delay_ms(rng), order[0]},
-                                               {delay_ms(rng), order[1]}};
-        std::sort(kills.begin(), kills.end());
-        auto elapsed = 0;
-        for (const auto& [at, victim] : kills) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(at - elapsed));
-            elapsed = at;
-            workers[victim]->signal(SIGKILL);
-            const auto how = workers[victim]->wait();
-            if (how.signal == SIGKILL) {
-                BOOST_TEST_MESSAGE("worker " << victim << " killed after " << at << " ms");
-            } else {
-                BOOST_TEST(how.exit_status == 0, stderr_of(dir, victim, generation[victim]));
-            }
-            workers[victim] = start_worker(sim, schema, dir, victim, ++generation[victim]);
-        }
-        for (int i = 0; i < worker_count; ++i) {
-            const auto how = workers[i]->wait(std::chrono::seconds(180));
-            BOOST_TEST(how.exit_status == 0, stderr_of(dir, i, generation[i]));
-        }
+        run_with_two_killed(dir, rng, 2500, [&](int index, int generation) {
+            return start_worker(sim, schema, dir, index, generation);
+        });
         require_exactly(read_jobs(schema, dir), expected);
         require_every_segment_done_once(schema, segments);
         BOOST_TEST_MESSAGE(
@@ -205,6 +366,41 @@ BOOST_AUTO_TEST_CASE(a_plain_run_after_split_workers_fetches_windows_done_only_i
         run(backfill_args(sim, schema, fetch_options()), env_with_password(), dir.path());
     BOOST_TEST_REQUIRE(plain.how.exit_status == 0, plain.err);
     require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+}
+
+// A worker run left unfinished by a dynjobs of schema version 3 (no tenant column) is continued
+// by this one: the migration keeps its work and segments rows (tenant ''), and the worker
+// fetches only the segment left.
+BOOST_AUTO_TEST_CASE(a_version_3_worker_run_is_migrated_and_finished) {
+    scratch_dir dir;
+    sim_process sim(dir, slow_sim(5));
+    const std::string schema = "e2e_workers_v3";
+    auto worker = start_worker(sim, schema, dir, 0, 0);
+    BOOST_TEST_REQUIRE(worker->wait().exit_status == 0, stderr_of(dir, 0, 0));
+    // Back to version 3's shape, one segment undone.
+    std::string to_v3;
+    for (const std::string table : {"work", "segments"})
+        to_v3 += "ALTER TABLE " + schema + "." + table + " DROP CONSTRAINT " + table +
+                 "_pkey, DROP COLUMN tenant, ADD PRIMARY KEY (selection_hash, organization_id, "
+                 "window_start); ";
+    const auto undone = scalar("SELECT max(window_start) FROM " + schema + ".work");
+    cluster().sql(to_v3 + "DELETE FROM " + schema + ".schema_version WHERE version > 3; " +
+                  "DELETE FROM " + schema + ".jobs WHERE start_time >= '" + undone +
+                  "'; DELETE FROM " + schema + ".segments WHERE window_start = '" + undone +
+                  "'; UPDATE " + schema + ".work SET done_at = NULL, done_by = NULL WHERE " +
+                  "window_start = '" + undone + "'; UPDATE " + schema +
+                  ".runs SET completed_at = NULL");
+
+    worker = start_worker(sim, schema, dir, 0, 1);
+    BOOST_TEST_REQUIRE(worker->wait().exit_status == 0, stderr_of(dir, 0, 1));
+    BOOST_TEST(scalar("SELECT max(version) FROM " + schema + ".schema_version") ==
+               std::to_string(sink::pg::schema_version));
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+    require_every_segment_done_once(schema, windows_of(std::chrono::days(14)));
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".work WHERE tenant <> ''") == "0");
+    // Only the undone segment was fetched again.
+    BOOST_TEST(stderr_of(dir, 0, 1).find(": 1 segments (") != std::string::npos,
+               stderr_of(dir, 0, 1));
 }
 
 BOOST_AUTO_TEST_CASE(workers_sharing_one_max_rate_land_the_dataset_and_say_what_they_sent) {

@@ -4,7 +4,8 @@
 # groups it maps kinds to read from a discovery cache in a throwaway HOME (test/kubernetes/
 # discovery: core v1, batch/v1, apps/v1), since no cluster is reachable here. Then, beyond what
 # kubectl knows: every Job's container arguments are valid `dynjobs` options (the real parser,
-# through --help), and every Secret key a container reads exists in the Secret.
+# through --help), every Secret key a container reads exists in the Secret, and a --tenants
+# Job's tenants file (its ConfigMap) resolves with the Job's environment (the real resolver).
 # Usage: check_manifests.sh KUBECTL DYNJOBS REPO
 set -euo pipefail
 kubectl=$1 dynjobs=$2 repo=$3
@@ -28,7 +29,8 @@ CONFIG
 kube() { env -i HOME="$home" PATH=/usr/bin:/bin "$kubectl" create --dry-run=client --validate=false "$@"; }
 
 names=$(kube -R -f "$repo/deploy/kubernetes" -o name | sort)
-expected=$(printf '%s\n' configmap/dynjobs-organizations job.batch/dynjobs-backfill-files \
+expected=$(printf '%s\n' configmap/dynjobs-organizations configmap/dynjobs-tenants \
+    job.batch/dynjobs-backfill-files job.batch/dynjobs-backfill-tenants \
     job.batch/dynjobs-backfill-workers persistentvolumeclaim/dynjobs-output \
     secret/dynjobs-credentials | sort)
 if [ "$names" != "$expected" ]; then
@@ -78,6 +80,32 @@ if "--shard" in args:
         sys.exit(f"--shard names {shards} shards; the Job must be Indexed with that many "
                  f"completions, not {mode} with {completions}")
 ' "$spec" "${args[@]}" || { echo "$job: the Job does not fit its arguments" >&2; exit 1; }
+    # --tenants: the ConfigMap's file goes through dynjobs' own resolution with the container's
+    # environment (dummy values): every tenant's shape, and every secret variable it names set.
+    # Resolved, dynjobs then fails to reach a database on port 1 (2); 1 is bad input.
+    if [[ " ${args[*]} " == *" --tenants "* ]]; then
+        kube -f "$repo/deploy/kubernetes/postgresql/tenants.yaml" -o jsonpath='{.data.tenants\.json}' \
+            >"$home/tenants.json"
+        mapfile -t names < <(python3 -c '
+import json, sys
+print("\n".join(e["name"] for e in json.load(sys.stdin).get("env", [])))' <<<"$container")
+        mapfile -d '' resolving < <(python3 -c '
+import sys
+args, out, i = sys.argv[2:], [], 0
+while i < len(args):
+    if args[i] in ("--tenants", "--output"):
+        out += [args[i], sys.argv[1] if args[i] == "--tenants" else "postgresql://check@127.0.0.1:1/none"]
+        i += 2
+    else:
+        out.append(args[i]); i += 1
+sys.stdout.write("\0".join(out + ["--pg-retry-for", "0"]) + "\0")' "$home/tenants.json" "${args[@]}")
+        resolved=$(env -i HOME="$home" $(printf '%s=set-by-a-secret ' "${names[@]}") \
+            "$dynjobs" "${resolving[@]}" 2>&1) && status=0 || status=$?
+        if [ "$status" = 1 ]; then
+            echo "$job: its tenants file does not resolve: $resolved" >&2
+            exit 1
+        fi
+    fi
     echo "$job: $kind, arguments, Secret keys and completions valid"
 done
 echo "kubectl checked YAML and kinds only (no cluster, so no API schema): see README"
