@@ -678,6 +678,20 @@ BOOST_AUTO_TEST_CASE(a_database_that_cannot_work_gets_one_line_and_exit_1_before
     }
     // Nothing was created for the refused runs.
     BOOST_TEST(scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'e2e_bad'") == "0");
+
+    // What a plain run needs, not the work queue: a worker is refused before it plans.
+    pg.sql("CREATE ROLE e2e_plain LOGIN PASSWORD 'plain-Pass-3c7'; GRANT USAGE ON SCHEMA e2e_ro "
+           "TO e2e_plain; GRANT SELECT, INSERT, UPDATE, DELETE ON e2e_ro.jobs, e2e_ro.runs, "
+           "e2e_ro.segments TO e2e_plain; GRANT SELECT ON e2e_ro.schema_version TO e2e_plain");
+    const auto worker =
+        run({"backfill", "--output", pg.uri("e2e_plain"), "--pg-schema", "e2e_ro", "--worker",
+             "--base-url", "https://127.0.0.1:1", "--client-id", "x", "--since", "2025-01-01"},
+            {{"DYNJOBS_CLIENT_SECRET", "s"}, {"PGPASSWORD", "plain-Pass-3c7"}}, dir.path());
+    BOOST_TEST(worker.how.exit_status == 1, worker.err);
+    BOOST_TEST(worker.err.find("may not SELECT, INSERT, UPDATE, DELETE on \"e2e_ro\".work: "
+                               "grant it") != std::string::npos,
+               worker.err);
+    BOOST_TEST(scalar("SELECT count(*) FROM e2e_ro.work") == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

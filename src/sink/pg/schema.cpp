@@ -71,6 +71,28 @@ asio::awaitable<void> check_shape(connection& c, const std::string& schema) {
                            "table (use another --pg-schema)");
 }
 
+struct need {
+    std::string table;
+    std::string privileges;
+};
+
+// Each privilege on its own: has_table_privilege(t, 'INSERT, UPDATE') is true when ANY of them
+// is held.
+asio::awaitable<void> require_privileges(connection& c, const std::string& schema,
+                                         const std::string& user,
+                                         const std::vector<need>& needs) {
+    for (const auto& [table, privileges] : needs) {
+        const auto name = qualified(schema, table);
+        const auto missing = co_await c.query(
+            "SELECT string_agg(p, ', ' ORDER BY o) FROM unnest(string_to_array($2, ', ')) WITH "
+            "ORDINALITY AS x(p, o) WHERE NOT has_table_privilege($1, p)",
+            params(name, privileges));
+        if (const auto& lacking = missing.rows.at(0).at(0))
+            throw schema_error("the role " + user + " may not " + *lacking + " on " + name +
+                               ": grant it " + privileges);
+    }
+}
+
 asio::awaitable<void> check_writable(connection& c, const std::string& schema) {
     const auto r = co_await c.query(
         "SELECT current_user, current_setting('transaction_read_only'), "
@@ -90,26 +112,12 @@ asio::awaitable<void> check_writable(connection& c, const std::string& schema) {
         throw schema_error("the role " + user +
                            " may not create temporary tables (the sink stages jobs in one): "
                            "grant it TEMPORARY on the database");
-    // Each privilege on its own: has_table_privilege(t, 'INSERT, UPDATE') is true when ANY of
-    // them is held. What the sink does: reads runs and segments at start, upserts jobs (ON
-    // CONFLICT ... WHERE reads the row), upserts runs and segments, deletes a finished run's
-    // segments.
-    struct need {
-        const char* table;
-        const char* privileges;
-    };
-    for (const auto& [table, privileges] :
-         {need{"jobs", "SELECT, INSERT, UPDATE"}, need{"runs", "SELECT, INSERT, UPDATE"},
-          need{"segments", "SELECT, INSERT, UPDATE, DELETE"}}) {
-        const auto name = qualified(schema, table);
-        const auto missing = co_await c.query(
-            "SELECT string_agg(p, ', ' ORDER BY o) FROM unnest(string_to_array($2, ', ')) WITH "
-            "ORDINALITY AS x(p, o) WHERE NOT has_table_privilege($1, p)",
-            params(name, std::string(privileges)));
-        if (const auto& lacking = missing.rows.at(0).at(0))
-            throw schema_error("the role " + user + " may not " + *lacking + " on " + name +
-                               ": grant it " + privileges);
-    }
+    // What the sink does: reads runs and segments at start, upserts jobs (ON CONFLICT ...
+    // WHERE reads the row), upserts runs and segments, deletes a finished run's segments.
+    const std::vector<need> needs{{"jobs", "SELECT, INSERT, UPDATE"},
+                                  {"runs", "SELECT, INSERT, UPDATE"},
+                                  {"segments", "SELECT, INSERT, UPDATE, DELETE"}};
+    co_await require_privileges(c, schema, user, needs);
 }
 
 } // namespace
@@ -144,6 +152,13 @@ asio::awaitable<void> prepare_schema(connection& c, std::string schema, bool for
                                "; grant it, or give a role that may write");
         throw;
     }
+}
+
+asio::awaitable<void> check_work_writable(connection& c, std::string schema) {
+    const auto r = co_await c.execute("SELECT current_user");
+    // Claims and renewals update rows, a split deletes one and inserts its pieces.
+    const std::vector<need> needs{{"work", "SELECT, INSERT, UPDATE, DELETE"}};
+    co_await require_privileges(c, schema, r.rows.at(0).at(0).value_or(""), needs);
 }
 
 asio::awaitable<schema_status> read_status(connection& c, std::string schema, int max_failures) {

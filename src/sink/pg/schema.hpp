@@ -26,6 +26,10 @@ struct schema_error : std::runtime_error {
 /// Throws schema_error, or pg::error for what the server refused.
 boost::asio::awaitable<void> prepare_schema(connection& c, std::string schema, bool for_writing);
 
+/// After prepare_schema(..., true), for `backfill --worker`: the role may use the work queue.
+/// Throws schema_error naming the privileges it lacks (a plain run does not need them).
+boost::asio::awaitable<void> check_work_writable(connection& c, std::string schema);
+
 /// What `dynjobs db status` prints.
 struct schema_status {
     int version = 0; ///< 0: not created
