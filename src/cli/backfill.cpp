@@ -6,6 +6,7 @@
 #include "cli/arg_reader.hpp"
 #include "cli/embedded_simulator.hpp"
 #include "cli/fetch_error.hpp"
+#include "cli/fetch_log.hpp"
 #include "cli/output_file.hpp"
 #include "cli/report.hpp"
 #include "cli/run_to_end.hpp"
@@ -104,18 +105,6 @@ asio::awaitable<void> show_progress(job_stream& stream, const sink::job_sink& ou
         std::cerr << "\r\x1b[K" << std::flush;
 }
 
-void log_request(const request_event& e) {
-    if (e.retry == policy::retry_cause::none && !e.error && e.status < 400)
-        return;
-    std::string line = "dynjobs: GET " + e.url + " -> ";
-    line += e.error ? e.error.message() : "HTTP " + std::to_string(e.status);
-    if (e.retry != policy::retry_cause::none)
-        line += ", retry " + std::to_string(e.attempt) + " (" +
-                std::string(policy::to_string(e.retry)) + ") in " +
-                std::to_string(e.retry_wait.count()) + " ms";
-    std::cerr << line << '\n';
-}
-
 } // namespace
 
 int run_backfill(backfill_plan plan) {
@@ -141,18 +130,7 @@ int run_backfill(backfill_plan plan) {
     std::optional<embedded_simulator> simulator;
     if (plan.embedded)
         simulator.emplace(plan);
-    if (plan.level == verbosity::verbose)
-        plan.config.on_request = log_request;
-    plan.config.on_fetch_event = [level = plan.level](const fetch_event& e) {
-        // A contradicted --time-filter is printed even under --quiet: the user stated something
-        // about the server that is not true, and should know.
-        if (e.kind == fetch_event_kind::time_filter_contradicted)
-            std::cerr << "\ndynjobs: warning: " << e.message << '\n';
-        else if (level == verbosity::verbose ||
-                 (level == verbosity::normal &&
-                  e.kind != fetch_event_kind::window_refetched_for_completeness))
-            std::cerr << "\ndynjobs: " << e.message << '\n';
-    };
+    attach_fetch_log(plan.level, plan.config);
 
     client api(ioc.get_executor(), plan.config);
     diagnostics diag;

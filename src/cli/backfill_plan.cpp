@@ -315,10 +315,15 @@ std::string client_id_of(const credentials& creds) {
 std::string tenants_selection(const std::vector<tenant_plan>& tenants) {
     std::string out;
     for (const auto& t : tenants) {
-        out += (out.empty() ? "" : ";") + t.name + "|" + t.config.region + "|" + t.config.base_url +
-               "|" + client_id_of(t.config.creds) + "|";
-        for (std::size_t i = 0; i < t.organizations.size(); ++i)
-            out += (i ? "," : "") + t.organizations[i].to_string();
+        if (!out.empty())
+            out += ';';
+        out += t.name + "|" + t.config.region + "|" + t.config.base_url + "|" +
+               client_id_of(t.config.creds) + "|";
+        for (std::size_t i = 0; i < t.organizations.size(); ++i) {
+            if (i > 0)
+                out += ',';
+            out += t.organizations[i].to_string();
+        }
     }
     return out;
 }

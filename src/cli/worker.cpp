@@ -8,6 +8,7 @@
 #include "cli/arg_reader.hpp"
 #include "cli/embedded_simulator.hpp"
 #include "cli/fetch_error.hpp"
+#include "cli/fetch_log.hpp"
 #include "cli/report.hpp"
 #include "cli/run_to_end.hpp"
 #include "sink/pg/schema.hpp"
@@ -77,6 +78,7 @@ public:
         try {
             co_await control_.session().connect(control_.params());
             co_await pg::prepare_schema(control_.session(), plan_.pg->schema, true);
+            co_await pg::check_work_writable(control_.session(), plan_.pg->schema);
             if (!co_await lock_selection(control_.session()))
                 throw std::runtime_error("a dynjobs run of this selection without --worker is in "
                                          "progress (schema " +
@@ -93,8 +95,9 @@ public:
 
     /// A client for `tenant` ("" without --tenants), checked against the request before any
     /// is sent. Called for every tenant before plan_run(); the map is not changed after.
-    void add_tenant(const std::string& tenant, const client_config& config,
+    void add_tenant(const std::string& tenant, client_config config,
                     std::vector<organization_id> organizations) {
+        attach_fetch_log(plan_.level, config, tenant);
         auto api = std::make_unique<client>(ioc_.get_executor(), config);
         fetch_request r = plan_.request;
         r.organizations = organizations;
