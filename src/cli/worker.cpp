@@ -44,10 +44,20 @@ struct worker_totals {
     std::uint64_t taken_over = 0; ///< claimed after another claim of the same segment
     std::uint64_t given_back = 0; ///< fetched with failures, returned to the queue
     std::uint64_t split = 0;      ///< too big at the first page: cut into shorter windows
+    std::uint64_t lost = 0;       ///< stopped: its lease was found to be another worker's
     std::uint64_t jobs = 0;
     std::uint64_t pages = 0;
     std::uint64_t requests = 0;
     std::uint64_t throttled = 0;
+};
+
+// A segment being fetched here. `dropped` says why it was stopped before its end by someone
+// else than the fetch itself: its lease is another worker's now, or its tenant was refused.
+struct active_fetch {
+    enum class drop { no, lease_lost, tenant_refused };
+    pg::work_item item;
+    std::shared_ptr<job_stream> stream;
+    drop dropped = drop::no;
 };
 
 // One tenant's client, and its part of the tenant's --max-rate.
@@ -159,8 +169,8 @@ public:
     // Stops claiming and cancels the fetches in flight; their segments are given back by end().
     void stop() {
         stopping_ = true;
-        for (const auto& [tenant, stream] : active_)
-            stream->cancel();
+        for (const auto& fetch : active_)
+            fetch->stream->cancel();
         for (const auto& timer : idle_timers_)
             timer->cancel();
     }
@@ -202,14 +212,14 @@ public:
     std::string summary(run_outcome outcome) const {
         const auto elapsed =
             std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_);
-        std::string s = "dynjobs: worker " + queue_.worker() + ": " +
-                        with_separators(totals_.segments) + " segments (" +
-                        with_separators(totals_.taken_over) + " taken over, " +
-                        with_separators(totals_.given_back) + " given back, " +
-                        with_separators(totals_.split) + " split), " +
-                        with_separators(totals_.jobs) + " jobs, " + with_separators(totals_.pages) +
-                        " pages, " + with_separators(totals_.requests) + " requests (429s " +
-                        with_separators(totals_.throttled) + ") in " + seconds_text(elapsed) + "\n";
+        std::string s =
+            "dynjobs: worker " + queue_.worker() + ": " + with_separators(totals_.segments) +
+            " segments (" + with_separators(totals_.taken_over) + " taken over, " +
+            with_separators(totals_.given_back) + " given back, " + with_separators(totals_.split) +
+            " split, " + with_separators(totals_.lost) + " leases lost), " +
+            with_separators(totals_.jobs) + " jobs, " + with_separators(totals_.pages) +
+            " pages, " + with_separators(totals_.requests) + " requests (429s " +
+            with_separators(totals_.throttled) + ") in " + seconds_text(elapsed) + "\n";
         if (outcome == run_outcome::complete)
             s += "  run complete: " + with_separators(counts_.total) + " segments done\n";
         else if (!error_.empty())
@@ -286,7 +296,8 @@ private:
         if (!item.organization.empty())
             r.organizations.push_back(*organization_id::parse(item.organization));
         const auto stream = std::make_shared<job_stream>(tenant.api->fetch(r));
-        active_.emplace_back(item.tenant, stream);
+        const auto fetch = std::make_shared<active_fetch>(active_fetch{item, stream});
+        active_.push_back(fetch);
         pg::segment_rows segment;
         std::vector<pg::work_item> pieces;
         std::int64_t said_total = 0;
@@ -310,13 +321,20 @@ private:
         }
         if (!pieces.empty())
             stream->cancel();
-        std::erase(active_, std::pair(item.tenant, stream));
+        std::erase(active_, fetch);
         const auto stats = stream->stats();
         totals_.requests += stats.requests;
         totals_.throttled += stats.throttled;
         const auto failures = stream->failures();
-        if (stopping_)
+        if (stopping_ || fetch->dropped == active_fetch::drop::tenant_refused)
             co_return;
+        if (fetch->dropped == active_fetch::drop::lease_lost) {
+            ++totals_.lost;
+            say("segment " + describe(item) +
+                ": its lease is another worker's now (renewals failed for a whole lease), so this "
+                "worker stopped fetching it");
+            co_return;
+        }
         if (error && is_authentication_error(error)) {
             if (plan_.tenants.empty()) {
                 auth_error_ = in_command_terms(diag, error);
@@ -367,9 +385,11 @@ private:
             co_return;
         tenant.refused = why;
         say("tenant " + name + ": credentials refused, its segments are left undone: " + why);
-        for (const auto& [of, stream] : active_)
-            if (of == name)
-                stream->cancel();
+        for (const auto& fetch : active_)
+            if (fetch->item.tenant == name) {
+                fetch->dropped = active_fetch::drop::tenant_refused;
+                fetch->stream->cancel();
+            }
         co_await queue_.fail_tenant(name, "credentials refused: " + why);
     }
 
@@ -414,7 +434,21 @@ private:
             if (ended_)
                 break;
             try {
-                co_await queue_.renew();
+                const auto held = co_await queue_.renew();
+                // A lease renewed too late (the database was away for a whole lease) may have
+                // been claimed by another worker, which fetches the segment again: this copy
+                // would only duplicate its requests. A fetch of a failed-out tenant's segment
+                // has no lease either.
+                for (const auto& fetch : active_)
+                    if (fetch->dropped == active_fetch::drop::no &&
+                        std::none_of(held.begin(), held.end(), [&](const pg::work_item& h) {
+                            return h.tenant == fetch->item.tenant &&
+                                   h.organization == fetch->item.organization &&
+                                   h.start == fetch->item.start;
+                        })) {
+                        fetch->dropped = active_fetch::drop::lease_lost;
+                        fetch->stream->cancel();
+                    }
             } catch (const std::exception& e) {
                 say(std::string("lease renewal failed (retrying at the next one): ") + e.what());
             }
@@ -449,7 +483,7 @@ private:
     asio::steady_timer renew_timer_;
     asio::steady_timer share_timer_{ioc_};
     std::vector<std::unique_ptr<asio::steady_timer>> idle_timers_;
-    std::vector<std::pair<std::string, std::shared_ptr<job_stream>>> active_; ///< by tenant
+    std::vector<std::shared_ptr<active_fetch>> active_;
     std::function<void()> on_end_;
     std::size_t slots_ended_ = 0;
     bool stopping_ = false;

@@ -442,6 +442,34 @@ BOOST_AUTO_TEST_CASE(an_interrupted_worker_gives_its_segments_back_at_once) {
     require_whole_segments(schema);
 }
 
+// A worker whose leases another worker claimed (its renewals failed for a whole lease: played
+// here by taking the leases over in SQL) stops fetching those segments at its next renewal
+// instead of fetching a copy, and claims them again once the other's lease has run out.
+BOOST_AUTO_TEST_CASE(a_worker_stops_fetching_segments_whose_lease_another_took) {
+    scratch_dir dir;
+    // A page takes a second; 180-day windows: a few segments of a few pages each.
+    sim_process sim(
+        dir, {.organizations = 2, .jobs = 1'000, .seed = 21, .extra = {"--latency-ms", "1000"}});
+    const std::string schema = "e2e_workers_lease_lost";
+    auto worker = start_worker(sim, schema, dir, 0, 0, {"--window", "180d"});
+    wait_until(
+        [&] { return scalar("SELECT to_regclass('" + schema + ".work') IS NOT NULL") == "t"; });
+    wait_until([&] {
+        return scalar("SELECT count(*) FROM " + schema + ".work WHERE leased_by IS NOT NULL") ==
+               "2";
+    });
+    cluster().sql("UPDATE " + schema +
+                  ".work SET leased_by = 'another-worker', lease_expires = now() + interval '3 "
+                  "seconds', claims = claims + 1 WHERE leased_by IS NOT NULL AND done_at IS NULL");
+    const auto how = worker->wait(std::chrono::seconds(120));
+    const auto said = stderr_of(dir, 0, 0);
+    BOOST_TEST(how.exit_status == 0, said);
+    BOOST_TEST(said.find("its lease is another worker's now") != std::string::npos, said);
+    BOOST_TEST(said.find(" 0 leases lost)") == std::string::npos, said);
+    require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
+    require_every_segment_done_once(schema, windows_of(std::chrono::days(180)));
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_refuses_a_selection_that_a_plain_run_is_writing) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim(200));

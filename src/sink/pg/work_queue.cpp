@@ -165,14 +165,25 @@ asio::awaitable<std::optional<work_item>> work_queue::claim() {
     co_return out;
 }
 
-asio::awaitable<void> work_queue::renew() {
+asio::awaitable<std::vector<work_item>> work_queue::renew() {
+    std::vector<work_item> held;
     co_await in_turn([&](connection& c) -> asio::awaitable<void> {
-        co_await c.query("UPDATE " + table("work") +
-                             " SET lease_expires = now() + make_interval(secs => $3::double "
-                             "precision) WHERE selection_hash = $1 AND leased_by = $2 AND "
-                             "done_at IS NULL",
-                         params(hash_, worker_, lease_seconds_));
+        held.clear();
+        const auto r = co_await c.query(
+            "UPDATE " + table("work") +
+                " SET lease_expires = now() + make_interval(secs => $3::double precision) WHERE "
+                "selection_hash = $1 AND leased_by = $2 AND done_at IS NULL RETURNING tenant, "
+                "organization_id, (extract(epoch FROM window_start) * 1000)::bigint",
+            params(hash_, worker_, lease_seconds_));
+        for (const auto& row : r.rows) {
+            work_item item;
+            item.tenant = row.at(0).value_or("");
+            item.organization = row.at(1).value_or("");
+            item.start = from_millis(as_integer(row.at(2)));
+            held.push_back(std::move(item));
+        }
     });
+    co_return held;
 }
 
 asio::awaitable<void> work_queue::give_back(const work_item& item, const std::string& error) {

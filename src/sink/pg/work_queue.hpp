@@ -78,8 +78,10 @@ public:
     /// The next claimable segment, leased to this worker; nullopt when none is claimable now
     /// (all done, leased by live workers, or failed out).
     boost::asio::awaitable<std::optional<work_item>> claim();
-    /// Extends every lease this worker holds on segments not done.
-    boost::asio::awaitable<void> renew();
+    /// Extends every lease this worker holds on segments not done; returns those segments
+    /// (tenant, organization and start set), so that a segment no longer among them (claimed
+    /// by another worker after this one's lease ran out) is known.
+    boost::asio::awaitable<std::vector<work_item>> renew();
     /// Gives a segment back after a failed fetch, counting the failure; after max_failures it
     /// is no longer claimed, and the run ends with it listed as failed.
     boost::asio::awaitable<void> give_back(const work_item& item, const std::string& error);
