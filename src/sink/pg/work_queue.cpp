@@ -155,34 +155,13 @@ asio::awaitable<std::optional<work_item>> work_queue::claim() {
                         from_millis(as_integer(row.at(2))),
                         static_cast<int>(as_integer(row.at(3))),
                         1};
-        const auto live = co_await sharing_workers(c);
-        const auto it = live.find(out->tenant);
-        out->live_workers = std::max<std::uint64_t>(1, it == live.end() ? 1 : it->second);
+        const auto live = co_await c.query(
+            "SELECT count(DISTINCT leased_by) FROM " + table("work") +
+                " WHERE selection_hash = $1 AND tenant = $2 AND lease_expires >= now()",
+            params(hash_, out->tenant));
+        out->live_workers = std::max<std::uint64_t>(
+            1, static_cast<std::uint64_t>(as_integer(live.rows.at(0).at(0))));
     });
-    co_return out;
-}
-
-asio::awaitable<std::map<std::string, std::uint64_t>>
-work_queue::sharing_workers(connection& c) const {
-    // Workers connected to the selection hold its lock shared (sql.hpp run_lock_key): one
-    // advisory lock each, whose 64-bit key pg_locks splits into classid and objid. While a
-    // tenant has segments nobody holds, every connected worker will claim one soon, so they all
-    // count: at the start, the first worker to claim must not take the whole rate for the
-    // moments before the others claim (a burst over the limit costs a Retry-After pause). At
-    // the end only the workers still fetching count, so that they take the whole rate.
-    const auto r = co_await c.query(
-        "WITH connected AS (SELECT count(*) AS n FROM pg_catalog.pg_locks WHERE locktype = "
-        "'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) "
-        "= pg_catalog.hashtextextended($2, 0)) SELECT w.tenant, CASE WHEN bool_or(w.done_at IS "
-        "NULL AND w.failures < $3::integer AND (w.lease_expires IS NULL OR w.lease_expires < "
-        "now())) THEN greatest(count(DISTINCT w.leased_by) FILTER (WHERE w.lease_expires >= "
-        "now()), max(connected.n)) ELSE count(DISTINCT w.leased_by) FILTER (WHERE "
-        "w.lease_expires >= now()) END FROM " +
-            table("work") + " w, connected WHERE w.selection_hash = $1 GROUP BY w.tenant",
-        params(hash_, run_lock_key(schema_, hash_), max_failures_));
-    std::map<std::string, std::uint64_t> out;
-    for (const auto& row : r.rows)
-        out[row.at(0).value_or("")] = static_cast<std::uint64_t>(as_integer(row.at(1)));
     co_return out;
 }
 
@@ -292,8 +271,16 @@ asio::awaitable<void> work_queue::fail_tenant(const std::string& tenant, const s
 
 asio::awaitable<std::map<std::string, std::uint64_t>> work_queue::live_workers_by_tenant() {
     std::map<std::string, std::uint64_t> out;
-    co_await in_turn(
-        [&](connection& c) -> asio::awaitable<void> { out = co_await sharing_workers(c); });
+    co_await in_turn([&](connection& c) -> asio::awaitable<void> {
+        out.clear();
+        const auto r =
+            co_await c.query("SELECT tenant, count(DISTINCT leased_by) FROM " + table("work") +
+                                 " WHERE selection_hash = $1 AND lease_expires >= "
+                                 "now() GROUP BY tenant",
+                             params(hash_));
+        for (const auto& row : r.rows)
+            out[row.at(0).value_or("")] = static_cast<std::uint64_t>(as_integer(row.at(1)));
+    });
     co_return out;
 }
 

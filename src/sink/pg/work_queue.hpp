@@ -35,8 +35,8 @@ struct work_item {
     timestamp start{};
     timestamp finish{};
     int claims = 0; ///< this claim included: more than 1 is a takeover or a retry
-    /// Workers sharing the tenant's rate right after this claim, this one included (see
-    /// work_queue::live_workers_by_tenant).
+    /// Workers holding a live lease on this tenant's segments right after this claim, this one
+    /// included: how many share the tenant's rate now.
     std::uint64_t live_workers = 1;
 };
 
@@ -100,9 +100,7 @@ public:
     /// with `error` (no worker claims them again), so that the other tenants go on and the run
     /// ends failed, naming it. Segments other workers are fetching still commit if they can.
     boost::asio::awaitable<void> fail_tenant(const std::string& tenant, const std::string& error);
-    /// Per tenant, how many workers share its rate now: those holding a live lease on its
-    /// segments, or every worker connected to the selection while some of its segments are
-    /// unclaimed.
+    /// Per tenant, the workers holding a live lease on its segments: how many share its rate.
     boost::asio::awaitable<std::map<std::string, std::uint64_t>> live_workers_by_tenant();
     /// Records the run complete (runs.completed_at).
     boost::asio::awaitable<void> complete_run();
@@ -120,8 +118,6 @@ private:
     std::string table(std::string_view name) const;
     boost::asio::awaitable<void> insert_work(connection& c,
                                              const std::vector<work_item>& segments) const;
-    boost::asio::awaitable<std::map<std::string, std::uint64_t>>
-    sharing_workers(connection& c) const;
 
     transaction_runner& control_;
     turns control_turns_;
