@@ -214,15 +214,14 @@ asio::awaitable<work_counts> work_queue::counts() {
             "SELECT count(*), count(done_at), count(*) FILTER (WHERE done_at IS NULL AND "
             "failures < $2::integer AND lease_expires >= now()), count(*) FILTER (WHERE done_at "
             "IS NULL AND failures < $2::integer AND (lease_expires IS NULL OR lease_expires < "
-            "now())), count(*) FILTER (WHERE done_at IS NULL AND failures >= $2::integer), "
-            "count(DISTINCT leased_by) FILTER (WHERE lease_expires >= now()) FROM " +
+            "now())), count(*) FILTER (WHERE done_at IS NULL AND failures >= $2::integer) FROM " +
                 table("work") + " WHERE selection_hash = $1",
             params(hash_, max_failures_));
         const auto& row = r.rows.at(0);
         const auto n = [&](std::size_t i) {
             return static_cast<std::uint64_t>(as_integer(row.at(i)));
         };
-        out = work_counts{n(0), n(1), n(2), n(3), n(4), n(5)};
+        out = work_counts{n(0), n(1), n(2), n(3), n(4)};
     });
     co_return out;
 }

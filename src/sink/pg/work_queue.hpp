@@ -47,7 +47,6 @@ struct work_counts {
     std::uint64_t leased = 0;  ///< not done, under a live lease
     std::uint64_t pending = 0; ///< not done, claimable now (never leased, or the lease expired)
     std::uint64_t failed = 0;  ///< not done, failed max_failures times: no longer claimed
-    std::uint64_t live_workers = 0; ///< workers holding a live lease
     bool complete() const noexcept { return done == total; }
     bool nothing_left() const noexcept { return leased == 0 && pending == 0; }
 };
