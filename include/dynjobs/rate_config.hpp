@@ -25,7 +25,8 @@ struct rate_config {
     /// server's rate limit, so a 429 also sets a rate, learnt as follows.
     /// - The first 429 usually comes within milliseconds of the start, from the first wave of
     ///   requests overrunning the server's burst: nothing can be measured yet. The rate starts
-    ///   low (what was accepted in the last `rate_window`, per `rate_window`) and probes upwards
+    ///   at `max_requests_per_second` when one is set (the burst said nothing against it), else
+    ///   low (what was accepted in the last `rate_window`, per `rate_window`), and probes upwards
     ///   fast: each success adds `probe_increase_per_success`, so it grows e^2 ~ 7x per second.
     /// - A later 429 after at least `min_rate_span` of unpaused sending measures the rate the
     ///   server accepted over the last `rate_window` (at most its burst over that window too

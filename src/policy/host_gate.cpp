@@ -14,10 +14,13 @@ double bucket_capacity(double rate) {
 }
 } // namespace
 
+// The bucket starts with one request, not full: nothing was saved up before the first request,
+// and clients started together (workers sharing a tenant's limit) would otherwise each send a
+// tenth of a second's requests at once, overrunning a server's burst before any of them paced.
 host_gate::host_gate(rate_config config)
     : config_(config)
     , limit_(static_cast<double>(std::max<std::size_t>(1, config.max_in_flight)))
-    , tokens_(bucket_capacity(config.max_requests_per_second)) {
+    , tokens_(1.0) {
     config_.min_in_flight =
         std::clamp<std::size_t>(config_.min_in_flight, 1, config_.max_in_flight);
 }
@@ -130,6 +133,12 @@ void host_gate::learn_rate(time_point now) {
     } else if (adaptive_rate_ > 0) {
         learnt = adaptive_rate_ * (rate_measured_ ? config_.rate_decrease_factor
                                                   : config_.overshoot_decrease_factor);
+    } else if (config_.max_requests_per_second > 0) {
+        // Too soon to measure, under a ceiling the user chose: a burst overran the server's
+        // (the pause empties the bucket), which says nothing against the ceiling. Starting over
+        // from the few requests accepted so far would crawl back for seconds; a second 429 this
+        // soon lowers the rate from the ceiling as a probe's overshoot would.
+        learnt = config_.max_requests_per_second;
     } else {
         learnt = accepted / duration<double>(config_.rate_window).count();
     }

@@ -75,9 +75,65 @@ BOOST_AUTO_TEST_CASE(the_ceiling_spaces_requests_evenly) {
     config.max_in_flight = 1000;
     host_gate gate(config);
     const int started = starts_in_ten_seconds(gate, t0);
-    // 100/s for 10 s, plus the initial burst of a tenth of a second.
+    // 100/s for 10 s, with no burst at the start: nothing was saved up before the first request.
     BOOST_TEST(started >= 1000);
-    BOOST_TEST(started <= 1011);
+    BOOST_TEST(started <= 1001);
+    BOOST_TEST((gate.next_start(t0 + seconds{10}) > t0 + seconds{10}));
+}
+
+BOOST_AUTO_TEST_CASE(a_ceiling_starts_without_a_burst_and_saves_one_up_while_idle) {
+    // Four workers started together each with a quarter of a 200/s limit: a tenth of a second
+    // saved up by each at the start would be 20 requests at once against a server's burst of 10.
+    rate_config config;
+    config.max_requests_per_second = 50;
+    host_gate gate(config);
+    gate.on_start(t0);
+    gate.on_finish(outcome::success, t0);
+    const auto second = gate.next_start(t0);
+    BOOST_TEST_REQUIRE(second.has_value());
+    BOOST_TEST(
+        (*second >= t0 + milliseconds{20} && *second <= t0 + milliseconds{20} + microseconds{1}));
+    // After idling, up to a tenth of a second's requests (5) go at once: no stall.
+    const auto later = t0 + seconds{5};
+    int at_once = 0;
+    while (gate.next_start(later) == later) {
+        gate.on_start(later);
+        gate.on_finish(outcome::success, later);
+        ++at_once;
+    }
+    BOOST_TEST(at_once == 5);
+}
+
+BOOST_AUTO_TEST_CASE(an_early_429_under_a_ceiling_keeps_the_ceiling) {
+    // The first wave overruns the server's burst before anything could be measured. With a
+    // ceiling set (a worker's share of a tenant's limit), that says nothing against it: the rate
+    // stays at the ceiling, instead of starting over from the handful of requests accepted.
+    rate_config config;
+    config.max_requests_per_second = 50;
+    config.adaptive_rate = true;
+    host_gate gate(config);
+    for (int i = 0; i < 3; ++i) {
+        gate.on_start(t0);
+        gate.on_finish(outcome::success, t0 + milliseconds{5});
+    }
+    gate.on_finish(outcome::throttled, t0 + milliseconds{10});
+    gate.pause_until(t0 + seconds{1});
+    BOOST_TEST(gate.rate() == 50.0);
+    // Another 429 right after resuming: the ceiling is too high after all, lowered as a probe's
+    // overshoot is.
+    gate.on_start(t0 + seconds{1});
+    gate.on_finish(outcome::throttled, t0 + seconds{1} + milliseconds{20});
+    BOOST_TEST(gate.rate() == 35.0, boost::test_tools::tolerance(1e-9));
+    // Without a ceiling the rate starts low: what was accepted per rate window (3 in 2 s).
+    rate_config open = config;
+    open.max_requests_per_second = 0;
+    host_gate unbounded(open);
+    for (int i = 0; i < 3; ++i) {
+        unbounded.on_start(t0);
+        unbounded.on_finish(outcome::success, t0 + milliseconds{5});
+    }
+    unbounded.on_finish(outcome::throttled, t0 + milliseconds{10});
+    BOOST_TEST(unbounded.rate() == 1.5);
 }
 
 BOOST_AUTO_TEST_CASE(throttling_halves_the_limit_once_per_interval_and_success_climbs_back) {
