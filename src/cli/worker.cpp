@@ -144,22 +144,29 @@ public:
         started_ = steady_clock::now();
         const auto slots = std::max<std::size_t>(2, plan_.config.rate.max_in_flight / 2);
         for (std::size_t i = 0; i < slots; ++i) {
-            idle_timers_.push_back(std::make_unique<asio::steady_timer>(ioc_));
-            asio::co_spawn(ioc_, slot(*idle_timers_.back()), [this](std::exception_ptr e) {
+            idle_slots_.push_back(std::make_unique<idle_slot>(ioc_));
+            asio::co_spawn(ioc_, slot(*idle_slots_.back()), [this](std::exception_ptr e) {
                 if (e && !failure_)
                     failure_ = e;
                 if (e)
                     stop();
-                if (++slots_ended_ == idle_timers_.size()) {
+                if (++slots_ended_ == idle_slots_.size()) {
                     ended_ = true;
                     renew_timer_.cancel();
                     share_timer_.cancel();
+                    lookout_timer_.cancel();
                     if (on_end_)
                         on_end_();
                 }
             });
         }
         asio::co_spawn(ioc_, renew_leases(), asio::detached);
+        asio::co_spawn(ioc_, look_out(), [this](std::exception_ptr e) {
+            if (e && !failure_)
+                failure_ = e;
+            if (e)
+                stop();
+        });
         if (any_rate_shared())
             asio::co_spawn(ioc_, follow_the_workers(), asio::detached);
     }
@@ -171,8 +178,7 @@ public:
         stopping_ = true;
         for (const auto& fetch : active_)
             fetch->stream->cancel();
-        for (const auto& timer : idle_timers_)
-            timer->cancel();
+        wake_idle_slots();
     }
 
     // After every slot ended: gives back what this worker still holds when it stopped early,
@@ -259,28 +265,76 @@ private:
             std::cerr << "dynjobs: " << line << '\n';
     }
 
-    asio::awaitable<void> slot(asio::steady_timer& idle) {
-        const auto poll =
-            std::min<std::chrono::milliseconds>(plan_.lease / 4, std::chrono::seconds(1));
-        while (!stopping_) {
+    // A slot with nothing to claim: it sleeps until the lookout sees work or the run's end.
+    struct idle_slot {
+        explicit idle_slot(asio::io_context& ioc)
+            : timer(ioc) {}
+        asio::steady_timer timer;
+        bool waiting = false;
+    };
+
+    asio::awaitable<void> slot(idle_slot& idle) {
+        while (!stopping_ && !nothing_left_) {
             auto item = co_await queue_.claim();
             if (stopping_) // claimed as the stop came: it is given back with the rest
                 break;
             if (item) {
                 share_rate(clients_.at(item->tenant), item->live_workers);
                 co_await fetch_segment(*item);
+                // It may have been the run's last segment, or split into new ones.
+                call_lookout();
                 continue;
             }
+            // Every segment left is leased by a live worker: one may die and leave its
+            // segments to us, split them, or finish them. Set and waited on with no suspension
+            // between, so that a wake (a cancel) never comes while the slot is not waiting.
+            idle.waiting = true;
+            call_lookout();
+            idle.timer.expires_at(steady_clock::time_point::max());
+            co_await idle.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            idle.waiting = false;
+        }
+    }
+
+    void wake_idle_slots() {
+        for (const auto& idle : idle_slots_)
+            if (idle->waiting)
+                idle->timer.cancel();
+    }
+
+    void call_lookout() {
+        look_again_ = true;
+        lookout_timer_.cancel();
+    }
+
+    // One database poll for all the idle slots of this worker, not one per slot: a quarter of
+    // the lease (at most every 250 ms), and soon after a slot goes idle or a segment ends here,
+    // but never twice in 50 ms (a claim that loses a race with another worker goes idle at once
+    // again). A poll every second kept the run's last workers waiting half a second on average
+    // after the last commit (bench scenario 9); one per slot would be 16 queries per poll.
+    asio::awaitable<void> look_out() {
+        const auto poll =
+            std::min<std::chrono::milliseconds>(plan_.lease / 4, std::chrono::milliseconds(250));
+        constexpr std::chrono::milliseconds least_gap{50};
+        auto last_look = steady_clock::now() - poll;
+        while (!ended_) {
+            const bool any_idle = std::any_of(idle_slots_.begin(), idle_slots_.end(),
+                                              [](const auto& idle) { return idle->waiting; });
+            const auto next = !any_idle     ? steady_clock::time_point::max()
+                              : look_again_ ? last_look + least_gap
+                                            : last_look + poll;
+            if (next > steady_clock::now()) {
+                lookout_timer_.expires_at(next);
+                co_await lookout_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+                continue; // woken early or not: look at the slots again
+            }
+            look_again_ = false;
+            last_look = steady_clock::now();
             const auto counts = co_await queue_.counts();
             if (counts.nothing_left())
-                break;
-            // The end's tail: workers that ran out leave their share to those still fetching.
-            if (any_rate_shared())
-                co_await share_rates();
-            // Every segment left is leased by a live worker: one may die and leave its
-            // segments to us, or finish them.
-            idle.expires_after(poll);
-            co_await idle.async_wait(asio::as_tuple(asio::use_awaitable));
+                nothing_left_ = true;
+            if (counts.nothing_left() || counts.pending > 0)
+                wake_idle_slots();
         }
     }
 
@@ -395,23 +449,28 @@ private:
 
     // A tenant's --max-rate is for all workers together, not this one: the workers sending to
     // it now share it equally, each taking its part again as they come and go (seen at every
-    // claim, and every poll of an idle slot, so that the last workers take the whole rate at
-    // the end). The adaptive rate still learns below it. Equal parts suit identical workers; a
+    // claim, and by follow_the_workers, so that the last workers take the whole rate at the
+    // end). The adaptive rate still learns below it. Equal parts suit identical workers; a
     // worker with less to do leaves part of its share unused until the next claims rebalance.
-    static void share_rate(tenant_client& tenant, std::uint64_t live_workers) {
+    // True when the part changed.
+    static bool share_rate(tenant_client& tenant, std::uint64_t live_workers) {
         live_workers = std::max<std::uint64_t>(1, live_workers);
         if (tenant.max_rate <= 0 || live_workers == tenant.sharing_with)
-            return;
+            return false;
         tenant.sharing_with = live_workers;
         tenant.api->set_max_rate(tenant.max_rate / static_cast<double>(live_workers));
+        return true;
     }
 
-    asio::awaitable<void> share_rates() {
+    // True when any tenant's part changed.
+    asio::awaitable<bool> share_rates() {
         const auto live = co_await queue_.live_workers_by_tenant();
+        bool changed = false;
         for (auto& [name, tenant] : clients_) {
             const auto it = live.find(name);
-            share_rate(tenant, it == live.end() ? 1 : it->second);
+            changed |= share_rate(tenant, it == live.end() ? 1 : it->second);
         }
+        co_return changed;
     }
 
     bool any_rate_shared() const {
@@ -455,19 +514,24 @@ private:
         }
     }
 
-    // Four times a second while a rate is shared: a worker whose slots are all busy claims
-    // nothing for minutes, yet must take a larger part when others run out of work (without
-    // this, bench scenario 9's 4 workers reached 0.80 of the limit with a 0.95 ceiling: the busy
-    // ones kept a quarter each after one had finished). Every second a finished worker's part
-    // stays unused costs that part of the rate: once a second, the shared rows stayed at 0.89.
+    // While a rate is shared: a worker whose slots are all busy claims nothing for minutes, yet
+    // must take a larger part when others run out of work (without this, bench scenario 9's 4
+    // workers reached 0.80 of the limit with a 0.95 ceiling: the busy ones kept a quarter each
+    // after one had finished), and a smaller one when others join. Changes come in bursts
+    // (workers starting together, finishing together): every 50 ms after one, backing off to
+    // 250 ms while none comes. At the start, workers that each took the whole rate for a
+    // quarter of a second overran the server's burst together.
     asio::awaitable<void> follow_the_workers() {
+        constexpr std::chrono::milliseconds soon{50};
+        constexpr std::chrono::milliseconds settled{250};
+        auto interval = soon;
         while (!ended_) {
-            share_timer_.expires_after(std::chrono::milliseconds(250));
+            share_timer_.expires_after(interval);
             co_await share_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
             if (ended_)
                 break;
             try {
-                co_await share_rates();
+                interval = co_await share_rates() ? soon : std::min(settled, interval * 2);
             } catch (const std::exception&) {
                 // The claims and commits on the same database report it; the share waits.
             }
@@ -483,12 +547,15 @@ private:
     std::map<std::string, tenant_client> clients_; ///< by tenant; "" without --tenants
     asio::steady_timer renew_timer_;
     asio::steady_timer share_timer_{ioc_};
-    std::vector<std::unique_ptr<asio::steady_timer>> idle_timers_;
+    asio::steady_timer lookout_timer_{ioc_};
+    std::vector<std::unique_ptr<idle_slot>> idle_slots_;
     std::vector<std::shared_ptr<active_fetch>> active_;
     std::function<void()> on_end_;
     std::size_t slots_ended_ = 0;
     bool stopping_ = false;
     bool ended_ = false;
+    bool look_again_ = false;   ///< a slot went idle or a segment ended since the lookout looked
+    bool nothing_left_ = false; ///< every segment is done or failed out: the slots end
     std::exception_ptr failure_;
     std::string auth_error_;
     std::string error_;
