@@ -20,8 +20,9 @@ Server:
   --port N              HTTPS port, 0 for any free port (default 0)      e.g. --port 8443
   --http-port N         also serve plain HTTP on this port, 0 for any (default: HTTPS only)
                                                                          e.g. --http-port 8080
-  --cert-dir DIR        where ca.pem, server.pem and server-key.pem are written
-                        (default <temp>/dynjobs-sim)                     e.g. --cert-dir ./certs
+  --cert-dir DIR        where ca.pem, server.pem and server-key.pem are written; a valid
+                        set already there is served instead, so simulators sharing the folder
+                        share one CA (default <temp>/dynjobs-sim)        e.g. --cert-dir ./certs
   --cert FILE --key FILE  serve this certificate and key instead of generated ones (default:
                         generated)                         e.g. --cert srv.pem --key srv-key.pem
   --threads N           threads serving requests (default 2)             e.g. --threads 4

@@ -3,14 +3,17 @@
 
 #include "shared_crypto.hpp"
 
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -171,6 +174,70 @@ boost::system::error_code write_server_pki(const server_pki& pki, const std::fil
     if (auto ec = write_file(dir / "server.pem", pki.server_cert_pem, 0644, diag))
         return ec;
     return write_file(dir / "server-key.pem", pki.server_key_pem, 0600, diag);
+}
+
+namespace {
+
+// Whether `dir` holds a whole PKI, each certificate valid for at least another day: a
+// simulator started now must not begin serving one that expires during its run.
+bool usable_pki_in(const std::filesystem::path& dir, server_pki& out) {
+    server_pki pki;
+    diagnostics ignored;
+    if (read_file(dir / "ca.pem", pki.ca_cert_pem, ignored) ||
+        read_file(dir / "server.pem", pki.server_cert_pem, ignored) ||
+        read_file(dir / "server-key.pem", pki.server_key_pem, ignored))
+        return false;
+    const auto ca = detail::parse_certificate_pem(pki.ca_cert_pem);
+    const auto leaf = detail::parse_certificate_pem(pki.server_cert_pem);
+    const auto key = detail::parse_private_key_pem(pki.server_key_pem);
+    if (!ca || !leaf || !key)
+        return false;
+    EVP_PKEY* ca_key = X509_get0_pubkey(ca.get());
+    time_t tomorrow = time(nullptr) + 86400;
+    const bool valid = ca_key != nullptr && X509_check_private_key(leaf.get(), key.get()) == 1 &&
+                       X509_verify(leaf.get(), ca_key) == 1 &&
+                       X509_cmp_time(X509_get0_notAfter(ca.get()), &tomorrow) > 0 &&
+                       X509_cmp_time(X509_get0_notAfter(leaf.get()), &tomorrow) > 0;
+    ERR_clear_error(); // a failed check leaves OpenSSL errors a later report would pick up
+    if (valid)
+        out = std::move(pki);
+    return valid;
+}
+
+} // namespace
+
+boost::system::error_code load_or_make_server_pki(const pki_options& options,
+                                                  const std::filesystem::path& dir, server_pki& out,
+                                                  diagnostics& diag) {
+    diag.clear();
+    std::error_code sec;
+    std::filesystem::create_directories(dir, sec);
+    if (sec) {
+        diag.message = "cannot create folder " + dir.string() + ": " + sec.message();
+        diag.value = dir.string();
+        return boost::system::error_code(sec.value(), boost::system::system_category());
+    }
+    const auto lock_path = dir / ".lock";
+    const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+        boost::system::error_code ec(errno, boost::system::system_category());
+        diag.message = "cannot lock " + lock_path.string() + ": " + ec.message();
+        diag.value = lock_path.string();
+        if (lock >= 0)
+            ::close(lock);
+        return ec;
+    }
+    boost::system::error_code ec;
+    if (!usable_pki_in(dir, out)) {
+        server_pki fresh;
+        ec = generate_server_pki(options, fresh, diag);
+        if (!ec)
+            ec = write_server_pki(fresh, dir, diag);
+        if (!ec)
+            out = std::move(fresh);
+    }
+    ::close(lock); // releases the lock
+    return ec;
 }
 
 boost::system::error_code load_server_pki(const std::filesystem::path& cert_file,

@@ -273,10 +273,11 @@ error_code simulator::start(diagnostics& diag) {
     } else {
         pki_options options;
         options.validity_days = cfg.cert_validity_days;
-        if (auto e = generate_server_pki(options, s.pki, diag))
-            return e;
-        if (!cfg.cert_dir.empty()) {
-            if (auto e = write_server_pki(s.pki, cfg.cert_dir, diag))
+        if (cfg.cert_dir.empty()) {
+            if (auto e = generate_server_pki(options, s.pki, diag))
+                return e;
+        } else {
+            if (auto e = load_or_make_server_pki(options, cfg.cert_dir, s.pki, diag))
                 return e;
             s.ca_file = cfg.cert_dir / "ca.pem";
         }

@@ -103,7 +103,9 @@ class two_tenants {
 public:
     explicit two_tenants(const scratch_dir& dir, const std::string& b_secret = "tenant-b-secret")
         : a_(dir, tenant_sim(dir, "tenant-a", 21, 4, 8'000, "200"))
-        , b_(dir, same_certificate(tenant_sim(dir, "tenant-b", 22, 3, 5'000, "60"), dir))
+        // Both simulators use the fixture's one --cert-dir: they serve one PKI, so that the
+        // workers' one --ca-file trusts both endpoints.
+        , b_(dir, tenant_sim(dir, "tenant-b", 22, 3, 5'000, "60"))
         , b_secret_(b_secret)
         , file_(dir / "tenants.json") {
         std::ofstream(file_) << R"({"tenants": [
@@ -176,13 +178,6 @@ private:
         for (const auto& org : data.organizations())
             out.push_back(org.id.to_string());
         return out;
-    }
-
-    // One CA for both, so that the workers' one --ca-file trusts both endpoints.
-    static sim_options same_certificate(sim_options options, const scratch_dir& dir) {
-        options.extra.insert(options.extra.end(), {"--cert", dir / "sim-certs/server.pem", "--key",
-                                                   dir / "sim-certs/server-key.pem"});
-        return options;
     }
 
     sim_process a_;

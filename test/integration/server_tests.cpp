@@ -236,6 +236,53 @@ BOOST_AUTO_TEST_CASE(generated_certificates_are_written_and_loadable) {
     std::filesystem::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(simulators_sharing_a_cert_dir_serve_one_pki_and_replace_a_spoilt_one) {
+    // Two `dynjobs sim` in one folder (the default <temp>/dynjobs-sim, or one per tenant): the
+    // second used to overwrite the first one's files, so clients trusting ca.pem failed TLS
+    // against the first.
+    const auto dir = scratch_dir("shared-certs");
+    auto config = small_sim_config();
+    config.cert_dir = dir;
+    sim_fixture first(config);
+    sim_fixture second(config);
+    const std::string ca = read_all(dir / "ca.pem");
+    BOOST_TEST(first.sim().ca_pem() == ca);
+    BOOST_TEST(second.sim().ca_pem() == ca);
+    for (const auto* fx : {&first, &second}) {
+        client_options o;
+        o.port = fx->sim().https_port();
+        o.ca_pem = ca;
+        BOOST_TEST(test_client(o).get(jobs_target()).status == 401u);
+    }
+
+    // A spoilt set (a leaf that is not PEM) is replaced, not served or refused.
+    std::ofstream(dir / "server.pem") << "not a certificate\n";
+    sim_fixture third(config);
+    const std::string fresh_ca = read_all(dir / "ca.pem");
+    BOOST_TEST(fresh_ca != ca);
+    client_options o;
+    o.port = third.sim().https_port();
+    o.ca_pem = fresh_ca;
+    BOOST_TEST(test_client(o).get(jobs_target()).status == 401u);
+
+    // A set that expires within a day is replaced too: a run must not outlive its certificate.
+    const auto expiring_dir = scratch_dir("expiring-certs");
+    auto expiring = small_sim_config();
+    expiring.cert_dir = expiring_dir;
+    expiring.cert_validity_days = 0;
+    std::string short_lived_ca;
+    {
+        sim_fixture short_lived(expiring);
+        short_lived_ca = read_all(expiring_dir / "ca.pem");
+    }
+    expiring.cert_validity_days = 30;
+    sim_fixture renewed(expiring);
+    BOOST_TEST(read_all(expiring_dir / "ca.pem") != short_lived_ca);
+    BOOST_TEST(renewed.sim().ca_pem() == read_all(expiring_dir / "ca.pem"));
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove_all(expiring_dir);
+}
+
 BOOST_AUTO_TEST_CASE(start_reports_bad_configuration) {
     boost::asio::io_context ioc;
     auto config = small_sim_config();

@@ -47,6 +47,18 @@ DYNJOBS_DECL boost::system::error_code generate_server_pki(const pki_options& op
 DYNJOBS_DECL boost::system::error_code
 write_server_pki(const server_pki& pki, const std::filesystem::path& dir, diagnostics& diag);
 
+/// The PKI a simulator serves from `dir`: the one already written there by another simulator
+/// when it is whole and valid for at least another day (ca.pem signed the leaf in server.pem,
+/// server-key.pem is the leaf's key), else a fresh one (generate_server_pki) written there
+/// (write_server_pki). Several simulators pointed at one folder, started at once or one after
+/// the other, so serve one PKI and every client trusting ca.pem reaches all of them: a second
+/// simulator used to overwrite the first one's files. The check and the write happen under an
+/// exclusive lock on `dir/.lock` (flock), so two simulators starting together do not both write.
+/// Errors as write_server_pki, and the lock file's.
+DYNJOBS_DECL boost::system::error_code load_or_make_server_pki(const pki_options& options,
+                                                               const std::filesystem::path& dir,
+                                                               server_pki& out, diagnostics& diag);
+
 /// Reads a PEM certificate (chain) and a PEM private key, and checks that they match.
 /// `out.ca_cert_pem` is left empty: the caller knows which CA signed them.
 DYNJOBS_DECL boost::system::error_code load_server_pki(const std::filesystem::path& cert_file,

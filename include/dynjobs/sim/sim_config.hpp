@@ -50,7 +50,9 @@ struct sim_config {
     std::optional<std::uint16_t> http_port;
 
     /// Where generated certificates are written (ca.pem, server.pem, server-key.pem; created if
-    /// missing). Empty = not written: the CA is still available as simulator::ca_pem().
+    /// missing). A valid set already there is served instead (load_or_make_server_pki): every
+    /// simulator sharing the folder serves one PKI. Empty = not written: the CA is still
+    /// available as simulator::ca_pem().
     std::filesystem::path cert_dir;
     /// Serve this certificate (chain) and key instead of generating them; both or neither.
     std::filesystem::path cert_file;
