@@ -96,6 +96,16 @@ boost::system::error_code write_file(const std::filesystem::path& path, std::str
     return ec;
 }
 
+boost::system::error_code create_folder(const std::filesystem::path& dir, diagnostics& diag) {
+    std::error_code sec;
+    std::filesystem::create_directories(dir, sec);
+    if (!sec)
+        return {};
+    diag.message = "cannot create folder " + dir.string() + ": " + sec.message();
+    diag.value = dir.string();
+    return boost::system::error_code(sec.value(), boost::system::system_category());
+}
+
 boost::system::error_code read_file(const std::filesystem::path& path, std::string& out,
                                     diagnostics& diag) {
     std::ifstream in(path, std::ios::binary);
@@ -162,13 +172,8 @@ boost::system::error_code generate_server_pki(const pki_options& options, server
 boost::system::error_code write_server_pki(const server_pki& pki, const std::filesystem::path& dir,
                                            diagnostics& diag) {
     diag.clear();
-    std::error_code sec;
-    std::filesystem::create_directories(dir, sec);
-    if (sec) {
-        diag.message = "cannot create folder " + dir.string() + ": " + sec.message();
-        diag.value = dir.string();
-        return boost::system::error_code(sec.value(), boost::system::system_category());
-    }
+    if (auto ec = create_folder(dir, diag))
+        return ec;
     if (auto ec = write_file(dir / "ca.pem", pki.ca_cert_pem, 0644, diag))
         return ec;
     if (auto ec = write_file(dir / "server.pem", pki.server_cert_pem, 0644, diag))
@@ -210,13 +215,8 @@ boost::system::error_code load_or_make_server_pki(const pki_options& options,
                                                   const std::filesystem::path& dir, server_pki& out,
                                                   diagnostics& diag) {
     diag.clear();
-    std::error_code sec;
-    std::filesystem::create_directories(dir, sec);
-    if (sec) {
-        diag.message = "cannot create folder " + dir.string() + ": " + sec.message();
-        diag.value = dir.string();
-        return boost::system::error_code(sec.value(), boost::system::system_category());
-    }
+    if (auto ec = create_folder(dir, diag))
+        return ec;
     const auto lock_path = dir / ".lock";
     const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
