@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <thread>
 
 using namespace dynjobs;
@@ -101,11 +102,13 @@ void run_with_two_killed(const scratch_dir& dir, std::mt19937& rng, int latest_m
 // and secret), dataset and rate limit; one tenants file naming both.
 class two_tenants {
 public:
-    explicit two_tenants(const scratch_dir& dir, const std::string& b_secret = "tenant-b-secret")
+    /// `b_faults`: more `dynjobs sim` options for tenant B's simulator.
+    explicit two_tenants(const scratch_dir& dir, const std::string& b_secret = "tenant-b-secret",
+                         const std::vector<std::string>& b_faults = {})
         : a_(dir, tenant_sim(dir, "tenant-a", 21, 4, 8'000, "200"))
         // Both simulators use the fixture's one --cert-dir: they serve one PKI, so that the
         // workers' one --ca-file trusts both endpoints.
-        , b_(dir, tenant_sim(dir, "tenant-b", 22, 3, 5'000, "60"))
+        , b_(dir, tenant_sim(dir, "tenant-b", 22, 3, 5'000, "60", b_faults))
         , b_secret_(b_secret)
         , file_(dir / "tenants.json") {
         std::ofstream(file_) << R"({"tenants": [
@@ -127,6 +130,7 @@ public:
         return jobs;
     }
     const sim_process& a() const { return a_; }
+    const sim_process& b() const { return b_; }
     tenant_organizations organizations() const {
         return {{"tenant-a", organizations_of(a_)}, {"tenant-b", organizations_of(b_)}};
     }
@@ -158,14 +162,18 @@ public:
 private:
     static sim_options tenant_sim(const scratch_dir& dir, const std::string& name,
                                   std::uint64_t seed, std::size_t organizations, std::size_t jobs,
-                                  const std::string& rate_limit) {
+                                  const std::string& rate_limit,
+                                  const std::vector<std::string>& more = {}) {
         std::ofstream(dir / (name + ".secret")) << name << "-secret\n";
-        return {.organizations = organizations,
-                .jobs = jobs,
-                .seed = seed,
-                .extra = {"--latency-ms", "50", "--client-id", name, "--client-secret-file",
-                          dir / (name + ".secret"), "--rate-limit", rate_limit},
-                .name = name};
+        sim_options options{.organizations = organizations,
+                            .jobs = jobs,
+                            .seed = seed,
+                            .extra = {"--latency-ms", "50", "--client-id", name,
+                                      "--client-secret-file", dir / (name + ".secret"),
+                                      "--rate-limit", rate_limit},
+                            .name = name};
+        options.extra.insert(options.extra.end(), more.begin(), more.end());
+        return options;
     }
 
     static std::vector<std::string> organizations_of(const sim_process& sim) {
@@ -244,6 +252,36 @@ BOOST_AUTO_TEST_CASE(a_tenant_whose_credentials_are_refused_fails_alone) {
     BOOST_TEST(status.out.find("    tenant tenant-b: 0 done, 0 leased, 0 pending, " + windows +
                                " failed of " + windows) != std::string::npos,
                status.out);
+}
+
+// A worker's --verbose names the tenant on each request it reports (a retry here), so that an
+// operator reading one pod's log of many tenants knows whose endpoint answered what.
+BOOST_AUTO_TEST_CASE(a_verbose_worker_names_the_tenant_of_each_request_it_reports) {
+    scratch_dir dir;
+    // Tenant B answers the first request for each segment's first page with a 503.
+    const two_tenants tenants(dir, "tenant-b-secret", {"--fault", "page=1,nth=1:503"});
+    const std::string schema = "e2e_workers_verbose";
+    auto args = tenants.worker_args(schema);
+    args.erase(args.begin()); // the binary: run() adds it
+    args.push_back("--verbose");
+    const auto result = run(args, tenants.env(), dir.path());
+    BOOST_TEST(result.how.exit_status == 0, result.err);
+    require_exactly(read_jobs(schema, dir), tenants.expected());
+    const std::string retried =
+        "dynjobs: tenant tenant-b: GET " + tenants.b().base_url() + "/dynamicsbackup/jobs?";
+    const auto at = result.err.find(retried);
+    BOOST_TEST_REQUIRE(at != std::string::npos, result.err);
+    const auto line = result.err.substr(at, result.err.find('\n', at) - at);
+    BOOST_TEST(line.find("-> HTTP 503, retry 1 (") != std::string::npos, line);
+    // Every request line names its tenant; no secret is in the log.
+    std::istringstream lines(result.err);
+    for (std::string l; std::getline(lines, l);)
+        if (l.find(" GET ") != std::string::npos)
+            BOOST_TEST((l.starts_with("dynjobs: tenant tenant-a: GET ") ||
+                        l.starts_with("dynjobs: tenant tenant-b: GET ")),
+                       l);
+    BOOST_TEST(result.err.find("tenant-b-secret") == std::string::npos);
+    BOOST_TEST(result.err.find("tenant-a-secret") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(four_workers_two_killed_at_random_and_restarted_land_exactly_the_dataset) {
