@@ -416,10 +416,15 @@ private:
             co_return;
         }
         {
+            // Named, not a conditional inside the co_await: GCC 12 destroys such a temporary
+            // twice.
+            std::optional<std::string> jobs_tenant;
+            if (!plan_.tenants.empty())
+                jobs_tenant = item.tenant;
             const auto turn = co_await commit_turns_.take();
             co_await commits_.run(
                 [&](pg::connection& c) -> asio::awaitable<void> {
-                    co_await pg::upsert_rows(c, plan_.pg->schema, segment.rows);
+                    co_await pg::upsert_rows(c, plan_.pg->schema, segment.rows, jobs_tenant);
                     co_await queue_.mark_done(c, item, segment.ids.size(), segment.pages);
                 },
                 pg::attempt_budget(segment.ids.size()));

@@ -221,6 +221,14 @@ BOOST_AUTO_TEST_CASE(four_workers_two_tenants_two_killed_at_random_land_both_dat
                           schema + ".work GROUP BY tenant) t") ==
                    "tenant-a:" + std::to_string(segments / 2) +
                        ",tenant-b:" + std::to_string(segments / 2));
+        // Each job names the tenant it came from.
+        BOOST_TEST(scalar("SELECT string_agg(tenant || ':' || n, ',' ORDER BY tenant) FROM "
+                          "(SELECT tenant, count(*) AS n FROM " +
+                          schema + ".jobs GROUP BY tenant) t") ==
+                   "tenant-a:" +
+                       std::to_string(tenants.a().expected(range_start(), range_finish()).size()) +
+                       ",tenant-b:" +
+                       std::to_string(tenants.b().expected(range_start(), range_finish()).size()));
     }
 }
 
@@ -416,6 +424,7 @@ BOOST_AUTO_TEST_CASE(a_version_3_worker_run_is_migrated_and_finished) {
         to_v3 += "ALTER TABLE " + schema + "." + table + " DROP CONSTRAINT " + table +
                  "_pkey, DROP COLUMN tenant, ADD PRIMARY KEY (selection_hash, organization_id, "
                  "window_start); ";
+    to_v3 += "ALTER TABLE " + schema + ".jobs DROP COLUMN tenant; ";
     const auto undone = scalar("SELECT max(window_start) FROM " + schema + ".work");
     cluster().sql(to_v3 + "DELETE FROM " + schema + ".schema_version WHERE version > 3; " +
                   "DELETE FROM " + schema + ".jobs WHERE start_time >= '" + undone +
@@ -431,6 +440,7 @@ BOOST_AUTO_TEST_CASE(a_version_3_worker_run_is_migrated_and_finished) {
     require_exactly(read_jobs(schema, dir), sim.expected(range_start(), range_finish()));
     require_every_segment_done_once(schema, windows_of(std::chrono::days(14)));
     BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".work WHERE tenant <> ''") == "0");
+    BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".jobs WHERE tenant <> ''") == "0");
     // Only the undone segment was fetched again.
     BOOST_TEST(stderr_of(dir, 0, 1).find(": 1 segments (") != std::string::npos,
                stderr_of(dir, 0, 1));

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -42,13 +43,18 @@ inline std::chrono::milliseconds attempt_budget(std::uint64_t jobs) {
 }
 
 /// Inside a transaction: stages `rows` (COPY binary tuples) and upserts them into SCHEMA.jobs;
-/// nothing when there are none.
+/// nothing when there are none. `tenant`: the jobs' tenant (a worker's segment), written to
+/// jobs.tenant; none leaves new jobs at '' and stored ones as they are.
 inline boost::asio::awaitable<void> upsert_rows(connection& conn, std::string_view schema,
-                                                const std::string& rows) {
+                                                const std::string& rows,
+                                                std::optional<std::string> tenant = std::nullopt) {
     if (rows.empty())
         co_return;
     co_await conn.copy_in(copy_sql(), copy_stream(rows));
-    co_await conn.execute(upsert_sql(schema));
+    if (tenant)
+        co_await conn.query(upsert_sql(schema, true), params(*tenant));
+    else
+        co_await conn.execute(upsert_sql(schema));
 }
 
 } // namespace dynjobs::sink::pg

@@ -226,6 +226,12 @@ std::string migration_sql(std::string_view schema, int from) {
                    table +
                    "_pkey, ADD PRIMARY KEY (selection_hash, tenant, organization_id, "
                    "window_start);\n";
+    if (from < 5)
+        // Whose job it is, with --tenants: the segments say it only through an organization,
+        // and not at all for a tenant fetched as "every organization". Jobs written before are
+        // tenant '' (a run without --tenants). A constant default: no table rewrite.
+        sql += "ALTER TABLE " + qualified(schema, "jobs") +
+               " ADD COLUMN IF NOT EXISTS tenant text NOT NULL DEFAULT '';\n";
     sql += "INSERT INTO " + qualified(schema, "schema_version") + " (version) VALUES (" +
            std::to_string(schema_version) + ");\n";
     return sql;
@@ -246,8 +252,7 @@ std::string copy_sql() {
     return "COPY pg_temp.dynjobs_staging (" + column_list() + ", seq) FROM STDIN (FORMAT binary)";
 }
 
-std::string upsert_sql(std::string_view schema) {
-    std::string fields; // every API field but the key
+std::string upsert_sql(std::string_view schema, bool with_tenant) {
     std::string current;
     std::string incoming;
     std::string assignments;
@@ -259,13 +264,22 @@ std::string upsert_sql(std::string_view schema) {
         incoming += (incoming.empty() ? "EXCLUDED." : ", EXCLUDED.") + name;
         assignments += name + " = EXCLUDED." + name + ",\n    ";
     }
+    // The tenant is not an API field: a job moving to another tenant (fetched again through
+    // another app registration) is rewritten, but last_changed stays.
+    std::string tenant_column, tenant_value, rewrite_when;
+    if (with_tenant) {
+        tenant_column = ", tenant";
+        tenant_value = ", $1::text";
+        assignments += "tenant = EXCLUDED.tenant,\n    ";
+        rewrite_when = " OR j.tenant IS DISTINCT FROM EXCLUDED.tenant";
+    }
     const std::string changed = "(" + current + ") IS DISTINCT FROM (" + incoming + ")";
-    return "INSERT INTO " + qualified(schema, "jobs") + " AS j (" + column_list() +
+    return "INSERT INTO " + qualified(schema, "jobs") + " AS j (" + column_list() + tenant_column +
            ", first_seen, last_seen, last_changed)\n"
            // One row per job: ON CONFLICT may not touch a row twice in one statement. A job
            // fetched twice in one commit (re-fetched after it finished) keeps its last version.
            "SELECT DISTINCT ON (job_id) " +
-           column_list() +
+           column_list() + tenant_value +
            ", now(), now(), now() FROM pg_temp.dynjobs_staging ORDER BY job_id, seq DESC\n"
            "ON CONFLICT (job_id) DO UPDATE SET\n    " +
            assignments +
@@ -275,7 +289,7 @@ std::string upsert_sql(std::string_view schema) {
            " THEN EXCLUDED.last_changed ELSE j.last_changed END\n"
            // Unchanged and seen within the day: no write at all (no dead tuple, no WAL).
            "WHERE " +
-           changed + " OR j.last_seen < EXCLUDED.last_seen - interval '1 day'";
+           changed + rewrite_when + " OR j.last_seen < EXCLUDED.last_seen - interval '1 day'";
 }
 
 std::string upsert_counting_sql(std::string_view schema) {

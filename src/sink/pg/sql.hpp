@@ -26,7 +26,7 @@
 namespace dynjobs::sink::pg {
 
 /// The schema version this build creates and expects.
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 /// A column of `jobs` as information_schema.columns names its type.
 struct column {
@@ -57,8 +57,10 @@ std::string staging_table_sql();
 std::string copy_sql();
 /// Staging -> jobs (of a job staged twice, the highest seq): inserts new jobs, updates a job only
 /// when a field changed (then last_changed moves) or when its last_seen is over a day old; an
-/// unchanged re-fetch writes nothing, so costs no dead tuple.
-std::string upsert_sql(std::string_view schema);
+/// unchanged re-fetch writes nothing, so costs no dead tuple. `with_tenant`: the statement takes
+/// the jobs' tenant (`--tenants`) as parameter $1, and sets it on new and stored jobs alike;
+/// without it, new jobs get the column's default '' and stored ones keep theirs.
+std::string upsert_sql(std::string_view schema, bool with_tenant = false);
 /// upsert_sql, counting: one row (new jobs, stored jobs whose fields changed). A job only
 /// re-seen (last_seen refreshed) counts in neither.
 std::string upsert_counting_sql(std::string_view schema);
