@@ -63,6 +63,39 @@ stopped run_backfill(const sim_process& sim, const scratch_dir& dir, const std::
     return out;
 }
 
+// Starts a backfill and sends it `signals` once it has a checkpoint on disk and has written
+// jobs (so its signal handler is in place): mid-run, however slowly the process starts. A fixed
+// delay was not enough: an AddressSanitizer build on a busy machine had written nothing 200 ms
+// after its start, and the run after it then began afresh instead of being refused.
+stopped signal_after_its_first_checkpoint(const sim_process& sim, const scratch_dir& dir,
+                                          const std::vector<int>& signals) {
+    child c(backfill_args(sim, dir, "jsonl", false), sim_process::secret_env(),
+            dir.path() / "bf.stdout", dir.path() / "bf.stderr");
+    const auto checkpoint = dir.path() / "jobs.jsonl.checkpoint";
+    const auto output = dir.path() / "jobs.jsonl";
+    const auto mid_run = [&] {
+        std::error_code ec;
+        return std::filesystem::exists(checkpoint) && std::filesystem::file_size(output, ec) > 0 &&
+               !ec;
+    };
+    for (int i = 0; i < 3000 && !mid_run(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    BOOST_TEST_REQUIRE(mid_run());
+    for (int sig : signals)
+        c.signal(sig);
+    stopped out;
+    out.how = c.wait();
+    out.err = read_text(dir.path() / "bf.stderr");
+    return out;
+}
+
+// An unfinished backfill, killed with SIGKILL, to start again.
+void kill_after_its_first_checkpoint(const sim_process& sim, const scratch_dir& dir) {
+    const auto killed = signal_after_its_first_checkpoint(sim, dir, {SIGKILL});
+    BOOST_TEST_REQUIRE(killed.how.signal == SIGKILL,
+                       "the backfill ended before it was killed: " << killed.err);
+}
+
 void kill_at_random_moments_then_finish(const std::string& format, int kills, std::uint64_t seed) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
@@ -101,8 +134,7 @@ BOOST_AUTO_TEST_CASE(csv_after_kill_9_at_random_moments) {
 BOOST_AUTO_TEST_CASE(ctrl_c_saves_the_checkpoint_exits_130_and_resume_finishes) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    const auto stopped =
-        run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(300), {SIGINT});
+    const auto stopped = signal_after_its_first_checkpoint(sim, dir, {SIGINT});
     BOOST_TEST_REQUIRE(stopped.how.exit_status == 130, stopped.err);
     BOOST_TEST(stopped.err.find("backfill interrupted") != std::string::npos, stopped.err);
     BOOST_TEST(stopped.err.find("--resume") != std::string::npos, stopped.err);
@@ -117,8 +149,7 @@ BOOST_AUTO_TEST_CASE(ctrl_c_saves_the_checkpoint_exits_130_and_resume_finishes) 
 BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_and_resume_still_finishes) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    const auto stopped =
-        run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(300), {SIGINT, SIGINT});
+    const auto stopped = signal_after_its_first_checkpoint(sim, dir, {SIGINT, SIGINT});
     BOOST_TEST_REQUIRE(stopped.how.exit_status == 130, stopped.err);
     const auto resumed = run_backfill(sim, dir, "jsonl", true);
     BOOST_TEST_REQUIRE(resumed.how.exit_status == 0, resumed.err);
@@ -129,7 +160,7 @@ BOOST_AUTO_TEST_CASE(a_second_ctrl_c_exits_at_once_and_resume_still_finishes) {
 BOOST_AUTO_TEST_CASE(resume_with_another_selection_is_refused) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(200), {SIGKILL});
+    kill_after_its_first_checkpoint(sim, dir);
     auto args = backfill_args(sim, dir, "jsonl", true);
     args.erase(args.begin());
     args.insert(args.end(), {"--type", "restore"});
@@ -144,7 +175,7 @@ BOOST_AUTO_TEST_CASE(resume_with_another_selection_is_refused) {
 BOOST_AUTO_TEST_CASE(starting_over_an_unfinished_backfill_needs_resume) {
     scratch_dir dir;
     sim_process sim(dir, slow_sim());
-    run_backfill(sim, dir, "jsonl", false, std::chrono::milliseconds(200), {SIGKILL});
+    kill_after_its_first_checkpoint(sim, dir);
     auto args = backfill_args(sim, dir, "jsonl", false);
     args.erase(args.begin());
     const auto r = run(args, sim_process::secret_env(), dir.path());
