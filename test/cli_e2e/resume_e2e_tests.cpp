@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -46,15 +47,16 @@ struct stopped {
     std::string err;
 };
 
-// Starts a backfill and, unless it ends first, sends it `signals` after `after`.
+// Starts a backfill; when there are `signals`, waits for `moment` and sends them (unless it
+// ended first); then waits for its end.
 stopped run_backfill(const sim_process& sim, const scratch_dir& dir, const std::string& format,
-                     bool resume, std::chrono::milliseconds after = {},
-                     const std::vector<int>& signals = {}) {
+                     bool resume, const std::function<void()>& moment,
+                     const std::vector<int>& signals) {
     child c(backfill_args(sim, dir, format, resume), sim_process::secret_env(),
             dir.path() / "bf.stdout", dir.path() / "bf.stderr");
     stopped out;
     if (!signals.empty()) {
-        std::this_thread::sleep_for(after);
+        moment();
         for (int sig : signals)
             c.signal(sig);
     }
@@ -63,14 +65,20 @@ stopped run_backfill(const sim_process& sim, const scratch_dir& dir, const std::
     return out;
 }
 
+// Starts a backfill and, unless it ends first, sends it `signals` after `after`.
+stopped run_backfill(const sim_process& sim, const scratch_dir& dir, const std::string& format,
+                     bool resume, std::chrono::milliseconds after = {},
+                     const std::vector<int>& signals = {}) {
+    return run_backfill(
+        sim, dir, format, resume, [after] { std::this_thread::sleep_for(after); }, signals);
+}
+
 // Starts a backfill and sends it `signals` once it has a checkpoint on disk and has written
 // jobs (so its signal handler is in place): mid-run, however slowly the process starts. A fixed
 // delay was not enough: an AddressSanitizer build on a busy machine had written nothing 200 ms
 // after its start, and the run after it then began afresh instead of being refused.
 stopped signal_after_its_first_checkpoint(const sim_process& sim, const scratch_dir& dir,
                                           const std::vector<int>& signals) {
-    child c(backfill_args(sim, dir, "jsonl", false), sim_process::secret_env(),
-            dir.path() / "bf.stdout", dir.path() / "bf.stderr");
     const auto checkpoint = dir.path() / "jobs.jsonl.checkpoint";
     const auto output = dir.path() / "jobs.jsonl";
     const auto mid_run = [&] {
@@ -78,15 +86,14 @@ stopped signal_after_its_first_checkpoint(const sim_process& sim, const scratch_
         return std::filesystem::exists(checkpoint) && std::filesystem::file_size(output, ec) > 0 &&
                !ec;
     };
-    for (int i = 0; i < 3000 && !mid_run(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    BOOST_TEST_REQUIRE(mid_run());
-    for (int sig : signals)
-        c.signal(sig);
-    stopped out;
-    out.how = c.wait();
-    out.err = read_text(dir.path() / "bf.stderr");
-    return out;
+    return run_backfill(
+        sim, dir, "jsonl", false,
+        [&] {
+            for (int i = 0; i < 3000 && !mid_run(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            BOOST_TEST_REQUIRE(mid_run());
+        },
+        signals);
 }
 
 // An unfinished backfill, killed with SIGKILL, to start again.
