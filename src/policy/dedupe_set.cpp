@@ -1,5 +1,9 @@
 #include "policy/dedupe_set.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <span>
+
 namespace dynjobs::policy {
 namespace {
 
@@ -21,6 +25,14 @@ std::size_t hash_of(std::uint64_t high, std::uint64_t low) noexcept {
 }
 
 } // namespace
+
+dedupe_set::dedupe_set(dedupe_spill spill)
+    // A power of two (the table's sizes), and never below the table's first size.
+    : max_slots_(
+          spill.memory_bytes == 0
+              ? 0
+              : std::max<std::size_t>(std::bit_floor(spill.memory_bytes / sizeof(key)), 1024))
+    , spill_directory_(std::move(spill.directory)) {}
 
 bool dedupe_set::pack(std::string_view id, key& out) noexcept {
     std::size_t letters = 0;
@@ -62,14 +74,51 @@ void dedupe_set::grow() {
 }
 
 bool dedupe_set::insert_packed(const key& k) {
-    // Linear probing stays short below a load of 3/4.
-    if ((packed_count_ + 1) * 4 > slots_.size() * 3)
-        grow();
-    key& slot = slots_[find_slot(k)];
-    if (slot.high != 0)
+    std::size_t slot = slots_.empty() ? 0 : find_slot(k);
+    if (!slots_.empty() && slots_[slot].high != 0)
         return false;
-    slot = k;
+    if (disk_ && disk_->contains(k))
+        return false;
+    // Linear probing stays short below a load of 3/4.
+    if ((packed_count_ + 1) * 4 > slots_.size() * 3) {
+        make_room();
+        slot = find_slot(k);
+    }
+    slots_[slot] = k;
     ++packed_count_;
+    return true;
+}
+
+void dedupe_set::make_room() {
+    if (max_slots_ == 0 || slots_.size() < max_slots_ || spill_error_ || !spill())
+        grow();
+}
+
+void dedupe_set::expect(std::size_t ids) {
+    expected_ = std::max(expected_, ids);
+    if (disk_)
+        disk_->expect(ids);
+}
+
+bool dedupe_set::spill() {
+    // Sorted in place at the front of the table: a spill allocates nothing.
+    const auto used =
+        std::partition(slots_.begin(), slots_.end(), [](const key& k) { return k.high != 0; });
+    std::sort(slots_.begin(), used);
+    if (!disk_) {
+        disk_.emplace(spill_directory_);
+        disk_->expect(expected_);
+    }
+    if (!disk_->add(std::span<const key>(slots_.data(), packed_count_), spill_error_)) {
+        // Back into the table as they were: the set goes on in memory.
+        const std::vector<key> sorted(slots_.begin(), used);
+        std::fill(slots_.begin(), slots_.end(), key{});
+        for (const key& k : sorted)
+            slots_[find_slot(k)] = k;
+        return false;
+    }
+    std::fill(slots_.begin(), slots_.end(), key{});
+    packed_count_ = 0;
     return true;
 }
 
@@ -84,6 +133,8 @@ void dedupe_set::absorb(const dedupe_set& other) {
     for (const key& k : other.slots_)
         if (k.high != 0)
             insert_packed(k);
+    if (other.disk_)
+        other.disk_->for_each([this](const key& k) { insert_packed(k); });
     others_.insert(other.others_.begin(), other.others_.end());
 }
 
@@ -91,14 +142,14 @@ bool dedupe_set::contains(std::string_view job_id) const {
     key k;
     if (!pack(job_id, k))
         return others_.count(std::string(job_id)) != 0;
-    return !slots_.empty() && slots_[find_slot(k)].high != 0;
+    return (!slots_.empty() && slots_[find_slot(k)].high != 0) || (disk_ && disk_->contains(k));
 }
 
 std::size_t dedupe_set::memory_bytes() const noexcept {
     std::size_t bytes = slots_.capacity() * sizeof(key);
     for (const auto& s : others_)
         bytes += sizeof(s) + 2 * sizeof(void*) + (s.size() > 15 ? s.capacity() + 1 : 0);
-    return bytes + others_.bucket_count() * sizeof(void*);
+    return bytes + others_.bucket_count() * sizeof(void*) + (disk_ ? disk_->memory_bytes() : 0);
 }
 
 void dedupe_set::clear() {
@@ -106,6 +157,7 @@ void dedupe_set::clear() {
     slots_.shrink_to_fit();
     packed_count_ = 0;
     others_.clear();
+    disk_.reset();
 }
 
 } // namespace dynjobs::policy
