@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dynjobs/credentials.hpp>
+#include <dynjobs/dedupe_config.hpp>
 #include <dynjobs/fetch_event.hpp>
 #include <dynjobs/pool_config.hpp>
 #include <dynjobs/proxy_config.hpp>
@@ -54,6 +55,8 @@ struct client_config {
     std::size_t max_in_flight_per_organization = 8;
     /// Decoded pages buffered between the engine and a slow consumer (backpressure point).
     std::size_t channel_capacity = 8;
+    /// Memory for the jobIds that make delivery exactly-once, and where they go past it.
+    dedupe_config dedupe;
     /// The User-Agent header of every request; empty sends none.
     std::string user_agent = "dynjobs/0.1";
     /// Ask for compressed pages (Accept-Encoding: gzip, deflate) and inflate them as they

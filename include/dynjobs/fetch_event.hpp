@@ -25,6 +25,10 @@ enum class fetch_event_kind {
     /// The server refused the page size (a 400 naming pageSize): the window is fetched again
     /// with half of it. Reported once per fetch; fetch_stats counts every reduction.
     page_size_reduced,
+    /// The jobIds of a large window could not be moved to disk (client_config::dedupe: the
+    /// folder is full or unwritable): they stay in memory, which then grows with the window.
+    /// Reported once per fetch; `message` names the folder and the error.
+    dedupe_kept_in_memory,
 };
 
 /// One event; `organization_slot` and `window` say where, when it is about one window.

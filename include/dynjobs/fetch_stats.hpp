@@ -45,6 +45,9 @@ struct fetch_stats {
     bool time_filter_contradicted = false;
     /// Windows paged again because their pages held fewer distinct jobs than totalCount.
     std::uint64_t completeness_refetches = 0;
+    /// Delivered jobIds moved to disk because their window outgrew client_config::dedupe's
+    /// budget (0 when every window fitted in memory).
+    std::uint64_t job_ids_spilled = 0;
     /// Windows folded into one per organization because the server ignores the time filter.
     std::uint64_t windows_merged = 0;
     /// Windows started again with half the page size because the server refused it (a 400

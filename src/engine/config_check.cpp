@@ -1,10 +1,12 @@
 // Every numeric setting of client_config checked before any request: a zero in-flight limit or
-// pool size would otherwise park every page forever, a negative timeout fire at once.
+// pool size would otherwise park every page forever, a negative timeout fire at once. Also the
+// dedupe spill folder, which would otherwise fail only once a window outgrew memory.
 #include "engine/client_state.hpp"
 
 #include "common/bad_input.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 namespace dynjobs::detail {
@@ -129,6 +131,14 @@ error_code check_numbers(const client_config& config, diagnostics& diag) {
     c.not_negative("rate.probe_increase_per_success", rate.probe_increase_per_success);
     c.not_negative("rate.rate_increase_per_success", rate.rate_increase_per_success);
     c.between("rate.rate_floor_fraction", rate.rate_floor_fraction, 0, false, 1, false);
+
+    const auto& dedupe = config.dedupe;
+    if (dedupe.memory_per_set != 0)
+        c.at_least("dedupe.memory_per_set", dedupe.memory_per_set, 64u << 10);
+    std::error_code fs_error;
+    if (!dedupe.spill_directory.empty() &&
+        !std::filesystem::is_directory(dedupe.spill_directory, fs_error))
+        c.fail("dedupe.spill_directory", dedupe.spill_directory, "is not a directory");
 
     const auto& refresh = config.token_refresh;
     c.not_negative("token_refresh.refresh_before", refresh.refresh_before);

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cctype>
+#include <filesystem>
 #include <tuple>
 
 namespace dynjobs::detail {
@@ -241,7 +242,7 @@ void merge_windows(fetch_state& f) {
             if (auto it = f.seen.find(segment); it != f.seen.end()) {
                 const policy::dedupe_set delivered = std::move(it->second);
                 f.seen.erase(it);
-                f.seen[into].absorb(delivered);
+                f.seen_by(into).absorb(delivered);
             }
         }
     }
@@ -348,8 +349,11 @@ asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::p
     std::uint64_t duplicates = 0;
     std::uint64_t elsewhere = 0;
     std::uint64_t out_of_range = 0;
-    auto& seen = f.seen[into];
+    auto& seen = f.seen_by(into);
     auto& crossers = f.crossers[key.org_slot];
+    if (page.total_count && *page.total_count > 0)
+        seen.expect(static_cast<std::size_t>(*page.total_count));
+    const std::size_t spilled_before = seen.spilled() + crossers.spilled();
     for (auto& j : page.jobs) {
         const auto owner = f.owner_window(belief, j);
         if (!owner) {
@@ -373,6 +377,15 @@ asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::p
         }
         batch.jobs.push_back(std::move(j));
     }
+    const std::size_t spilled = seen.spilled() + crossers.spilled() - spilled_before;
+    const std::error_code spill_error =
+        seen.spill_error() ? seen.spill_error() : crossers.spill_error();
+    if (spill_error && !f.spill_failure_reported) {
+        f.spill_failure_reported = true;
+        emit(f, fetch_event_kind::dedupe_kept_in_memory, ref.segment,
+             "the jobIds of " + f.describe(ref.segment) + " could not be moved to " +
+                 f.spill.directory + " (" + spill_error.message() + "): they stay in memory");
+    }
     if (verdict == policy::page_verdict::refetch_incomplete)
         emit(f, fetch_event_kind::window_refetched_for_completeness, ref.segment,
              f.describe(ref.segment) +
@@ -387,6 +400,7 @@ asio::awaitable<void> deliver(std::shared_ptr<fetch_state> self, const policy::p
         f.stats.jobs_owned_elsewhere += elsewhere;
         f.stats.jobs_out_of_range += out_of_range;
         f.stats.jobs_delivered += batch.jobs.size();
+        f.stats.job_ids_spilled += spilled;
     }
     if (verdict == policy::page_verdict::failed)
         segment_failed(self, ref);
@@ -628,6 +642,17 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
     }
 }
 
+// The sets' budget and folder; the system's temporary folder when none is configured.
+policy::dedupe_spill spill_of(const dedupe_config& config) {
+    policy::dedupe_spill spill{config.memory_per_set, config.spill_directory};
+    if (spill.directory.empty()) {
+        std::error_code error;
+        const auto temp = std::filesystem::temp_directory_path(error);
+        spill.directory = error ? "/tmp" : temp.string();
+    }
+    return spill;
+}
+
 void launch(const std::shared_ptr<fetch_state>& self, policy::page_ref ref) {
     fetch_state& f = *self;
     const auto org = f.plan->key(ref.segment).org_slot;
@@ -684,6 +709,10 @@ std::optional<std::size_t> fetch_state::owner_window(time_filter belief,
 std::pair<timestamp, timestamp> fetch_state::query_range(std::size_t segment) const noexcept {
     const auto key = plan->key(segment);
     return {windows[key.window].first, windows[plan->last_window(segment)].second};
+}
+
+policy::dedupe_set& fetch_state::seen_by(std::size_t delegate) {
+    return seen.try_emplace(delegate, spill).first->second;
 }
 
 std::string fetch_state::describe(std::size_t segment) const {
@@ -759,11 +788,13 @@ asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
     limits.max_drift_refetches = f.request.max_drift_refetches;
     limits.max_completeness_refetches = f.request.max_completeness_refetches;
     limits.max_pages_per_window = f.request.max_pages_per_window;
-    f.plan.emplace(org_slots, f.windows.size(), f.request.page_size, limits);
+    f.spill = spill_of(f.client->config.dedupe);
+    f.plan.emplace(org_slots, f.windows.size(), f.request.page_size, limits, f.spill);
     for (const auto& key : f.request.skip)
         f.plan->skip(f.plan->segment_of(key));
     f.org_in_flight.assign(org_slots, 0);
-    f.crossers.resize(org_slots);
+    for (std::size_t org = 0; org < org_slots; ++org)
+        f.crossers.emplace_back(f.spill);
     {
         std::lock_guard lock(f.mutex);
         f.stats.server_time_filter = f.inference.conclusion();

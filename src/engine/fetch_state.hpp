@@ -53,6 +53,9 @@ struct fetch_state : std::enable_shared_from_this<fetch_state> {
     /// which window returns such a job depends on the server's time filter, and the fetch may
     /// learn that only after one window delivered it. Few jobs cross a boundary.
     std::vector<policy::dedupe_set> crossers;
+    /// The budget of every set above (client_config::dedupe, its folder resolved).
+    policy::dedupe_spill spill;
+    bool spill_failure_reported = false;
     bool windows_merged = false;
     bool page_size_reduction_reported = false;
     std::vector<std::size_t> org_in_flight;
@@ -94,6 +97,8 @@ struct fetch_state : std::enable_shared_from_this<fetch_state> {
     /// The time range a segment's requests ask for: its window, or from its window to the end
     /// of the range once other windows were merged into it.
     std::pair<timestamp, timestamp> query_range(std::size_t segment) const noexcept;
+    /// The set of jobIds delivered for `delegate`'s jobs, made on first use.
+    policy::dedupe_set& seen_by(std::size_t delegate);
     /// "organization <guid>, window <start>..<finish>" (no organization when unfiltered).
     std::string describe(std::size_t segment) const;
 };

@@ -7,7 +7,7 @@
 namespace dynjobs::policy {
 
 page_plan::page_plan(std::size_t org_slots, std::size_t windows, std::int64_t page_size,
-                     page_plan_limits limits)
+                     page_plan_limits limits, const dedupe_spill& spill)
     : org_slots_(std::max<std::size_t>(org_slots, 1))
     , windows_(std::max<std::size_t>(windows, 1))
     , page_size_(page_size)
@@ -19,6 +19,8 @@ page_plan::page_plan(std::size_t org_slots, std::size_t windows, std::int64_t pa
         segments_[i].base_page_size = page_size_;
         segments_[i].delegate = i;
         segments_[i].last_window = key(i).window;
+        if (spill.memory_bytes != 0)
+            segments_[i].returned = dedupe_set(spill);
     }
 }
 
@@ -227,6 +229,7 @@ page_verdict page_plan::on_page(const page_ref& page, const jobs_page& body) {
             count_new(s, body);
         }
         s.total = total;
+        s.returned.expect(static_cast<std::size_t>(total));
         // A silent cap: the server used a smaller page than asked. Plan with its size.
         std::int64_t used = page.page_size;
         if (body.page_size && *body.page_size > 0 && *body.page_size < used)

@@ -98,8 +98,9 @@ struct page_plan_limits {
 /// Socket-free and single-threaded: the engine calls it from its strand.
 class page_plan {
 public:
+    /// `spill`: the budget of each segment's set of returned jobIds (none: all in memory).
     page_plan(std::size_t org_slots, std::size_t windows, std::int64_t page_size,
-              page_plan_limits limits = {});
+              page_plan_limits limits = {}, const dedupe_spill& spill = {});
 
     std::size_t segment_count() const noexcept { return segments_.size(); }
     std::size_t window_count() const noexcept { return windows_; }
