@@ -145,6 +145,8 @@ std::string format_summary(const run_result& r) {
         out += " | out of range " + with_separators(st.jobs_out_of_range);
     if (st.windows_merged != 0)
         out += " | windows merged " + with_separators(st.windows_merged);
+    if (st.job_ids_spilled != 0)
+        out += " | jobIds on disk " + with_separators(st.job_ids_spilled);
     out += " | completeness refetches " + with_separators(st.completeness_refetches);
     if (st.jobs_missing != 0)
         out += " | JOBS MISSING " + with_separators(st.jobs_missing);
@@ -197,6 +199,7 @@ std::string format_summary_json(const run_result& r) {
         {"jobsWritten", t.jobs_written},
         {"jobsInOutput", t.jobs_before + t.jobs_written},
         {"duplicatesDropped", st.duplicates_dropped + t.resume_duplicates},
+        {"jobIdsSpilled", st.job_ids_spilled},
         {"windowsTotal", t.segments_total},
         {"windowsDone", t.segments_done},
         {"pagesDone", st.pages_done},

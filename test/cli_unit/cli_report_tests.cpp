@@ -43,6 +43,7 @@ run_result finished_with_failures() {
     r.totals.stats.retries_by_cause[static_cast<std::size_t>(policy::retry_cause::http_503)] = 2;
     r.totals.stats.throttled = 3;
     r.totals.stats.duplicates_dropped = 4;
+    r.totals.stats.job_ids_spilled = 4'096;
     r.totals.resume_duplicates = 6;
     // As the engine writes them: the window and page first.
     r.failures = {
@@ -109,9 +110,10 @@ BOOST_AUTO_TEST_CASE(progress_after_resume_counts_only_this_runs_speed) {
 
 BOOST_AUTO_TEST_CASE(summary_lists_each_failure) {
     const auto text = format_summary(finished_with_failures());
-    check_names(text, {"failed", "1,234,567 jobs written", "123,456 jobs/s",
-                       "duplicates dropped 10", "windows 39/40", "requests 12,345",
-                       "/data/jobs.jsonl", "/data/jobs.jsonl.checkpoint", "2 failed page(s)"});
+    check_names(text,
+                {"failed", "1,234,567 jobs written", "123,456 jobs/s", "duplicates dropped 10",
+                 "windows 39/40", "requests 12,345", "jobIds on disk 4,096", "/data/jobs.jsonl",
+                 "/data/jobs.jsonl.checkpoint", "2 failed page(s)"});
     check_names(text, {"3f2504e0-4f89-41d3-9a0c-0305e82c3301", "2024-01-01T00:00:00",
                        "page 7: HTTP 500", "page 9: HTTP 404"});
     // The organization is added, the window and page are not repeated.
@@ -140,6 +142,7 @@ BOOST_AUTO_TEST_CASE(summary_json_has_the_counts) {
     BOOST_TEST(o.at("jobsWritten").to_number<std::uint64_t>() == 1'234'567u);
     BOOST_TEST(o.at("jobsInOutput").to_number<std::uint64_t>() == 1'234'567u);
     BOOST_TEST(o.at("duplicatesDropped").to_number<std::uint64_t>() == 10u);
+    BOOST_TEST(o.at("jobIdsSpilled").to_number<std::uint64_t>() == 4'096u);
     BOOST_TEST(o.at("windowsTotal").to_number<std::uint64_t>() == 40u);
     BOOST_TEST(o.at("windowsDone").to_number<std::uint64_t>() == 39u);
     BOOST_TEST(o.at("pagesDone").to_number<std::uint64_t>() == 12'000u);
