@@ -53,13 +53,15 @@ struct options {
     bool compression = true;  // --no-compression: plain pages, as curl fetches them
     std::int64_t expect = -1; // jobs expected; a mismatch is reported
     std::int64_t print_urls = -1;
+    std::optional<std::size_t> dedupe_memory; // per set; 0 never spills; none: the default
 };
 
 [[noreturn]] void usage() {
-    std::cerr << "usage: bench_fetch --base-url URL [--token-url URL] [--ca-file PEM]\n"
-                 "  [--client-id ID] [--client-secret S] [--start ISO] [--finish ISO]\n"
-                 "  [--concurrency N] [--window-days D] [--slow-ms MS] [--adaptive-rate]\n"
-                 "  [--no-compression] [--expect JOBS] | --print-urls PAGES\n";
+    std::cerr
+        << "usage: bench_fetch --base-url URL [--token-url URL] [--ca-file PEM]\n"
+           "  [--client-id ID] [--client-secret S] [--start ISO] [--finish ISO]\n"
+           "  [--concurrency N] [--window-days D] [--slow-ms MS] [--adaptive-rate]\n"
+           "  [--no-compression] [--dedupe-memory BYTES] [--expect JOBS] | --print-urls PAGES\n";
     std::exit(1);
 }
 
@@ -96,6 +98,8 @@ options parse(int argc, char** argv) {
             o.adaptive_rate = true;
         else if (arg == "--no-compression")
             o.compression = false;
+        else if (arg == "--dedupe-memory")
+            o.dedupe_memory = std::stoull(value());
         else if (arg == "--expect")
             o.expect = std::stoll(value());
         else if (arg == "--print-urls")
@@ -144,6 +148,8 @@ dynjobs::client_config make_config(const options& o) {
     config.creds = dynjobs::client_secret_credentials{o.client_id, o.client_secret};
     config.rate.adaptive_rate = o.adaptive_rate;
     config.compression = o.compression;
+    if (o.dedupe_memory)
+        config.dedupe.memory_per_set = *o.dedupe_memory;
     if (o.concurrency > 0) {
         config.rate.max_in_flight = o.concurrency;
         config.pool.max_connections = o.concurrency;
@@ -214,7 +220,7 @@ int main(int argc, char** argv) {
     std::printf(
         "jobs=%llu pages=%llu requests=%llu throttled=%llu retries=%llu conns=%llu resumed=%llu "
         "wall_s=%.3f jobs_per_s=%.0f pages_per_s=%.1f cpu_s=%.3f cpu_per_100k=%.3f "
-        "rss_mb=%.1f wire_mb=%.2f decoded_mb=%.2f\n",
+        "rss_mb=%.1f wire_mb=%.2f decoded_mb=%.2f spilled=%llu\n",
         static_cast<unsigned long long>(out.jobs), static_cast<unsigned long long>(s.pages_done),
         static_cast<unsigned long long>(s.requests), static_cast<unsigned long long>(s.throttled),
         static_cast<unsigned long long>(s.retries),
@@ -222,7 +228,8 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(s.tls_sessions_resumed), wall, jobs / wall,
         static_cast<double>(s.pages_done) / wall, cpu, jobs > 0 ? cpu * 100'000.0 / jobs : 0.0,
         static_cast<double>(after.ru_maxrss) / 1024.0, static_cast<double>(s.bytes_received) / 1e6,
-        static_cast<double>(s.bytes_decoded) / 1e6);
+        static_cast<double>(s.bytes_decoded) / 1e6,
+        static_cast<unsigned long long>(s.job_ids_spilled));
     if (!out.error.empty()) {
         std::cerr << "bench_fetch: the fetch failed: " << out.error << '\n';
         return 2;

@@ -33,7 +33,7 @@ struct packed_id {
 ///   when sized for the window's totalCount, about 1 % false positives) answers "not spilled"
 ///   for nearly every new id without a read. A false positive costs a read per run, so the
 ///   filter is sized for what is expected (expect()) rather than grown step by step;
-/// - each run keeps the first id of every 4 KiB block in memory (1 byte per id), so a lookup
+/// - each run keeps the first id of every 4 KiB block in memory (1/16 byte per id), so a lookup
 ///   that does reach a run reads one block.
 ///
 /// Errors: add() reports a failure to create or write a file (a full disk, a missing
