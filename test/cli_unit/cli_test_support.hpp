@@ -4,6 +4,8 @@
 
 #include "cli/arg_reader.hpp"
 
+#include "../common/scratch_dir.hpp"
+
 #include <dynjobs/job.hpp>
 #include <dynjobs/timestamp.hpp>
 
@@ -64,35 +66,7 @@ inline timestamp at(std::string_view iso) {
     return *t;
 }
 
-/// A fresh folder under the system temp folder, removed with everything in it at scope end.
-class scratch_dir {
-public:
-    scratch_dir() {
-        std::string templ =
-            (std::filesystem::temp_directory_path() / "dynjobs-cli-XXXXXX").string();
-        BOOST_REQUIRE(::mkdtemp(templ.data()) != nullptr);
-        path_ = templ;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-
-    const std::filesystem::path& path() const noexcept { return path_; }
-    std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-
-    /// Writes `content` to `name` in the folder; returns the path as a string for options.
-    std::string write(std::string_view name, std::string_view content) const {
-        const auto p = path_ / name;
-        std::ofstream(p, std::ios::binary) << content;
-        return p.string();
-    }
-
-private:
-    std::filesystem::path path_;
-};
+using testkit::scratch_dir;
 
 inline std::string read_all(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);

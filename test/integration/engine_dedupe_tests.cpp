@@ -1,12 +1,11 @@
 // Windows larger than the dedupe memory budget: their jobIds move to disk and every job still
 // comes exactly once, through repeats and completeness refetches.
 #include "engine_fixture.hpp"
+#include "scratch_dir.hpp"
 
 #include <dynjobs/error.hpp>
 
 #include <boost/test/unit_test.hpp>
-
-#include <stdlib.h>
 
 using namespace dynjobs;
 using namespace dynjobs::testkit;
@@ -15,17 +14,6 @@ using namespace std::chrono;
 BOOST_AUTO_TEST_SUITE(engine_dedupe)
 
 namespace {
-
-// A fresh folder for the spilled ids, removed at the end.
-struct spill_folder {
-    std::filesystem::path path;
-    spill_folder() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "spill-XXXXXX").string();
-        BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~spill_folder() { std::filesystem::remove_all(path); }
-};
 
 // One window of 20,000 jobs paged in an unstable order: pages repeat and skip jobs, so the
 // fetch drops repeats and pages the window again for the ones skipped.
@@ -41,10 +29,10 @@ sim::sim_config unstable_window() {
 
 BOOST_AUTO_TEST_CASE(a_window_past_the_budget_spills_and_still_delivers_each_job_once) {
     sim_fixture fx(unstable_window());
-    spill_folder folder;
+    scratch_dir folder("spill");
     auto config = engine_config(fx);
     config.dedupe.memory_per_set = 64u << 10; // 3,072 ids in memory per set
-    config.dedupe.spill_directory = folder.path.string();
+    config.dedupe.spill_directory = folder.path().string();
     auto request = whole_dataset(fx);
     request.page_size = 500;
     const auto out = run_fetch(config, request);
@@ -56,7 +44,7 @@ BOOST_AUTO_TEST_CASE(a_window_past_the_budget_spills_and_still_delivers_each_job
     BOOST_TEST(out.stats.job_ids_spilled >= 15'000u);
     BOOST_TEST(out.stats.duplicates_dropped + out.stats.completeness_refetches > 0u);
     // The runs were unnamed files, gone with the fetch.
-    BOOST_TEST(std::filesystem::is_empty(folder.path));
+    BOOST_TEST(std::filesystem::is_empty(folder.path()));
 }
 
 BOOST_AUTO_TEST_CASE(a_folder_that_takes_no_files_keeps_the_ids_in_memory_and_says_so) {

@@ -1,5 +1,7 @@
 #include "policy/dedupe_set.hpp"
 
+#include "../common/scratch_dir.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -8,26 +10,13 @@
 #include <string>
 #include <unordered_set>
 
-#include <stdlib.h>
-
 using dynjobs::policy::dedupe_set;
 using dynjobs::policy::dedupe_spill;
 using dynjobs::policy::packed_id;
 using dynjobs::policy::spilled_ids;
+using dynjobs::testkit::scratch_dir;
 
 namespace {
-
-// A fresh directory for spilled runs, removed at the end.
-struct spill_folder {
-    std::filesystem::path path;
-    spill_folder() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "dedupe-XXXXXX").string();
-        BOOST_TEST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~spill_folder() { std::filesystem::remove_all(path); }
-    bool empty() const { return std::filesystem::is_empty(path); }
-};
 
 packed_id nth_id(std::uint64_t n) {
     return packed_id{(1ull << 63) | (n >> 20), n * 2}; // even lows: id + 1 is never one of them
@@ -119,9 +108,9 @@ BOOST_AUTO_TEST_CASE(clear_releases_everything) {
 }
 
 BOOST_AUTO_TEST_CASE(spills_past_its_budget_and_stays_exact_in_little_memory) {
-    spill_folder folder;
+    scratch_dir folder("dedupe");
     // 64 KiB of table: 4,096 slots, so a run of 3,072 ids at each spill.
-    dedupe_set set(dedupe_spill{64u << 10, folder.path.string()});
+    dedupe_set set(dedupe_spill{64u << 10, folder.path().string()});
     std::unordered_set<std::string> reference;
     std::uint64_t x = 777;
     for (int i = 0; i < 120'000; ++i) {
@@ -142,7 +131,7 @@ BOOST_AUTO_TEST_CASE(spills_past_its_budget_and_stays_exact_in_little_memory) {
     // The table, the filter (1 to 1.5 bytes per spilled id), the block index and the strings.
     BOOST_TEST(set.memory_bytes() < (64u << 10) + set.spilled() * 2 + 64'000);
     // The runs are unnamed files: nothing to see, nothing left after a crash.
-    BOOST_TEST(folder.empty());
+    BOOST_TEST(std::filesystem::is_empty(folder.path()));
 }
 
 BOOST_AUTO_TEST_CASE(a_spill_folder_that_does_not_exist_keeps_the_ids_in_memory) {
@@ -157,8 +146,8 @@ BOOST_AUTO_TEST_CASE(a_spill_folder_that_does_not_exist_keeps_the_ids_in_memory)
 }
 
 BOOST_AUTO_TEST_CASE(absorb_and_clear_take_the_spilled_ids_too) {
-    spill_folder folder;
-    const dedupe_spill spill{64u << 10, folder.path.string()};
+    scratch_dir folder("dedupe");
+    const dedupe_spill spill{64u << 10, folder.path().string()};
     dedupe_set a(spill);
     dedupe_set b(spill);
     for (int i = 0; i < 20'000; ++i)
@@ -177,8 +166,8 @@ BOOST_AUTO_TEST_CASE(absorb_and_clear_take_the_spilled_ids_too) {
 }
 
 BOOST_AUTO_TEST_CASE(runs_merge_four_at_a_time_and_answer_every_lookup) {
-    spill_folder folder;
-    spilled_ids disk(folder.path.string());
+    scratch_dir folder("dedupe");
+    spilled_ids disk(folder.path().string());
     std::uint64_t n = 0;
     for (int r = 0; r < 17; ++r) {
         std::vector<packed_id> run;
