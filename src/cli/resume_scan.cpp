@@ -9,10 +9,12 @@
 namespace dynjobs::cli {
 namespace {
 
-// Calls on_job(jobId, line) for every line of `text` (the line without its end).
+// Calls on_job(jobId, line) for every line of `text` (the line without its end); lines are
+// numbered from `first_line`.
 template <class OnJob>
-bool for_each_jsonl_job(std::string_view text, std::string& error, OnJob on_job) {
-    std::size_t line_number = 0;
+bool for_each_jsonl_job(std::string_view text, std::size_t first_line, std::string& error,
+                        OnJob on_job) {
+    std::size_t line_number = first_line - 1;
     while (!text.empty()) {
         ++line_number;
         const auto end = text.find('\n');
@@ -35,41 +37,57 @@ bool for_each_jsonl_job(std::string_view text, std::string& error, OnJob on_job)
     return true;
 }
 
-bool collect_jsonl(std::string_view text, std::unordered_set<std::string>& ids,
-                   std::string& error) {
-    return for_each_jsonl_job(text, error,
-                              [&](std::string_view id, std::string_view) { ids.emplace(id); });
-}
+} // namespace
 
-bool collect_csv(std::string_view text, std::unordered_set<std::string>& ids, std::string& error) {
-    std::vector<std::vector<std::string>> records;
+job_id_scan::job_id_scan(output_format format, std::function<void(std::string_view)> on_id)
+    : format_(format)
+    , on_id_(std::move(on_id)) {}
+
+bool job_id_scan::feed(std::string_view chunk, std::string& error) {
+    pending_.append(chunk);
     std::size_t consumed = 0;
-    if (!parse_csv_records(text, records, consumed) || consumed != text.size()) {
-        error = "malformed CSV after record " + std::to_string(records.size());
-        return false;
-    }
-    const auto& columns = csv_columns();
-    constexpr std::size_t job_id_column = 2;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        const auto& r = records[i];
-        if (r.size() != columns.size()) {
-            error = "record " + std::to_string(i + 1) + " has " + std::to_string(r.size()) +
-                    " fields, not " + std::to_string(columns.size());
+    if (format_ == output_format::jsonl) {
+        const auto last_end = pending_.rfind('\n');
+        if (last_end == std::string::npos)
+            return true; // no line complete yet
+        consumed = last_end + 1;
+        if (!for_each_jsonl_job(std::string_view(pending_).substr(0, consumed), records_seen_ + 1,
+                                error, [&](std::string_view id, std::string_view) {
+                                    ++records_seen_;
+                                    on_id_(id);
+                                }))
+            return false;
+    } else {
+        std::vector<std::vector<std::string>> records;
+        if (!parse_csv_records(pending_, records, consumed)) {
+            error = "malformed CSV after record " + std::to_string(records_seen_ + records.size());
             return false;
         }
-        if (r[job_id_column] == columns[job_id_column])
-            continue; // the header row
-        ids.insert(r[job_id_column]);
+        const auto& columns = csv_columns();
+        constexpr std::size_t job_id_column = 2;
+        for (const auto& r : records) {
+            ++records_seen_;
+            if (r.size() != columns.size()) {
+                error = "record " + std::to_string(records_seen_) + " has " +
+                        std::to_string(r.size()) + " fields, not " + std::to_string(columns.size());
+                return false;
+            }
+            if (r[job_id_column] != columns[job_id_column]) // not the header row
+                on_id_(r[job_id_column]);
+        }
     }
+    pending_.erase(0, consumed);
     return true;
 }
 
-} // namespace
-
-bool collect_job_ids(output_format format, std::string_view text,
-                     std::unordered_set<std::string>& ids, std::string& error) {
-    return format == output_format::csv ? collect_csv(text, ids, error)
-                                        : collect_jsonl(text, ids, error);
+bool job_id_scan::finish(std::string& error) {
+    if (pending_.empty())
+        return true;
+    if (format_ == output_format::jsonl)
+        error = "line " + std::to_string(records_seen_ + 1) + " has no line end";
+    else
+        error = "malformed CSV after record " + std::to_string(records_seen_);
+    return false;
 }
 
 std::uint64_t line_fingerprint(std::string_view line) noexcept {
@@ -79,7 +97,7 @@ std::uint64_t line_fingerprint(std::string_view line) noexcept {
 bool collect_job_fingerprints(std::string_view text,
                               std::unordered_map<std::string, std::uint64_t>& fingerprints,
                               std::string& error) {
-    return for_each_jsonl_job(text, error, [&](std::string_view id, std::string_view line) {
+    return for_each_jsonl_job(text, 1, error, [&](std::string_view id, std::string_view line) {
         fingerprints.insert_or_assign(std::string(id), line_fingerprint(line));
     });
 }

@@ -8,6 +8,7 @@
 #include "cli/job_format.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,11 +16,25 @@
 
 namespace dynjobs::cli {
 
-/// Adds the jobId of every complete line (record) of `text` to `ids`. `text` starts at a record
-/// boundary; a CSV header row is skipped. Returns false with `error` describing the first line
-/// that is not a job of this format.
-bool collect_job_ids(output_format format, std::string_view text,
-                     std::unordered_set<std::string>& ids, std::string& error);
+/// Finds the jobId of every record of an output, fed in chunks of any size: an output may hold
+/// gigabytes after its scan offset (one window of millions of jobs), so it is read a piece at a
+/// time and only a partial last record is carried from one chunk to the next.
+class job_id_scan {
+public:
+    /// `on_id` is called with each jobId, in file order. A CSV header row is skipped.
+    job_id_scan(output_format format, std::function<void(std::string_view)> on_id);
+    /// Scans the records `chunk` completes. False with `error` describing the first line (or
+    /// record) that is not a job of this format, counted from the first chunk.
+    bool feed(std::string_view chunk, std::string& error);
+    /// The end of the text: false when it ends inside a record.
+    bool finish(std::string& error);
+
+private:
+    output_format format_;
+    std::function<void(std::string_view)> on_id_;
+    std::string pending_;          ///< a partial last record, then the chunk after it
+    std::size_t records_seen_ = 0; ///< lines (JSONL) or records (CSV) before pending_
+};
 
 /// `dynjobs sync`'s change detection for JSONL: a 64-bit hash of a job's line as the writer
 /// writes it (without the line end). Only ever compared within one process (the map is rebuilt

@@ -15,7 +15,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cctype>
-#include <filesystem>
 #include <tuple>
 
 namespace dynjobs::detail {
@@ -642,17 +641,6 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
     }
 }
 
-// The sets' budget and folder; the system's temporary folder when none is configured.
-policy::dedupe_spill spill_of(const dedupe_config& config) {
-    policy::dedupe_spill spill{config.memory_per_set, config.spill_directory};
-    if (spill.directory.empty()) {
-        std::error_code error;
-        const auto temp = std::filesystem::temp_directory_path(error);
-        spill.directory = error ? "/tmp" : temp.string();
-    }
-    return spill;
-}
-
 void launch(const std::shared_ptr<fetch_state>& self, policy::page_ref ref) {
     fetch_state& f = *self;
     const auto org = f.plan->key(ref.segment).org_slot;
@@ -788,7 +776,7 @@ asio::awaitable<void> run_fetch(std::shared_ptr<fetch_state> self) {
     limits.max_drift_refetches = f.request.max_drift_refetches;
     limits.max_completeness_refetches = f.request.max_completeness_refetches;
     limits.max_pages_per_window = f.request.max_pages_per_window;
-    f.spill = spill_of(f.client->config.dedupe);
+    f.spill = policy::spill_of(f.client->config.dedupe);
     f.plan.emplace(org_slots, f.windows.size(), f.request.page_size, limits, f.spill);
     for (const auto& key : f.request.skip)
         f.plan->skip(f.plan->segment_of(key));

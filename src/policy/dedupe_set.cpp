@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <filesystem>
 #include <span>
 
 namespace dynjobs::policy {
@@ -25,6 +26,16 @@ std::size_t hash_of(std::uint64_t high, std::uint64_t low) noexcept {
 }
 
 } // namespace
+
+dedupe_spill spill_of(const dedupe_config& config) {
+    dedupe_spill spill{config.memory_per_set, config.spill_directory};
+    if (spill.directory.empty()) {
+        std::error_code error;
+        const auto temp = std::filesystem::temp_directory_path(error);
+        spill.directory = error ? "/tmp" : temp.string();
+    }
+    return spill;
+}
 
 dedupe_set::dedupe_set(dedupe_spill spill)
     // A power of two (the table's sizes), and never below the table's first size.

@@ -3,6 +3,8 @@
 
 #include "policy/spilled_ids.hpp"
 
+#include <dynjobs/dedupe_config.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,6 +23,9 @@ struct dedupe_spill {
     /// Where they go (an existing directory).
     std::string directory;
 };
+
+/// The spill of a dedupe_config: its folder, or the system's temporary folder when none is set.
+dedupe_spill spill_of(const dedupe_config& config);
 
 /// An exact set of jobIds with compact keys.
 ///

@@ -9,7 +9,9 @@
 #include "cli/arg_reader.hpp"
 #include "cli/output_file.hpp"
 #include "cli/resume_scan.hpp"
+#include "policy/dedupe_set.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -17,7 +19,6 @@
 #include <optional>
 #include <set>
 #include <sstream>
-#include <unordered_set>
 
 namespace dynjobs::sink {
 namespace {
@@ -36,7 +37,8 @@ class file_sink final : public job_sink {
 public:
     explicit file_sink(const backfill_plan& plan)
         : plan_(plan)
-        , resume_(plan.resume) {}
+        , resume_(plan.resume)
+        , written_before_(policy::spill_of(plan.config.dedupe)) {}
 
     boost::asio::awaitable<resume_point> open() override {
         cp_ = prepare_checkpoint();
@@ -71,13 +73,7 @@ public:
             out_.emplace(output_file::create(plan_.output));
         } else if (resume_) {
             out_.emplace(output_file::resume(plan_.output, cp_.output_offset));
-            std::string error;
-            if (!collect_job_ids(plan_.format,
-                                 read_file_range(plan_.output, cp_.scan_from, cp_.output_offset),
-                                 written_before_, error))
-                throw std::runtime_error("output " + plan_.output.string() + " after byte " +
-                                         std::to_string(cp_.scan_from) + ": " + error +
-                                         "; it was changed since the checkpoint: start over");
+            collect_written_before();
         } else {
             save_checkpoint(false); // before the output is truncated: never a stale offset
             out_.emplace(output_file::create(plan_.output));
@@ -93,7 +89,7 @@ public:
             open_.emplace(key, out_->offset());
         auto& buffer = out_->buffer();
         for (const auto& j : batch.jobs) {
-            if (!written_before_.empty() && written_before_.erase(j.job_id)) {
+            if (written_before_.size() != 0 && written_before_.contains(j.job_id)) {
                 ++resume_duplicates_;
                 continue;
             }
@@ -136,6 +132,23 @@ public:
     std::string progress_name() const override { return plan_.checkpoint_path.string(); }
 
 private:
+    // The ids of the jobs after the checkpoint's scanFrom, read a piece at a time: after a
+    // crash inside a window of millions of jobs that part of the output holds gigabytes.
+    void collect_written_before() {
+        constexpr std::uint64_t chunk_bytes = 8u << 20;
+        job_id_scan scan(plan_.format, [this](std::string_view id) { written_before_.insert(id); });
+        std::string error;
+        bool ok = true;
+        for (std::uint64_t at = cp_.scan_from; ok && at < cp_.output_offset; at += chunk_bytes)
+            ok = scan.feed(
+                read_file_range(plan_.output, at, std::min(at + chunk_bytes, cp_.output_offset)),
+                error);
+        if (!ok || !scan.finish(error))
+            throw std::runtime_error("output " + plan_.output.string() + " after byte " +
+                                     std::to_string(cp_.scan_from) + ": " + error +
+                                     "; it was changed since the checkpoint: start over");
+    }
+
     // Loads the checkpoint this run continues (or checks that starting afresh overwrites nothing
     // unfinished).
     checkpoint prepare_checkpoint() {
@@ -204,7 +217,9 @@ private:
     std::set<policy::segment_key, segment_less> done_;
     std::map<policy::segment_key, std::uint64_t, segment_less> open_; // -> first job's offset
     std::optional<std::uint64_t> carried_scan_from_;
-    std::unordered_set<std::string> written_before_;
+    /// Jobs of unfinished segments found in the output on resume: as many as a window holds, so
+    /// with the fetch's dedupe budget (past it, on disk).
+    policy::dedupe_set written_before_;
     std::uint64_t jobs_written_ = 0;
     std::uint64_t resume_duplicates_ = 0;
 };

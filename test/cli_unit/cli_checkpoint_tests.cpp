@@ -22,6 +22,17 @@ namespace json = boost::json;
 
 namespace {
 
+// A resume's scan of `text` fed in pieces of `piece` bytes (0: at once).
+bool collect_job_ids(output_format format, std::string_view text,
+                     std::unordered_set<std::string>& ids, std::string& error,
+                     std::size_t piece = 0) {
+    job_id_scan scan(format, [&](std::string_view id) { ids.emplace(id); });
+    for (std::size_t at = 0; at < text.size(); at += piece == 0 ? text.size() : piece)
+        if (!scan.feed(text.substr(at, piece == 0 ? text.npos : piece), error))
+            return false;
+    return scan.finish(error);
+}
+
 checkpoint sample() {
     checkpoint c;
     c.chosen = {{"--type", "1"},
@@ -245,6 +256,39 @@ BOOST_AUTO_TEST_CASE(torn_or_foreign_jsonl_lines_are_errors_naming_the_line) {
     BOOST_TEST(!collect_job_ids(output_format::jsonl, "\n", ids, error));
     BOOST_TEST(
         !collect_job_ids(output_format::jsonl, good.substr(0, good.size() - 5) + "\n", ids, error));
+}
+
+BOOST_AUTO_TEST_CASE(pieces_of_any_size_find_the_same_ids_and_the_same_bad_line) {
+    std::string jsonl;
+    std::string csv(output_preamble(output_format::csv));
+    std::unordered_set<std::string> expected;
+    for (int i = 0; i < 20; ++i) {
+        job j = awkward_job(); // its organizationName holds CR LF: CSV records span lines
+        j.job_id = "DCIB" + std::to_string(i);
+        expected.insert(j.job_id);
+        append_job_line(jsonl, output_format::jsonl, j);
+        append_job_line(csv, output_format::csv, j);
+    }
+    for (std::size_t piece : {1u, 7u, 64u, 1000u}) {
+        for (auto format : {output_format::jsonl, output_format::csv}) {
+            BOOST_TEST_CONTEXT("pieces of " << piece << ", " << to_string(format)) {
+                std::unordered_set<std::string> ids;
+                std::string error;
+                BOOST_TEST(collect_job_ids(format, format == output_format::csv ? csv : jsonl, ids,
+                                           error, piece),
+                           error);
+                BOOST_TEST((ids == expected));
+            }
+        }
+        // Lines are counted across pieces.
+        std::unordered_set<std::string> ids;
+        std::string error;
+        BOOST_TEST(
+            !collect_job_ids(output_format::jsonl, jsonl + "{\"id\":1}\n", ids, error, piece));
+        check_names(error, {"line 21"});
+        BOOST_TEST(!collect_job_ids(output_format::jsonl, jsonl + "{\"jobId\"", ids, error, piece));
+        check_names(error, {"line 21", "no line end"});
+    }
 }
 
 BOOST_AUTO_TEST_CASE(torn_or_foreign_csv_records_are_errors) {
