@@ -281,6 +281,7 @@ bool spilled_ids::merge_level(unsigned level) {
 void spilled_ids::rebuild_filter(std::size_t capacity) {
     const std::size_t blocks = (capacity * filter_bits_per_id + 511) / 512;
     filter_ = {}; // freed before the new one is taken: the two never coexist
+    filter_capacity_ = 0;
     filter_.assign(blocks * block_words, 0);
     filter_capacity_ = capacity;
     for_each([this](const packed_id& id) { add_to_filter(id); });
@@ -296,6 +297,8 @@ void spilled_ids::add_to_filter(const packed_id& id) noexcept {
 }
 
 bool spilled_ids::filter_may_contain(const packed_id& id) const noexcept {
+    if (filter_.empty())
+        return true; // a rebuild that ran out of memory: every lookup reads the runs
     const std::uint64_t h = mix(id);
     const std::size_t blocks = filter_.size() / block_words;
     const std::uint64_t* block = filter_.data() + block_of(h, blocks) * block_words;
