@@ -25,6 +25,17 @@ sim::sim_config unstable_window() {
     return config;
 }
 
+// The whole window, in pages of 500. A job in a group of equal startTime that straddles a page
+// boundary can be skipped by any pass, and the completeness passes keep the same boundaries:
+// with the default 3 of them, a CI run under ASan once ended one job short (errc::
+// incomplete_window, as designed). The test allows 20, so that it tests the dedupe, not luck.
+fetch_request unstable_request(sim_fixture& fx) {
+    auto request = whole_dataset(fx);
+    request.page_size = 500;
+    request.max_completeness_refetches = 20;
+    return request;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_window_past_the_budget_spills_and_still_delivers_each_job_once) {
@@ -33,8 +44,7 @@ BOOST_AUTO_TEST_CASE(a_window_past_the_budget_spills_and_still_delivers_each_job
     auto config = engine_config(fx);
     config.dedupe.memory_per_set = 64u << 10; // 3,072 ids in memory per set
     config.dedupe.spill_directory = folder.path().string();
-    auto request = whole_dataset(fx);
-    request.page_size = 500;
+    const auto request = unstable_request(fx);
     const auto out = run_fetch(config, request);
     BOOST_TEST_REQUIRE(!out.ec, out.ec.message() << ": " << out.diag.message);
     require_exactly(out.jobs, expected_jobs(fx, request));
@@ -57,8 +67,7 @@ BOOST_AUTO_TEST_CASE(a_folder_that_takes_no_files_keeps_the_ids_in_memory_and_sa
         if (e.kind == fetch_event_kind::dedupe_kept_in_memory)
             events.push_back(e);
     };
-    auto request = whole_dataset(fx);
-    request.page_size = 500;
+    const auto request = unstable_request(fx);
     const auto out = run_fetch(config, request);
     BOOST_TEST_REQUIRE(!out.ec, out.ec.message() << ": " << out.diag.message);
     require_exactly(out.jobs, expected_jobs(fx, request));
