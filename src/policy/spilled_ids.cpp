@@ -89,6 +89,23 @@ std::uint64_t mix(const packed_id& id) noexcept {
     return h ^ (h >> 33);
 }
 
+// An id's place in a filter of `words` words: the first word of its block, and the bits to set
+// (or test) in each of the block's words. Adding and testing must agree on it exactly.
+struct filter_bits {
+    std::size_t block = 0;
+    std::array<std::uint64_t, block_words> mask{};
+};
+
+filter_bits bits_of(const packed_id& id, std::size_t words) noexcept {
+    const std::uint64_t h = mix(id);
+    filter_bits out;
+    out.block = block_of(h, words / block_words) * block_words;
+    std::uint64_t bits = h * 0x9e3779b97f4a7c15ull;
+    for (unsigned p = 0; p < filter_probes; ++p, bits >>= 9)
+        out.mask[(bits >> 6) & 7] |= 1ull << (bits & 63);
+    return out;
+}
+
 } // namespace
 
 struct spilled_ids::run {
@@ -288,23 +305,17 @@ void spilled_ids::rebuild_filter(std::size_t capacity) {
 }
 
 void spilled_ids::add_to_filter(const packed_id& id) noexcept {
-    const std::uint64_t h = mix(id);
-    const std::size_t blocks = filter_.size() / block_words;
-    std::uint64_t* block = filter_.data() + block_of(h, blocks) * block_words;
-    std::uint64_t bits = h * 0x9e3779b97f4a7c15ull;
-    for (unsigned p = 0; p < filter_probes; ++p, bits >>= 9)
-        block[(bits >> 6) & 7] |= 1ull << (bits & 63);
+    const filter_bits bits = bits_of(id, filter_.size());
+    for (std::size_t w = 0; w < block_words; ++w)
+        filter_[bits.block + w] |= bits.mask[w];
 }
 
 bool spilled_ids::filter_may_contain(const packed_id& id) const noexcept {
     if (filter_.empty())
         return true; // a rebuild that ran out of memory: every lookup reads the runs
-    const std::uint64_t h = mix(id);
-    const std::size_t blocks = filter_.size() / block_words;
-    const std::uint64_t* block = filter_.data() + block_of(h, blocks) * block_words;
-    std::uint64_t bits = h * 0x9e3779b97f4a7c15ull;
-    for (unsigned p = 0; p < filter_probes; ++p, bits >>= 9)
-        if ((block[(bits >> 6) & 7] & (1ull << (bits & 63))) == 0)
+    const filter_bits bits = bits_of(id, filter_.size());
+    for (std::size_t w = 0; w < block_words; ++w)
+        if ((filter_[bits.block + w] & bits.mask[w]) != bits.mask[w])
             return false;
     return true;
 }
