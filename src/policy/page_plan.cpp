@@ -155,12 +155,25 @@ void page_plan::restart(segment& s) {
     // if larger): fewer page boundaries for an unstable order to skip jobs at. 1,000 is served
     // by servers that cap silently; a larger size risks a 400 from one that refuses.
     // Never above a size the server refused: then base_page_size is below the size asked for.
-    const std::int64_t ceiling = s.base_page_size < page_size_asked_
-                                     ? s.base_page_size
-                                     : std::max<std::int64_t>(page_size_asked_, 1000);
+    std::int64_t ceiling = s.base_page_size < page_size_asked_
+                               ? s.base_page_size
+                               : std::max<std::int64_t>(page_size_asked_, 1000);
+    if (s.silent_cap > 0)
+        ceiling = std::min(ceiling, s.silent_cap);
     s.page_size = s.base_page_size;
-    for (unsigned pass = 0; pass < s.completeness_passes && s.page_size < ceiling; ++pass)
-        s.page_size = std::min<std::int64_t>(s.page_size * 4, ceiling);
+    std::int64_t passes_at_ceiling = 0;
+    for (unsigned pass = 0; pass < s.completeness_passes; ++pass) {
+        if (s.page_size < ceiling)
+            s.page_size = std::min<std::int64_t>(s.page_size * 4, ceiling);
+        else
+            ++passes_at_ceiling;
+    }
+    // Passes of one size cut the window at the same offsets: a tie of equal startTime that
+    // straddles a boundary, reordered by the server between requests, could lose the same job
+    // in every pass. Each further pass moves the boundaries (1,000, 985, 955, 910...).
+    const std::int64_t step = std::max<std::int64_t>(1, ceiling / 64);
+    const std::int64_t shift = step * passes_at_ceiling * (passes_at_ceiling + 1) / 2;
+    s.page_size = std::max(s.page_size - shift, (s.page_size + 1) / 2);
     s.pages_done = 0;
     s.repeated_pages = 0;
     s.next_page = 2;
@@ -236,6 +249,8 @@ page_verdict page_plan::on_page(const page_ref& page, const jobs_page& body) {
             used = *body.page_size;
         if (jobs < used && jobs < s.total && jobs > 0)
             used = jobs;
+        if (used < page.page_size)
+            s.silent_cap = s.silent_cap == 0 ? used : std::min(s.silent_cap, used);
         if (jobs == 0 && s.total > 0)
             return drifted(s,
                            "page 1 returned no job while totalCount is " + std::to_string(s.total));

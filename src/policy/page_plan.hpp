@@ -86,7 +86,9 @@ struct page_plan_limits {
 /// - completeness: when the last page of a pass arrives, the distinct jobs returned (over every
 ///   pass since totalCount last changed) must reach totalCount, else the segment is paged again,
 ///   one page at a time, with pages 4 times larger each pass up to 1,000 jobs (fewer boundaries
-///   for an unstable order to skip at), then failed naming the missing count.
+///   for an unstable order to skip at), then a little smaller each pass (985, 955, 910...: a tie
+///   that straddled a boundary rarely straddles the moved one), then failed naming the missing
+///   count.
 ///
 /// Merging: merge_from() turns an organization's unfinished windows into one segment that asks
 /// for the whole rest of the range (for a server that ignores the time filter: one window costs
@@ -186,6 +188,8 @@ private:
         std::int64_t page_size = 0;
         /// The size each pass starts from: the plan's, or less after the server refused it.
         std::int64_t base_page_size = 0;
+        /// The smallest page a server served when asked for more (a silent cap); 0 before any.
+        std::int64_t silent_cap = 0;
         std::int64_t page_count = 0;      ///< N, once sized
         std::int64_t next_page = 2;       ///< next page of 2..N to hand out
         std::int64_t pages_done = 0;      ///< of the current generation, page 1 included

@@ -370,6 +370,17 @@ struct unstable_server : fake_server {
     }
 };
 
+// Never shows job 100, wherever the page boundaries fall: job 99 stands in its place.
+struct hiding_server : fake_server {
+    jobs_page serve(const page_ref& ref) const {
+        auto page = fake_server::serve(ref);
+        for (auto& j : page.jobs)
+            if (j.job_id == ids[100])
+                j.job_id = ids[99];
+        return page;
+    }
+};
+
 BOOST_AUTO_TEST_CASE(a_window_short_of_its_total_is_paged_again_one_page_at_a_time) {
     unstable_server server;
     server.ids = make_ids(300);
@@ -421,9 +432,8 @@ BOOST_AUTO_TEST_CASE(jobs_found_by_earlier_passes_count_towards_the_total) {
 }
 
 BOOST_AUTO_TEST_CASE(a_window_that_stays_short_fails_naming_the_missing_count) {
-    unstable_server server;
+    hiding_server server;
     server.ids = make_ids(300);
-    server.unstable_calls = 100; // always
     server.cap = 100;
     page_plan_limits limits;
     limits.max_completeness_refetches = 2;
@@ -436,6 +446,52 @@ BOOST_AUTO_TEST_CASE(a_window_that_stays_short_fails_naming_the_missing_count) {
     BOOST_TEST(plan.completeness_refetches() == 2u);
     BOOST_TEST(plan.failure(0).detail.find("1 missing") != std::string::npos,
                plan.failure(0).detail);
+}
+
+BOOST_AUTO_TEST_CASE(passes_at_the_largest_size_move_the_page_boundaries) {
+    // Jobs 995..1004 share one startTime and the server orders them anew for every request. A
+    // page that starts inside that tie shows its predecessor's last job where job 1000 should
+    // be: a boundary at 1,000 loses job 1000 every time, a boundary elsewhere loses nothing.
+    struct tie_server : fake_server {
+        jobs_page serve(const page_ref& ref) const {
+            auto page = fake_server::serve(ref);
+            const auto first = (ref.page_index - 1) * ref.page_size;
+            if (first > 995 && first <= 1000 && !page.jobs.empty())
+                page.jobs[static_cast<std::size_t>(1000 - first)].job_id =
+                    ids[static_cast<std::size_t>(first - 1)];
+            return page;
+        }
+    };
+    tie_server server;
+    server.ids = make_ids(3000);
+    page_plan plan(1, 1, 1000);
+    std::vector<std::int64_t> sizes_of_passes;
+    while (!plan.done()) {
+        const auto page = *plan.next(any_org);
+        if (page.page_index == 1)
+            sizes_of_passes.push_back(page.page_size);
+        plan.on_page(page, server.serve(page));
+    }
+    BOOST_TEST(plan.complete(0));
+    BOOST_TEST(sizes_of_passes == (std::vector<std::int64_t>{1000, 985}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(later_passes_keep_shrinking_a_little_below_a_silent_cap) {
+    hiding_server server;
+    server.ids = make_ids(300);
+    server.cap = 100;
+    page_plan plan(1, 1, 100);
+    std::vector<std::int64_t> sizes_of_passes;
+    while (!plan.done()) {
+        const auto page = *plan.next(any_org);
+        if (page.page_index == 1)
+            sizes_of_passes.push_back(page.page_size);
+        plan.on_page(page, server.serve(page));
+    }
+    // 400 is served as 100: the cap becomes the ceiling, and passes at it move the boundaries.
+    BOOST_TEST(sizes_of_passes == (std::vector<std::int64_t>{100, 400, 97, 94}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(an_unbelievable_total_fails_after_asking_page_one_again) {
