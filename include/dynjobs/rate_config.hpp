@@ -22,12 +22,24 @@ struct rate_config {
     /// back) counts as one signal. Each success then adds 1/limit: +1 per round trip.
     std::chrono::milliseconds decrease_interval{1000};
     /// Adaptive rate: on a fast link the in-flight limit cannot keep the request rate under a
-    /// server's rate limit, so a 429 also sets a rate, learnt as follows.
-    /// - The first 429 usually comes within milliseconds of the start, from the first wave of
-    ///   requests overrunning the server's burst: nothing can be measured yet. The rate starts
-    ///   at `max_requests_per_second` when one is set (the burst said nothing against it), else
-    ///   low (what was accepted in the last `rate_window`, per `rate_window`), and probes upwards
-    ///   fast: each success adds `probe_increase_per_success`, so it grows e^2 ~ 7x per second.
+    /// server's rate limit, so 429s also set a rate, learnt as follows.
+    /// - Telling a rate limit from 429s at random (a flaky gateway, the simulator's injected
+    ///   faults). A rate limiter refuses a wave: once its bucket is dry, the requests in flight
+    ///   with the first 429 are refused too; at random, most of them are accepted. So the first
+    ///   429 of a client without a rate yet waits for those replies (`min_wave` of them at
+    ///   least) before anything is cut. With fewer in flight, the `small_waves_to_cut`-th such
+    ///   429 in a row cuts.
+    /// - Every later cut is on trial. A rate limiter's 429s all but vanish under its limit;
+    ///   429s at random come at the same share whatever the rate. If, after a second, deeper
+    ///   cut, 429s still come at half the share they had before the first (two at least), the
+    ///   rate goes back to what it was, and for `background_hold` only a 429 share twice that
+    ///   one lowers it again. A cut stands once a rate window passed and four 429s were
+    ///   expected at the old share.
+    /// - The first cut usually follows the first wave overrunning the server's burst: nothing
+    ///   can be measured yet. The rate starts at `max_requests_per_second` when one is set (the
+    ///   burst said nothing against it), else low (what was accepted in the last `rate_window`,
+    ///   per `rate_window`), and probes upwards fast: each success adds
+    ///   `probe_increase_per_success`, so it grows e^2 ~ 7x per second.
     /// - A later 429 after at least `min_rate_span` of unpaused sending measures the rate the
     ///   server accepted over the last `rate_window` (at most its burst over that window too
     ///   high); the learnt rate is that times `rate_decrease_factor`. Right after a probe (the
@@ -35,14 +47,16 @@ struct rate_config {
     ///   times `overshoot_decrease_factor` is used when higher.
     /// - A 429 sooner than `min_rate_span` after resuming lowers the rate by
     ///   `rate_decrease_factor` once measured, `overshoot_decrease_factor` while probing.
-    /// - Once measured, the rate climbs slowly (`rate_increase_per_success`), so that probing
-    ///   above the limit (which costs a 429 and its Retry-After pause) stays rare.
+    /// - Once measured, the rate climbs (`settle_increase_per_success`, then
+    ///   `rate_increase_per_success`), so that probing above the limit (which costs a 429 and
+    ///   its Retry-After pause) stays rare. It climbs only while requests wait for it: a rate
+    ///   the client does not reach says nothing about the server.
     /// The bucket that spaces requests is emptied at every pause, so resuming sends no burst.
     ///
-    /// Off by default for now: 429s that come at random (a flaky gateway, the simulator's fault
-    /// injection) still walk the learnt rate down to its floor. Turn it on against an API known
-    /// to rate-limit with a token bucket.
-    bool adaptive_rate = false;
+    /// On by default: with it off, a rate-limited API answers 429 to most of a fast client's
+    /// requests, and every 429 holds the host for its Retry-After (bench/README.md, scenario 4).
+    /// Off leaves only the in-flight limit and the Retry-After pauses.
+    bool adaptive_rate = true;
     /// 2 s: long enough that a server burst of 10 biases the measure by 5 requests/s at most.
     std::chrono::milliseconds rate_window{2'000};
     /// Least unpaused sending before a 429 counts as a measure of the server's rate.
@@ -54,12 +68,26 @@ struct rate_config {
     /// While probing, each success adds this many requests per second to the rate: at rate r
     /// come r successes a second, so the rate grows about e^2 times a second.
     double probe_increase_per_success = 2.0;
-    /// +0.05% per second at any rate once measured: about one probe a minute.
+    /// +0.5% per second after the first measure: it follows a probe's overshoot, measured over
+    /// a window that held the climb too, and can be far below the limit (0.75 of it seen). The
+    /// next 429, within seconds, measures at the limit.
+    double settle_increase_per_success = 0.005;
+    /// +0.05% per second at any rate once measured twice: about one probe a minute.
     double rate_increase_per_success = 0.0005;
     /// A learnt rate never drops below this fraction of the rate the server accepted since the
     /// first request: 429s that come at random (a flaky gateway) rather than from a rate limit
     /// must not walk the rate down to nothing.
     double rate_floor_fraction = 0.5;
+    /// After a cut that did not thin the 429s out, 429s do not lower the rate for this long:
+    /// they come at random. Then the next one is tried again, as the 429s may have changed.
+    std::chrono::milliseconds background_hold{20'000};
+    /// The first 429 of a client without a rate yet is judged by the replies to the requests in
+    /// flight with it, when there are at least this many: if at least half are 429s too, a
+    /// rate limiter's bucket ran dry and the rate is cut; else they came at random.
+    std::size_t min_wave = 4;
+    /// With fewer in flight (a client paging one request at a time), the rate is cut on trial
+    /// at the third such 429 in a row.
+    unsigned small_waves_to_cut = 3;
 };
 
 } // namespace dynjobs::policy

@@ -79,8 +79,10 @@ void host_gate::on_start(time_point now) {
         resumed_ = now;
         first_start_ = now;
     }
+    paced_ = false;
     if (rate() > 0) {
         refill(now);
+        paced_ = tokens_ < 2.0;
         tokens_ -= 1.0; // may go slightly negative if started early; the next wait pays it back
     }
 }
@@ -90,31 +92,141 @@ void host_gate::on_finish(outcome result, time_point now) {
         --in_flight_;
     const double max = static_cast<double>(config_.max_in_flight);
     const double min = static_cast<double>(config_.min_in_flight);
+    const bool new_signal = !decreased_ || now - last_decrease_ >= config_.decrease_interval;
     switch (result) {
     case outcome::success:
         limit_ = std::min(max, limit_ + 1.0 / limit_);
         ++total_successes_;
         if (config_.adaptive_rate) {
             recent_successes_.push_back(now);
-            while (recent_successes_.front() < now - config_.rate_window)
-                recent_successes_.pop_front();
+            forget_before(recent_successes_, now - config_.rate_window);
+            settle_trial(now);
+            count_in_trial(false);
+            judge_wave(false, now);
         }
-        if (adaptive_rate_ > 0)
-            adaptive_rate_ += rate_measured_ ? config_.rate_increase_per_success
-                                             : config_.probe_increase_per_success;
+        if (adaptive_rate_ > 0 && paced_)
+            adaptive_rate_ += !rate_measured_ ? config_.probe_increase_per_success
+                              : rate_settled_ ? config_.rate_increase_per_success
+                                              : config_.settle_increase_per_success;
         break;
     case outcome::throttled:
-        if (!decreased_ || now - last_decrease_ >= config_.decrease_interval) {
+        if (config_.adaptive_rate) {
+            recent_throttles_.push_back(now);
+            forget_before(recent_throttles_, now - config_.rate_window);
+            settle_trial(now);
+            count_in_trial(true);
+            judge_wave(true, now);
+            if (trial_ && trial_->persists()) {
+                if (trial_->cuts >= 2)
+                    undo_trial(now);
+                else
+                    cut_rate(now); // deeper: the first cut may have been measured too high
+            } else if (new_signal && !wave_ && (!trial_ || !rate_measured_) &&
+                       (now >= background_until_ || recent_share() > 2 * background_share_)) {
+                // While a measured cut is on trial its 429s are its evidence, not new signals;
+                // a probe's overshoot is one: the rate climbed past the limit on purpose.
+                if (adaptive_rate_ > 0 || config_.max_requests_per_second > 0)
+                    cut_rate(now);
+                else if (in_flight_ >= config_.min_wave)
+                    wave_ = wave_judgement{in_flight_, in_flight_, 0};
+                else if (small_waves_ + 1 >= config_.small_waves_to_cut)
+                    cut_rate(now); // few in flight each time: a client paging one at a time
+                else if (now >= background_until_)
+                    ++small_waves_; // says little alone: a rate limit soon refuses more
+            }
+        }
+        if (new_signal) {
             limit_ = std::max(min, limit_ * config_.decrease_factor);
-            if (config_.adaptive_rate)
-                learn_rate(now);
             last_decrease_ = now;
             decreased_ = true;
         }
         break;
     case outcome::failed:
+        if (config_.adaptive_rate)
+            judge_wave(false, now);
         break;
     }
+}
+
+void host_gate::count_in_trial(bool throttle) {
+    if (!trial_)
+        return;
+    if (trial_->not_counted > 0)
+        --trial_->not_counted;
+    else
+        ++(throttle ? trial_->throttled : trial_->successes);
+}
+
+// From an unlimited rate the first cut falls far (nothing was measured yet), so it waits for
+// the replies to the requests that were in flight with the 429. A rate limiter's 429 comes with
+// its wave: its bucket is empty, and most of them are refused too. At random, most are accepted.
+void host_gate::judge_wave(bool throttle, time_point now) {
+    if (!wave_)
+        return;
+    wave_->throttled += throttle;
+    if (--wave_->pending > 0)
+        return;
+    const bool rate_limited = 2 * wave_->throttled >= wave_->size;
+    wave_.reset();
+    if (rate_limited)
+        learn_rate(now); // then probes upwards; its overshoots are trusted
+    else
+        keep_as_background(now);
+}
+
+// A rate limiter answers 429 when sent more than it allows: below that, its 429s all but vanish.
+// 429s at random come at the same share whatever the rate. Half the share before is the line.
+bool host_gate::rate_trial::persists() const {
+    const auto t = static_cast<double>(throttled);
+    return throttled >= 2 && t / (t + static_cast<double>(successes)) >= share_before / 2;
+}
+
+void host_gate::forget_before(std::deque<time_point>& times, time_point from) {
+    while (!times.empty() && times.front() < from)
+        times.pop_front();
+}
+
+void host_gate::cut_rate(time_point now) {
+    small_waves_ = 0;
+    if (!trial_ && adaptive_rate_ > 0 && !rate_measured_) {
+        learn_rate(now); // a probe's overshoot: the rate climbed past the limit on purpose
+        return;
+    }
+    if (!trial_)
+        trial_ = rate_trial{adaptive_rate_, rate_measured_, rate_settled_, recent_share()};
+    learn_rate(now);
+    ++trial_->cuts;
+    trial_->ends = now + config_.rate_window;
+    trial_->not_counted = in_flight_;
+    trial_->successes = 0;
+    trial_->throttled = 0;
+}
+
+// The cut stood a rate window without the 429s persisting, and long enough that 429s at the
+// share before would have shown (4 expected): a rate limit, learnt.
+void host_gate::settle_trial(time_point now) {
+    if (trial_ && now >= trial_->ends &&
+        static_cast<double>(trial_->successes) * trial_->share_before >= 4)
+        trial_.reset();
+}
+
+double host_gate::recent_share() const {
+    const auto throttled = static_cast<double>(recent_throttles_.size());
+    return throttled / (throttled + static_cast<double>(recent_successes_.size()));
+}
+
+void host_gate::undo_trial(time_point now) {
+    adaptive_rate_ = trial_->rate_before;
+    rate_measured_ = trial_->measured_before;
+    rate_settled_ = trial_->settled_before;
+    trial_.reset();
+    keep_as_background(now);
+}
+
+void host_gate::keep_as_background(time_point now) {
+    small_waves_ = 0;
+    background_share_ = recent_share();
+    background_until_ = now + config_.background_hold;
 }
 
 void host_gate::learn_rate(time_point now) {
@@ -129,6 +241,7 @@ void host_gate::learn_rate(time_point now) {
         if (!rate_measured_ && adaptive_rate_ > 0)
             measured = std::max(measured, adaptive_rate_ * config_.overshoot_decrease_factor);
         learnt = measured * config_.rate_decrease_factor;
+        rate_settled_ = rate_measured_;
         rate_measured_ = true;
     } else if (adaptive_rate_ > 0) {
         learnt = adaptive_rate_ * (rate_measured_ ? config_.rate_decrease_factor
@@ -159,6 +272,9 @@ void host_gate::pause_until(time_point until) {
         refilled_ = std::max(refilled_, pause_until_);
         tokens_ = std::min(tokens_, 1.0);
     }
+    // The pause of the 429 that started a trial: the trial counts sending after it.
+    if (trial_ && trial_->successes + trial_->throttled == 0)
+        trial_->ends = std::max(trial_->ends, pause_until_ + config_.min_rate_span);
 }
 
 std::optional<host_gate::time_point> host_gate::paused_until(time_point now) const {

@@ -13,8 +13,9 @@ namespace dynjobs::policy {
 
 /// Decides when a new request may start: not while the host is paused (a 429 or 503 with
 /// Retry-After holds every new request, not just the one that got it), not faster than the rate
-/// ceiling (fixed, and adaptive: learnt from 429s), and not beyond the adaptive in-flight limit
-/// (AIMD: multiplicative decrease on 429, additive increase on success).
+/// ceiling (fixed, and adaptive: learnt from 429s that come from a rate limit, not from those
+/// that come at random; rate_config says how they are told apart), and not beyond the adaptive
+/// in-flight limit (AIMD: multiplicative decrease on 429, additive increase on success).
 ///
 /// Time is passed in. Not thread-safe: the engine uses it from one strand.
 class host_gate {
@@ -50,8 +51,33 @@ public:
     double rate() const noexcept;
 
 private:
+    /// A rate cut on trial: kept if the 429s thin out under it (a rate limit); if they come as
+    /// often after a second, deeper cut as before the first, they come at random (a flaky
+    /// gateway, injected faults) and the rate goes back to what it was.
+    struct rate_trial {
+        double rate_before = 0; ///< adaptive_rate_ before the first cut
+        bool measured_before = false;
+        bool settled_before = false;
+        double share_before = 0; ///< 429s per finished request over the rate window before it
+        unsigned cuts = 0;
+        time_point ends{}; ///< a rate_window after the latest cut (or its pause)
+        /// Outcomes of requests sent before the latest cut: they say nothing about the new rate.
+        std::size_t not_counted = 0;
+        std::uint64_t successes = 0; ///< since the latest cut
+        std::uint64_t throttled = 0;
+        bool persists() const;
+    };
+
     void refill(time_point now) const;
+    void cut_rate(time_point now);
     void learn_rate(time_point now);
+    void settle_trial(time_point now);
+    void undo_trial(time_point now);
+    void count_in_trial(bool throttle);
+    void judge_wave(bool throttle, time_point now);
+    void keep_as_background(time_point now);
+    double recent_share() const;
+    static void forget_before(std::deque<time_point>& times, time_point from);
 
     rate_config config_;
     std::size_t in_flight_ = 0;
@@ -62,10 +88,32 @@ private:
     // Adaptive rate: 0 until the first 429; probing until a 429 could be measured.
     double adaptive_rate_ = 0;
     bool rate_measured_ = false;
+    /// Measured twice: the first measure, right after a probe, is often well below the limit.
+    bool rate_settled_ = false;
+    /// The latest request waited for the rate (its bucket was empty): only then do successes
+    /// raise it. A rate the client does not reach says nothing, and would grow without bound.
+    bool paced_ = false;
     /// Start of the current stretch of unpaused sending.
     time_point resumed_{};
     /// Times of the successes of the last rate_window (adaptive_rate only), oldest first.
     std::deque<time_point> recent_successes_;
+    /// Times of the 429s of the last rate_window (adaptive_rate only), oldest first.
+    std::deque<time_point> recent_throttles_;
+    std::optional<rate_trial> trial_;
+    /// The first 429 of an unlimited client, judged by the replies to the requests that were in
+    /// flight with it before the rate is cut.
+    struct wave_judgement {
+        std::size_t pending = 0;
+        std::size_t size = 0;
+        std::size_t throttled = 0;
+    };
+    std::optional<wave_judgement> wave_;
+    /// 429s in a row that came with too few requests in flight to judge.
+    unsigned small_waves_ = 0;
+    /// After a cut proved useless: the 429 share over a rate window that came anyway, and until
+    /// when 429s lower the rate only when their share is well above it.
+    double background_share_ = 0;
+    time_point background_until_{};
     time_point first_start_{};
     std::uint64_t total_successes_ = 0;
     bool started_ = false;

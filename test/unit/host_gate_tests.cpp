@@ -2,7 +2,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
+#include <random>
 
 using namespace std::chrono;
 using dynjobs::policy::host_gate;
@@ -26,9 +29,160 @@ int starts_in_ten_seconds(host_gate& gate, host_gate::time_point from) {
     }
     return started;
 }
+// A server on a fake clock: a token bucket (limit_rate per second, 0 for none) whose 429s carry a
+// whole-second Retry-After, as real servers send, and 429s at random on a share of requests
+// whatever the rate (a flaky gateway), with their own Retry-After.
+struct server_model {
+    double limit_rate = 0;
+    double burst = 10;
+    double random_429_share = 0;
+    seconds random_retry_after{0};
+};
+
+// A client keeping up to the gate's limit in flight, each request answered after round_trip.
+struct client_model {
+    bool adaptive_rate = true;
+    std::size_t max_in_flight = 32;
+    microseconds round_trip{3'000};
+};
+
+struct run_result {
+    int accepted = 0;
+    int throttled = 0;
+    double seconds_taken = 0;
+    double rate = 0; // the gate's at the end
+    double share_429() const { return static_cast<double>(throttled) / (accepted + throttled); }
+};
+
+// Runs until `pages` requests were accepted.
+run_result fetch_pages(const server_model& server, const client_model& client, int pages,
+                       std::uint64_t seed = 7) {
+    std::mt19937_64 random(seed);
+    std::uniform_real_distribution<double> uniform(0, 1);
+    double tokens = server.burst;
+    auto refilled = t0;
+    rate_config config;
+    config.adaptive_rate = client.adaptive_rate;
+    config.max_in_flight = client.max_in_flight;
+    host_gate gate(config);
+    struct reply {
+        host_gate::time_point at;
+        bool accepted;
+        nanoseconds retry_after;
+    };
+    std::deque<reply> in_flight; // every request takes as long, so replies come in order
+    run_result result;
+    auto now = t0;
+    while (result.accepted < pages) {
+        for (auto start = gate.next_start(now); start && *start <= now;
+             start = gate.next_start(now)) {
+            gate.on_start(now);
+            reply r{now + client.round_trip, true, nanoseconds{0}};
+            if (server.limit_rate > 0) {
+                tokens = std::min(server.burst, tokens + duration<double>(now - refilled).count() *
+                                                             server.limit_rate);
+                refilled = now;
+                if (tokens >= 1) {
+                    tokens -= 1;
+                } else {
+                    const auto wait = duration<double>((1 - tokens) / server.limit_rate);
+                    r = {r.at, false, std::max<nanoseconds>(seconds{1}, ceil<seconds>(wait))};
+                }
+            }
+            if (r.accepted && uniform(random) < server.random_429_share)
+                r = {r.at, false, server.random_retry_after};
+            in_flight.push_back(r);
+        }
+        auto next = in_flight.empty() ? now + seconds{10} : in_flight.front().at;
+        if (const auto start = gate.next_start(now))
+            next = std::min(next, *start);
+        now = std::max(now, next);
+        while (!in_flight.empty() && in_flight.front().at <= now) {
+            const reply r = in_flight.front();
+            in_flight.pop_front();
+            if (r.accepted) {
+                ++result.accepted;
+                gate.on_finish(outcome::success, r.at);
+            } else {
+                ++result.throttled;
+                gate.on_finish(outcome::throttled, r.at);
+                gate.pause_until(r.at + r.retry_after);
+            }
+        }
+    }
+    result.seconds_taken = duration<double>(now - t0).count();
+    result.rate = gate.rate();
+    return result;
+}
+
+std::ostream& operator<<(std::ostream& os, const run_result& r) {
+    return os << r.accepted << " accepted in " << r.seconds_taken << " s, " << r.throttled
+              << " 429s (" << r.share_429() * 100 << "%), rate " << r.rate;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(host_gates)
+
+BOOST_AUTO_TEST_CASE(random_429s_do_not_slow_the_client_down) {
+    // The same pages with the learnt rate on and off: 429s that come whatever the rate (a flaky
+    // gateway, the simulator's injected faults) must not walk the rate down. Off is the
+    // baseline: it only honours each Retry-After.
+    const struct {
+        double share;
+        seconds retry_after;
+        int pages;
+    } cases[] = {
+        {0.15, seconds{0}, 100'000},      {0.01, seconds{0}, 100'000},
+        {0.0001, seconds{0}, 300'000},    {0.0001, seconds{1}, 100'000},
+        {0.00001, seconds{1}, 1'000'000},
+    };
+    for (const auto& c : cases) {
+        const server_model flaky{0, 10, c.share, c.retry_after};
+        const auto on = fetch_pages(flaky, {true}, c.pages);
+        const auto off = fetch_pages(flaky, {false}, c.pages);
+        BOOST_TEST_MESSAGE("429s at random on " << c.share * 100 << "%, Retry-After "
+                                                << c.retry_after.count() << " s: on: " << on
+                                                << "; off: " << off);
+        BOOST_TEST(on.seconds_taken <= off.seconds_taken * 1.02, c.share);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(goodput_against_a_token_bucket_with_whole_second_retry_after) {
+    // Issue 15's throttled scenario: 200 requests/s, burst 10, 32 in flight of 3 ms. The first
+    // wave overruns the burst, and its Retry-After holds the host a whole second: over 1,000
+    // pages (5 s at the limit) that second and the climb back cost half. Over 10,000 pages
+    // they are paid once.
+    const server_model bucket{200, 10};
+    const auto short_run = fetch_pages(bucket, {}, 1'000);
+    const auto long_run = fetch_pages(bucket, {}, 10'000);
+    const double short_goodput = 1'000 / short_run.seconds_taken / 200;
+    const double long_goodput = 10'000 / long_run.seconds_taken / 200;
+    BOOST_TEST_MESSAGE("1,000 pages: " << short_run << ", goodput " << short_goodput
+                                       << "; 10,000 pages: " << long_run << ", goodput "
+                                       << long_goodput);
+    BOOST_TEST(long_goodput >= 0.88);
+    BOOST_TEST(long_run.share_429() <= 0.02);
+    BOOST_TEST(short_goodput >= 0.5);
+    // Ten times the limit: the first measure, right after the probe, is well below it; the
+    // settling climb finds it within seconds.
+    const auto fast = fetch_pages({2'000, 10}, {}, 100'000);
+    BOOST_TEST_MESSAGE("2,000/s: " << fast << ", goodput " << 100'000 / fast.seconds_taken / 2'000);
+    BOOST_TEST(100'000 / fast.seconds_taken / 2'000 >= 0.8);
+    BOOST_TEST(fast.share_429() <= 0.02);
+}
+
+BOOST_AUTO_TEST_CASE(a_rate_limit_is_learnt_behind_429s_at_random) {
+    // 200 requests/s, and 0.1% of the accepted ones answered 429 anyway (with a Retry-After of
+    // 1 s too). Without the learnt rate the client overruns the limit every second.
+    const server_model both{200, 10, 0.001, seconds{1}};
+    const auto on = fetch_pages(both, {true}, 10'000);
+    const auto off = fetch_pages(both, {false}, 10'000);
+    BOOST_TEST_MESSAGE("on: " << on << "; off: " << off);
+    BOOST_TEST(10'000 / on.seconds_taken / 200 >= 0.75);
+    BOOST_TEST(on.share_429() <= 0.01);
+    BOOST_TEST(on.seconds_taken * 5 < off.seconds_taken);
+}
 
 BOOST_AUTO_TEST_CASE(admits_up_to_the_in_flight_limit) {
     rate_config config;
@@ -124,16 +278,52 @@ BOOST_AUTO_TEST_CASE(an_early_429_under_a_ceiling_keeps_the_ceiling) {
     gate.on_start(t0 + seconds{1});
     gate.on_finish(outcome::throttled, t0 + seconds{1} + milliseconds{20});
     BOOST_TEST(gate.rate() == 35.0, boost::test_tools::tolerance(1e-9));
-    // Without a ceiling the rate starts low: what was accepted per rate window (3 in 2 s).
-    rate_config open = config;
-    open.max_requests_per_second = 0;
-    host_gate unbounded(open);
+}
+
+BOOST_AUTO_TEST_CASE(with_few_requests_in_flight_the_third_429_in_a_row_cuts_the_rate) {
+    // With nothing else in flight a 429 cannot be told from one at random: the rate stays
+    // unlimited. The third in a row sets it from what the server accepted.
+    rate_config config;
+    config.adaptive_rate = true;
+    host_gate gate(config);
+    gate.on_start(t0);
+    gate.on_finish(outcome::throttled, t0 + milliseconds{10});
+    gate.on_start(t0 + seconds{1});
+    gate.on_finish(outcome::throttled, t0 + milliseconds{1'010});
+    BOOST_TEST(gate.rate() == 0.0);
     for (int i = 0; i < 3; ++i) {
-        unbounded.on_start(t0);
-        unbounded.on_finish(outcome::success, t0 + milliseconds{5});
+        gate.on_start(t0 + milliseconds{1'500});
+        gate.on_finish(outcome::success, t0 + milliseconds{1'505});
     }
-    unbounded.on_finish(outcome::throttled, t0 + milliseconds{10});
-    BOOST_TEST(unbounded.rate() == 1.5);
+    gate.on_start(t0 + seconds{2});
+    gate.on_finish(outcome::throttled, t0 + milliseconds{2'010});
+    // 3 accepted over the 2 s rate window, less 3%.
+    BOOST_TEST(gate.rate() == 3 / 2.0 * 0.97, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(a_wave_of_429s_is_a_rate_limit_and_a_scattered_one_is_not) {
+    rate_config config;
+    config.adaptive_rate = true;
+    // A 429 with 8 requests in flight, 6 of which come back 429 too: the bucket ran dry.
+    host_gate limited(config);
+    for (int i = 0; i < 9; ++i)
+        limited.on_start(t0);
+    limited.on_finish(outcome::throttled, t0 + milliseconds{3});
+    for (int i = 0; i < 8; ++i)
+        limited.on_finish(i < 6 ? outcome::throttled : outcome::success, t0 + milliseconds{4});
+    BOOST_TEST(limited.rate() > 0.0);
+    // The same with 1 of the 8 refused: 429s at random. The rate stays unlimited, and so does
+    // it for the next 429 that comes at the same share.
+    host_gate flaky(config);
+    for (int i = 0; i < 9; ++i)
+        flaky.on_start(t0);
+    flaky.on_finish(outcome::throttled, t0 + milliseconds{3});
+    for (int i = 0; i < 8; ++i)
+        flaky.on_finish(i < 1 ? outcome::throttled : outcome::success, t0 + milliseconds{4});
+    BOOST_TEST(flaky.rate() == 0.0);
+    flaky.on_start(t0 + seconds{2});
+    flaky.on_finish(outcome::throttled, t0 + seconds{2});
+    BOOST_TEST(flaky.rate() == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(throttling_halves_the_limit_once_per_interval_and_success_climbs_back) {
@@ -207,74 +397,24 @@ BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
     const double share_429 = static_cast<double>(throttled) / (accepted + throttled);
     BOOST_TEST_MESSAGE("goodput " << goodput << " of the limit, " << share_429 * 100
                                   << "% answered 429, learnt rate " << gate.rate());
-    BOOST_TEST(goodput >= 0.9);
+    // One request in flight: its first 429 alone is not acted on (it could be one at random),
+    // so the second costs one more Retry-After: 1 s of the 120.
+    BOOST_TEST(goodput >= 0.88);
     BOOST_TEST(share_429 <= 0.01);
     BOOST_TEST(gate.rate() <= server_rate * 1.05);
 }
 
 BOOST_AUTO_TEST_CASE(learns_a_rate_limit_when_many_requests_are_in_flight) {
     // What a backfill meets: 32 requests in flight of 3 ms each (a fast link), a server allowing
-    // 200 requests/s with a burst of 10, answering 429 with Retry-After in whole seconds. The
-    // first wave overruns the burst before anything can be measured.
-    const double server_rate = 200;
-    const double server_burst = 10;
-    const auto round_trip = milliseconds{3};
-    double server_tokens = server_burst;
-    auto server_refilled = t0;
-    rate_config config;
-    config.adaptive_rate = true;
-    host_gate gate(config);
-    struct reply {
-        host_gate::time_point at;
-        bool accepted;
-        seconds retry_after;
-    };
-    std::deque<reply> in_flight; // every request takes as long, so replies come in order
-    auto now = t0;
-    const auto end = t0 + seconds{100};
-    int accepted = 0;
-    int throttled = 0;
-    while (now < end) {
-        for (auto start = gate.next_start(now); start && *start <= now;
-             start = gate.next_start(now)) {
-            gate.on_start(now);
-            server_tokens = std::min(
-                server_burst,
-                server_tokens + duration<double>(now - server_refilled).count() * server_rate);
-            server_refilled = now;
-            const bool ok = server_tokens >= 1;
-            if (ok)
-                server_tokens -= 1;
-            const auto wait = duration<double>((1 - server_tokens) / server_rate);
-            in_flight.push_back({now + round_trip, ok, std::max(seconds{1}, ceil<seconds>(wait))});
-        }
-        auto next = end;
-        if (!in_flight.empty())
-            next = std::min(next, in_flight.front().at);
-        if (const auto start = gate.next_start(now))
-            next = std::min(next, *start);
-        now = std::max(now, next);
-        while (!in_flight.empty() && in_flight.front().at <= now) {
-            const reply r = in_flight.front();
-            in_flight.pop_front();
-            if (r.accepted) {
-                ++accepted;
-                gate.on_finish(outcome::success, r.at);
-            } else {
-                ++throttled;
-                gate.on_finish(outcome::throttled, r.at);
-                gate.pause_until(r.at + r.retry_after);
-            }
-        }
-    }
-    const double goodput = accepted / 100.0 / server_rate;
-    const double share_429 = static_cast<double>(throttled) / (accepted + throttled);
-    BOOST_TEST_MESSAGE("in flight: goodput " << goodput << " of the limit, " << share_429 * 100
-                                             << "% answered 429, learnt rate " << gate.rate());
+    // 200 requests/s with a burst of 10. The first wave overruns the burst before anything can
+    // be measured.
+    const auto run = fetch_pages({200, 10}, {}, 20'000);
+    const double goodput = 20'000 / run.seconds_taken / 200;
+    BOOST_TEST_MESSAGE("in flight: " << run << ", goodput " << goodput);
     BOOST_TEST(goodput >= 0.9);
-    BOOST_TEST(share_429 <= 0.01);
-    BOOST_TEST(gate.rate() >= server_rate * 0.9);
-    BOOST_TEST(gate.rate() <= server_rate * 1.05);
+    BOOST_TEST(run.share_429() <= 0.01);
+    BOOST_TEST(run.rate >= 200 * 0.9);
+    BOOST_TEST(run.rate <= 200 * 1.05);
 }
 
 BOOST_AUTO_TEST_CASE(without_429s_the_rate_is_not_limited) {
