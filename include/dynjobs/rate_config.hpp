@@ -68,11 +68,11 @@ struct rate_config {
     /// While probing, each success adds this many requests per second to the rate: at rate r
     /// come r successes a second, so the rate grows about e^2 times a second.
     double probe_increase_per_success = 2.0;
-    /// +0.5% per second after the first measure: it follows a probe's overshoot, measured over
-    /// a window that held the climb too, and can be far below the limit (0.75 of it seen). The
-    /// next 429, within seconds, measures at the limit.
+    /// +0.5% per second after a probe's overshoot whose measure fell below the rate sent times
+    /// `overshoot_decrease_factor`: the window held the climb too, and the rate can sit far
+    /// below the limit (0.75 of it seen). The next 429, within seconds, measures at the limit.
     double settle_increase_per_success = 0.005;
-    /// +0.05% per second at any rate once measured twice: about one probe a minute.
+    /// +0.05% per second once measured at the limit: about one probe a minute.
     double rate_increase_per_success = 0.0005;
     /// A learnt rate never drops below this fraction of the rate the server accepted since the
     /// first request: 429s that come at random (a flaky gateway) rather than from a rate limit

@@ -238,10 +238,16 @@ void host_gate::learn_rate(time_point now) {
     double learnt;
     if (span >= config_.min_rate_span) {
         double measured = accepted / span.count();
-        if (!rate_measured_ && adaptive_rate_ > 0)
-            measured = std::max(measured, adaptive_rate_ * config_.overshoot_decrease_factor);
+        // Right after a probe the window also held the climb: when the count says less than
+        // the rate sent times the overshoot factor, the measure is a floor, not the limit.
+        bool floor_only = false;
+        if (!rate_measured_ && adaptive_rate_ > 0) {
+            const double sent = adaptive_rate_ * config_.overshoot_decrease_factor;
+            floor_only = measured < sent;
+            measured = std::max(measured, sent);
+        }
         learnt = measured * config_.rate_decrease_factor;
-        rate_settled_ = rate_measured_;
+        rate_settled_ = !floor_only;
         rate_measured_ = true;
     } else if (adaptive_rate_ > 0) {
         learnt = adaptive_rate_ * (rate_measured_ ? config_.rate_decrease_factor

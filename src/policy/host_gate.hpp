@@ -88,7 +88,7 @@ private:
     // Adaptive rate: 0 until the first 429; probing until a 429 could be measured.
     double adaptive_rate_ = 0;
     bool rate_measured_ = false;
-    /// Measured twice: the first measure, right after a probe, is often well below the limit.
+    /// Measured at the limit, not only a floor after a probe (see settle_increase_per_success).
     bool rate_settled_ = false;
     /// The latest request waited for the rate (its bucket was empty): only then do successes
     /// raise it. A rate the client does not reach says nothing, and would grow without bound.
