@@ -49,9 +49,9 @@ struct options {
     std::size_t concurrency = 0; // 0: the library's defaults
     int window_days = 0;         // 0: one window
     int slow_ms = 0;             // wait after each batch
-    bool adaptive_rate = false;
-    bool compression = true;  // --no-compression: plain pages, as curl fetches them
-    std::int64_t expect = -1; // jobs expected; a mismatch is reported
+    bool adaptive_rate = true;   // the library's default
+    bool compression = true;     // --no-compression: plain pages, as curl fetches them
+    std::int64_t expect = -1;    // jobs expected; a mismatch is reported
     std::int64_t print_urls = -1;
     std::optional<std::size_t> dedupe_memory; // per set; 0 never spills; none: the default
 };
@@ -60,7 +60,7 @@ struct options {
     std::cerr
         << "usage: bench_fetch --base-url URL [--token-url URL] [--ca-file PEM]\n"
            "  [--client-id ID] [--client-secret S] [--start ISO] [--finish ISO]\n"
-           "  [--concurrency N] [--window-days D] [--slow-ms MS] [--adaptive-rate]\n"
+           "  [--concurrency N] [--window-days D] [--slow-ms MS] [--no-adaptive-rate]\n"
            "  [--no-compression] [--dedupe-memory BYTES] [--expect JOBS] | --print-urls PAGES\n";
     std::exit(1);
 }
@@ -94,8 +94,8 @@ options parse(int argc, char** argv) {
             o.window_days = std::stoi(value());
         else if (arg == "--slow-ms")
             o.slow_ms = std::stoi(value());
-        else if (arg == "--adaptive-rate")
-            o.adaptive_rate = true;
+        else if (arg == "--no-adaptive-rate")
+            o.adaptive_rate = false;
         else if (arg == "--no-compression")
             o.compression = false;
         else if (arg == "--dedupe-memory")
