@@ -97,13 +97,8 @@ void host_gate::on_finish(outcome result, time_point now) {
     case outcome::success:
         limit_ = std::min(max, limit_ + 1.0 / limit_);
         ++total_successes_;
-        if (config_.adaptive_rate) {
-            recent_successes_.push_back(now);
-            forget_before(recent_successes_, now - config_.rate_window);
-            settle_trial(now);
-            count_in_trial(false);
-            judge_wave(false, now);
-        }
+        if (config_.adaptive_rate)
+            record(false, now);
         if (adaptive_rate_ > 0 && paced_)
             adaptive_rate_ += !rate_measured_ ? config_.probe_increase_per_success
                               : rate_settled_ ? config_.rate_increase_per_success
@@ -111,11 +106,7 @@ void host_gate::on_finish(outcome result, time_point now) {
         break;
     case outcome::throttled:
         if (config_.adaptive_rate) {
-            recent_throttles_.push_back(now);
-            forget_before(recent_throttles_, now - config_.rate_window);
-            settle_trial(now);
-            count_in_trial(true);
-            judge_wave(true, now);
+            record(true, now);
             if (trial_ && trial_->persists()) {
                 if (trial_->cuts >= 2)
                     undo_trial(now);
@@ -179,6 +170,16 @@ void host_gate::judge_wave(bool throttle, time_point now) {
 bool host_gate::rate_trial::persists() const {
     const auto t = static_cast<double>(throttled);
     return throttled >= 2 && t / (t + static_cast<double>(successes)) >= share_before / 2;
+}
+
+// Counts an answer in the rate window, and in the trial and the wave judgement under way.
+void host_gate::record(bool throttled, time_point now) {
+    auto& times = throttled ? recent_throttles_ : recent_successes_;
+    times.push_back(now);
+    forget_before(times, now - config_.rate_window);
+    settle_trial(now);
+    count_in_trial(throttled);
+    judge_wave(throttled, now);
 }
 
 void host_gate::forget_before(std::deque<time_point>& times, time_point from) {

@@ -69,6 +69,7 @@ private:
     };
 
     void refill(time_point now) const;
+    void record(bool throttled, time_point now);
     void cut_rate(time_point now);
     void learn_rate(time_point now);
     void settle_trial(time_point now);

@@ -83,6 +83,19 @@ std::multiset<std::string> drain(page_plan& plan, const Server& server, std::siz
     return seen;
 }
 
+// Drives the plan to the end one page at a time; returns the page size each pass asked for.
+template <class Server>
+std::vector<std::int64_t> page_sizes_of_passes(page_plan& plan, const Server& server) {
+    std::vector<std::int64_t> sizes;
+    while (!plan.done()) {
+        const auto page = *plan.next(any_org);
+        if (page.page_index == 1)
+            sizes.push_back(page.page_size);
+        plan.on_page(page, server.serve(page));
+    }
+    return sizes;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(page_plans)
@@ -465,16 +478,9 @@ BOOST_AUTO_TEST_CASE(passes_at_the_largest_size_move_the_page_boundaries) {
     tie_server server;
     server.ids = make_ids(3000);
     page_plan plan(1, 1, 1000);
-    std::vector<std::int64_t> sizes_of_passes;
-    while (!plan.done()) {
-        const auto page = *plan.next(any_org);
-        if (page.page_index == 1)
-            sizes_of_passes.push_back(page.page_size);
-        plan.on_page(page, server.serve(page));
-    }
+    const auto sizes = page_sizes_of_passes(plan, server);
     BOOST_TEST(plan.complete(0));
-    BOOST_TEST(sizes_of_passes == (std::vector<std::int64_t>{1000, 985}),
-               boost::test_tools::per_element());
+    BOOST_TEST(sizes == (std::vector<std::int64_t>{1000, 985}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(later_passes_keep_shrinking_a_little_below_a_silent_cap) {
@@ -482,15 +488,9 @@ BOOST_AUTO_TEST_CASE(later_passes_keep_shrinking_a_little_below_a_silent_cap) {
     server.ids = make_ids(300);
     server.cap = 100;
     page_plan plan(1, 1, 100);
-    std::vector<std::int64_t> sizes_of_passes;
-    while (!plan.done()) {
-        const auto page = *plan.next(any_org);
-        if (page.page_index == 1)
-            sizes_of_passes.push_back(page.page_size);
-        plan.on_page(page, server.serve(page));
-    }
+    const auto sizes = page_sizes_of_passes(plan, server);
     // 400 is served as 100: the cap becomes the ceiling, and passes at it move the boundaries.
-    BOOST_TEST(sizes_of_passes == (std::vector<std::int64_t>{100, 400, 97, 94}),
+    BOOST_TEST(sizes == (std::vector<std::int64_t>{100, 400, 97, 94}),
                boost::test_tools::per_element());
 }
 
