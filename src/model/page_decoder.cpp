@@ -24,8 +24,8 @@
 //   1.81's parser misreads a body whose chunk boundary falls inside a comment (boostorg/json#933,
 //   fixed after 1.81): it reads past the chunk or decodes wrongly. The cutting only tracks
 //   strings and comments and hands the bytes between comments to the parser as they are, so a
-//   body without comments costs no copy, and only three vectorised scans: for '/', for '\\', and
-//   a count of the quotes in between (a string is entered or left at each one).
+//   body without comments costs no copy, and one vectorised scan: for the next '/' or '\\',
+//   counting the quotes before it (a string is entered or left at each one).
 //
 // Decisions where the API docs are silent:
 // - counters and totalCount/pageIndex/pageSize are non-negative int64 (a negative one is
@@ -47,6 +47,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -69,28 +70,52 @@ using wire_values::int_text;
 using wire_values::organization_from_wire;
 using wire_values::parse_time;
 
-// How many '"' are in [p, p + n). With SSE2, 16 bytes a step, the matches summed in byte lanes
-// (at most 255 steps before they are added up, so that no lane overflows).
-std::size_t count_quotes(const char* p, std::size_t n) noexcept {
-    std::size_t count = 0;
+// The bytes from p up to the first '/' or '\\' (n when none): how many, and how many '"' are
+// among them. One pass for the comment cutting: with SSE2, 16 bytes a step, the quotes summed
+// in byte lanes (at most 255 steps before they are added up, so that no lane overflows).
+struct plain_run {
+    std::size_t length = 0;
+    std::size_t quotes = 0;
+};
+
+plain_run scan_plain_run(const char* p, std::size_t n) noexcept {
+    plain_run run;
     std::size_t i = 0;
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
+    const __m128i slash = _mm_set1_epi8('/');
+    const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i zero = _mm_setzero_si128();
+    const auto add_lanes = [&](__m128i lanes) {
+        const __m128i sums = _mm_sad_epu8(lanes, zero);
+        run.quotes += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+                      static_cast<std::size_t>(_mm_extract_epi16(sums, 4));
+    };
     while (i + 16 <= n) {
         __m128i lanes = zero;
         for (int step = 0; step < 255 && i + 16 <= n; ++step, i += 16) {
             const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-            lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(bytes, quote)); // a match is -1
+            const __m128i quotes = _mm_cmpeq_epi8(bytes, quote);
+            const auto stops = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(bytes, slash), _mm_cmpeq_epi8(bytes, backslash))));
+            if (stops != 0) {
+                add_lanes(lanes);
+                const int at = std::countr_zero(stops);
+                const auto before =
+                    static_cast<unsigned>(_mm_movemask_epi8(quotes)) & ((1u << at) - 1);
+                run.quotes += static_cast<std::size_t>(std::popcount(before));
+                run.length = i + static_cast<std::size_t>(at);
+                return run;
+            }
+            lanes = _mm_sub_epi8(lanes, quotes); // a match is -1
         }
-        const __m128i sums = _mm_sad_epu8(lanes, zero);
-        count += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
-                 static_cast<std::size_t>(_mm_extract_epi16(sums, 4));
+        add_lanes(lanes);
     }
 #endif
-    for (; i < n; ++i)
-        count += p[i] == '"' ? 1 : 0;
-    return count;
+    for (; i < n && p[i] != '/' && p[i] != '\\'; ++i)
+        run.quotes += p[i] == '"' ? 1 : 0;
+    run.length = i;
+    return run;
 }
 
 // Every value the decoder can be waiting for. The first 20 are the job's fields in the API's
@@ -877,38 +902,22 @@ struct page_decoder::impl {
     }
 
     // Feeds `chunk` minus its comments, keeping the lexer state for the next chunk. Outside
-    // comments only '/' (a comment may start) and '\\' (the next byte is escaped) need a look:
-    // memchr finds the next of each once and remembers it; in between, each '"' enters or leaves
-    // a string, so the parity of their count is the state. A body without those two bytes costs
-    // two scans and one count per chunk.
+    // comments only '/' (a comment may start) and '\\' (the next byte is escaped) need a look;
+    // in between, each '"' enters or leaves a string, so the parity of their count is the state.
+    // One pass finds the next of those two bytes and counts the quotes before it: a body
+    // without them costs one scan per chunk.
     error_code feed_without_comments(std::string_view chunk, diagnostics& diag) {
         const char* const data = chunk.data();
         const std::size_t size = chunk.size();
-        // Next position of a byte at or after i (size when none), found lazily.
-        struct next_of {
-            char byte;
-            std::size_t at = 0;
-            bool known = false;
-            std::size_t from(const char* data, std::size_t size, std::size_t i) {
-                if (!known || at < i) {
-                    const void* hit = i < size ? std::memchr(data + i, byte, size - i) : nullptr;
-                    at =
-                        hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - data) : size;
-                    known = true;
-                }
-                return at;
-            }
-        };
-        next_of slash{'/'}, backslash{'\\'};
         std::size_t from = 0; // start of the bytes not fed yet
         std::size_t i = 0;
         while (i < size) {
             switch (state) {
             case lexer::code:
             case lexer::string: {
-                const std::size_t next =
-                    std::min(slash.from(data, size, i), backslash.from(data, size, i));
-                if (count_quotes(data + i, next - i) % 2 != 0)
+                const plain_run run = scan_plain_run(data + i, size - i);
+                const std::size_t next = i + run.length;
+                if (run.quotes % 2 != 0)
                     state = state == lexer::code ? lexer::string : lexer::code;
                 i = next;
                 if (i == size)
