@@ -213,7 +213,8 @@ void host_gate::settle_trial(time_point now) {
 
 double host_gate::recent_share() const {
     const auto throttled = static_cast<double>(recent_throttles_.size());
-    return throttled / (throttled + static_cast<double>(recent_successes_.size()));
+    const double finished = throttled + static_cast<double>(recent_successes_.size());
+    return finished > 0 ? throttled / finished : 0; // none: a wave that ended in failures
 }
 
 void host_gate::undo_trial(time_point now) {
@@ -225,6 +226,9 @@ void host_gate::undo_trial(time_point now) {
 }
 
 void host_gate::keep_as_background(time_point now) {
+    // A wave can end in failures, after its 429 left the window: count only what is still in it.
+    forget_before(recent_successes_, now - config_.rate_window);
+    forget_before(recent_throttles_, now - config_.rate_window);
     small_waves_ = 0;
     background_share_ = recent_share();
     background_until_ = now + config_.background_hold;

@@ -326,6 +326,28 @@ BOOST_AUTO_TEST_CASE(a_wave_of_429s_is_a_rate_limit_and_a_scattered_one_is_not) 
     BOOST_TEST(flaky.rate() == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_wave_that_ends_in_failures_does_not_hide_a_later_rate_limit) {
+    // A 429 with 4 in flight whose answers are all failures (timeouts), seconds later: random,
+    // but no share of 429s to hold against the next ones. A full wave of 429s later is a limit.
+    rate_config config;
+    config.adaptive_rate = true;
+    host_gate gate(config);
+    for (int i = 0; i < 5; ++i)
+        gate.on_start(t0);
+    gate.on_finish(outcome::throttled, t0 + milliseconds{3});
+    for (int i = 0; i < 4; ++i)
+        gate.on_finish(outcome::failed, t0 + seconds{3});
+    BOOST_TEST(gate.rate() == 0.0);
+    const auto later = t0 + seconds{4};
+    for (int i = 0; i < 6; ++i)
+        gate.on_start(later);
+    gate.on_finish(outcome::success, later + milliseconds{3});
+    gate.on_finish(outcome::throttled, later + milliseconds{3}); // 4 still in flight
+    for (int i = 0; i < 4; ++i)
+        gate.on_finish(i < 3 ? outcome::throttled : outcome::success, later + milliseconds{4});
+    BOOST_TEST(gate.rate() > 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(throttling_halves_the_limit_once_per_interval_and_success_climbs_back) {
     rate_config config;
     config.max_in_flight = 32;
