@@ -120,6 +120,18 @@ std::ostream& operator<<(std::ostream& os, const run_result& r) {
               << " 429s (" << r.share_429() * 100 << "%), rate " << r.rate;
 }
 
+// Starts 1 + others.size() requests at `at`. The first is answered 429 after 3 ms, with the
+// others still in flight; they are answered `others`, in order, `answered_after` the start.
+void send_wave_refused_first(host_gate& gate, host_gate::time_point at,
+                             std::initializer_list<outcome> others,
+                             nanoseconds answered_after = milliseconds{4}) {
+    for (std::size_t i = 0; i <= others.size(); ++i)
+        gate.on_start(at);
+    gate.on_finish(outcome::throttled, at + milliseconds{3});
+    for (const outcome o : others)
+        gate.on_finish(o, at + answered_after);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(host_gates)
@@ -305,21 +317,15 @@ BOOST_AUTO_TEST_CASE(a_wave_of_429s_is_a_rate_limit_and_a_scattered_one_is_not) 
     rate_config config;
     config.adaptive_rate = true;
     // A 429 with 8 requests in flight, 6 of which come back 429 too: the bucket ran dry.
+    const auto t = outcome::throttled;
+    const auto s = outcome::success;
     host_gate limited(config);
-    for (int i = 0; i < 9; ++i)
-        limited.on_start(t0);
-    limited.on_finish(outcome::throttled, t0 + milliseconds{3});
-    for (int i = 0; i < 8; ++i)
-        limited.on_finish(i < 6 ? outcome::throttled : outcome::success, t0 + milliseconds{4});
+    send_wave_refused_first(limited, t0, {t, t, t, t, t, t, s, s});
     BOOST_TEST(limited.rate() > 0.0);
     // The same with 1 of the 8 refused: 429s at random. The rate stays unlimited, and so does
     // it for the next 429 that comes at the same share.
     host_gate flaky(config);
-    for (int i = 0; i < 9; ++i)
-        flaky.on_start(t0);
-    flaky.on_finish(outcome::throttled, t0 + milliseconds{3});
-    for (int i = 0; i < 8; ++i)
-        flaky.on_finish(i < 1 ? outcome::throttled : outcome::success, t0 + milliseconds{4});
+    send_wave_refused_first(flaky, t0, {t, s, s, s, s, s, s, s});
     BOOST_TEST(flaky.rate() == 0.0);
     flaky.on_start(t0 + seconds{2});
     flaky.on_finish(outcome::throttled, t0 + seconds{2});
@@ -332,19 +338,11 @@ BOOST_AUTO_TEST_CASE(a_wave_that_ends_in_failures_does_not_hide_a_later_rate_lim
     rate_config config;
     config.adaptive_rate = true;
     host_gate gate(config);
-    for (int i = 0; i < 5; ++i)
-        gate.on_start(t0);
-    gate.on_finish(outcome::throttled, t0 + milliseconds{3});
-    for (int i = 0; i < 4; ++i)
-        gate.on_finish(outcome::failed, t0 + seconds{3});
+    const auto failed = outcome::failed;
+    send_wave_refused_first(gate, t0, {failed, failed, failed, failed}, seconds{3});
     BOOST_TEST(gate.rate() == 0.0);
-    const auto later = t0 + seconds{4};
-    for (int i = 0; i < 6; ++i)
-        gate.on_start(later);
-    gate.on_finish(outcome::success, later + milliseconds{3});
-    gate.on_finish(outcome::throttled, later + milliseconds{3}); // 4 still in flight
-    for (int i = 0; i < 4; ++i)
-        gate.on_finish(i < 3 ? outcome::throttled : outcome::success, later + milliseconds{4});
+    const auto t = outcome::throttled;
+    send_wave_refused_first(gate, t0 + seconds{4}, {t, t, t, outcome::success});
     BOOST_TEST(gate.rate() > 0.0);
 }
 
