@@ -211,6 +211,12 @@ void host_gate::settle_trial(time_point now) {
         trial_.reset();
 }
 
+double host_gate::accepted_since(time_point from) const {
+    return static_cast<double>(recent_successes_.end() - std::lower_bound(recent_successes_.begin(),
+                                                                          recent_successes_.end(),
+                                                                          from));
+}
+
 double host_gate::recent_share() const {
     const auto throttled = static_cast<double>(recent_throttles_.size());
     const double finished = throttled + static_cast<double>(recent_successes_.size());
@@ -237,9 +243,7 @@ void host_gate::keep_as_background(time_point now) {
 void host_gate::learn_rate(time_point now) {
     const time_point from = std::max(resumed_, now - config_.rate_window);
     const duration<double> span = now - from;
-    const auto accepted = static_cast<double>(
-        recent_successes_.end() -
-        std::lower_bound(recent_successes_.begin(), recent_successes_.end(), from));
+    const double accepted = accepted_since(from);
     double learnt;
     if (span >= config_.min_rate_span) {
         double measured = accepted / span.count();
@@ -264,7 +268,10 @@ void host_gate::learn_rate(time_point now) {
         // soon lowers the rate from the ceiling as a probe's overshoot would.
         learnt = config_.max_requests_per_second;
     } else {
-        learnt = accepted / duration<double>(config_.rate_window).count();
+        // The first wave overran the server's burst: what it let through (judged after the
+        // pause, so counted from before it) over min_rate_span is where the probe starts.
+        learnt = accepted_since(now - config_.rate_window) /
+                 duration<double>(config_.min_rate_span).count();
     }
     const auto lifetime =
         std::max(duration<double>(now - first_start_), duration<double>(config_.rate_window));

@@ -72,6 +72,7 @@ private:
     void record(bool throttled, time_point now);
     void cut_rate(time_point now);
     void learn_rate(time_point now);
+    double accepted_since(time_point from) const;
     void settle_trial(time_point now);
     void undo_trial(time_point now);
     void count_in_trial(bool throttle);

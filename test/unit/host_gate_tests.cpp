@@ -173,9 +173,9 @@ BOOST_AUTO_TEST_CASE(goodput_against_a_token_bucket_with_whole_second_retry_afte
     BOOST_TEST_MESSAGE("1,000 pages: " << short_run << ", goodput " << short_goodput
                                        << "; 10,000 pages: " << long_run << ", goodput "
                                        << long_goodput);
-    BOOST_TEST(long_goodput >= 0.88);
+    BOOST_TEST(long_goodput >= 0.9);
     BOOST_TEST(long_run.share_429() <= 0.02);
-    BOOST_TEST(short_goodput >= 0.5);
+    BOOST_TEST(short_goodput >= 0.55);
     // Ten times the limit: the first measure, right after the probe, is well below it; the
     // settling climb finds it within seconds.
     const auto fast = fetch_pages({2'000, 10}, {}, 100'000);
@@ -330,6 +330,25 @@ BOOST_AUTO_TEST_CASE(a_wave_of_429s_is_a_rate_limit_and_a_scattered_one_is_not) 
     flaky.on_start(t0 + seconds{2});
     flaky.on_finish(outcome::throttled, t0 + seconds{2});
     BOOST_TEST(flaky.rate() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_probe_after_a_first_wave_starts_from_what_the_wave_let_through) {
+    // 32 at once against a burst of 10: 10 accepted, then 22 429s whose Retry-After pauses the
+    // host. The wave is judged after its first 429 started the pause; what it let through,
+    // before that pause, is still the measure the probe starts from: 10 per min_rate_span.
+    rate_config config;
+    config.adaptive_rate = true;
+    host_gate gate(config);
+    for (int i = 0; i < 32; ++i)
+        gate.on_start(t0);
+    const auto answered = t0 + milliseconds{3};
+    for (int i = 0; i < 10; ++i)
+        gate.on_finish(outcome::success, answered);
+    for (int i = 0; i < 22; ++i) {
+        gate.on_finish(outcome::throttled, answered);
+        gate.pause_until(answered + seconds{1});
+    }
+    BOOST_TEST(gate.rate() == 10 / 0.5, boost::test_tools::tolerance(1e-9));
 }
 
 BOOST_AUTO_TEST_CASE(a_wave_that_ends_in_failures_does_not_hide_a_later_rate_limit) {
