@@ -112,6 +112,9 @@ Static pages (write the dataset for nginx, print how to run it, and exit):
                                                            e.g. --write-pages-port 9443
   --write-pages-keepalive-requests N  nginx's keepalive_requests (default 100)
                                                  e.g. --write-pages-keepalive-requests 10
+  --write-pages-rate-limit R[:B]  nginx serves R pages/s per client address with a burst of B,
+                        beyond that 429 with Retry-After: 1 (default: no limit; burst 10)
+                                                   e.g. --write-pages-rate-limit 200:10
   --write-pages-ignore-time  pages that any startTime and finishTime get: a server that ignores
                         the time filter, as --time-filter ignored (default: filtered)
   --write-pages-foreground  write `daemon off;`: nginx stays in the foreground (default: off)
@@ -417,7 +420,20 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             else if (opt == "--write-pages-keepalive-requests")
                 pages.keepalive_requests =
                     parse_number<std::size_t>(opt, reader.value(), 1, 1'000'000'000);
-            else if (opt == "--write-pages-ignore-time") {
+            else if (opt == "--write-pages-rate-limit") {
+                const auto v = reader.value();
+                const auto colon = v.find(':');
+                const auto whole = [&](std::string_view part) {
+                    try {
+                        return parse_number<std::uint32_t>(opt, part, 1, 1'000'000);
+                    } catch (const usage_error&) { // name the whole value, not just its bad part
+                        bad_value(opt, v, "R or R:B, whole requests/s and a burst >= 1");
+                    }
+                };
+                pages.rate_limit = whole(v.substr(0, colon));
+                if (colon != v.npos)
+                    pages.rate_burst = whole(v.substr(colon + 1));
+            } else if (opt == "--write-pages-ignore-time") {
                 reader.no_value();
                 ignore_time = true;
             } else if (opt == "--write-pages-foreground") {

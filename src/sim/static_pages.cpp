@@ -140,6 +140,9 @@ error_code check(const dataset& data, const static_pages_config& config, diagnos
     if (config.port == 0) {
         return invalid(diag, "port", "0", "port must be given: nginx needs a fixed one");
     }
+    if (config.rate_limit > 0 && config.rate_burst == 0) {
+        return invalid(diag, "rate_burst", "0", "rate_burst must be at least 1");
+    }
     return {};
 }
 
@@ -208,6 +211,13 @@ std::string nginx_conf(const static_pages_config& config, const std::string& dir
     }
     const std::string window = ignore_time ? "${dynjobs_startTime}${dynjobs_finishTime}"
                                            : "${dynjobs_startTime}_${dynjobs_finishTime}/";
+    if (config.rate_limit > 0) {
+        c += "\n    # dynjobs sim --rate-limit's answer: 429, a JSON body, Retry-After in whole "
+             "seconds.\n";
+        c += "    limit_req_zone $binary_remote_addr zone=dynjobs:1m rate=" +
+             std::to_string(config.rate_limit) + "r/s;\n";
+        c += "    limit_req_status 429;\n";
+    }
     c += "\n    server {\n";
     c += "        listen 127.0.0.1:" + std::to_string(config.port) + " ssl;\n";
     c += "        server_name localhost;\n";
@@ -215,15 +225,28 @@ std::string nginx_conf(const static_pages_config& config, const std::string& dir
     c += "        ssl_certificate_key " + dir + "/server-key.pem;\n";
     c += "        ssl_protocols TLSv1.2 TLSv1.3;\n";
     c += "        root " + dir + ";\n";
-    c += "        error_page 404 /errors/404.json;\n\n";
+    c += "        error_page 404 /errors/404.json;\n";
+    if (config.rate_limit > 0) {
+        c += "        error_page 429 /errors/429.json;\n";
+    }
+    c += "\n";
     c += "        location = /connect/token {\n            return 200 '{\"access_token\":\"" +
          std::string{static_token} +
          "\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"dynamics.readwrite.all\"}"
          "';\n        }\n";
-    c += "        location = /dynamicsbackup/jobs {\n            try_files "
+    c += "        location = /dynamicsbackup/jobs {\n";
+    if (config.rate_limit > 0) {
+        c += "            limit_req zone=dynjobs burst=" + std::to_string(config.rate_burst - 1) +
+             " nodelay;\n";
+    }
+    c += "            try_files "
          "/pages/${dynjobs_no_status}${dynjobs_type}/${dynjobs_page_size}/${dynjobs_org}/" +
          window + "${dynjobs_page_index}.json =404;\n        }\n";
     c += "        location = /errors/404.json {\n            internal;\n        }\n";
+    if (config.rate_limit > 0) {
+        c += "        location = /errors/429.json {\n            internal;\n"
+             "            add_header Retry-After 1 always;\n        }\n";
+    }
     c += "        location / {\n            return 404;\n        }\n";
     c += "    }\n}\n";
     return c;
@@ -321,6 +344,14 @@ error_code write_static_pages(const dataset& data, const static_pages_config& co
                  ", no status, and the windows of dynjobs sim --write-pages.");
     if (auto ec = write_file(out.dir / "errors" / "404.json", not_found, diag)) {
         return ec;
+    }
+    if (config.rate_limit > 0) {
+        const std::string refused =
+            error_body(429, "Rate limit exceeded: " + std::to_string(config.rate_limit) +
+                                " requests/s per client address");
+        if (auto ec = write_file(out.dir / "errors" / "429.json", refused, diag)) {
+            return ec;
+        }
     }
     out.config_file = out.dir / "nginx.conf";
     if (auto ec =

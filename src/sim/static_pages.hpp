@@ -55,6 +55,15 @@ struct static_pages_config {
     /// Writes `daemon off;`, so that nginx stays in the foreground (for a harness that waits on
     /// its process). false, nginx's default: it detaches.
     bool foreground = false;
+    /// Requests per second nginx serves the jobs pages at, per client address (limit_req): 0,
+    /// no limit. Beyond it nginx answers 429 with `Retry-After: 1` and a JSON error body, as
+    /// `dynjobs sim --rate-limit` does: a rate limiter the client did not meet in the simulator
+    /// (nginx's leaky bucket counts in milliseconds and always says 1 s).
+    std::uint32_t rate_limit = 0;
+    /// With rate_limit: requests accepted at once after an idle spell, as the simulator's burst
+    /// (nginx's `burst` is the excess over the first request: this less one). 10, as the
+    /// simulator's default.
+    std::uint32_t rate_burst = 10;
     /// Validity of the generated certificates, in days: 30, as the simulator's.
     int cert_validity_days = 30;
 };

@@ -264,7 +264,7 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
     const auto o = parse({"--write-pages", "/tmp/pages", "--write-pages-page-size", "500",
                           "--write-pages-window", "7d", "--write-pages-port", "9443",
                           "--write-pages-keepalive-requests", "10", "--write-pages-foreground",
-                          "--next-link-style", "absolute"});
+                          "--write-pages-rate-limit", "200:20", "--next-link-style", "absolute"});
     BOOST_TEST_REQUIRE(o.write_pages.has_value());
     const auto& p = *o.write_pages;
     BOOST_TEST(p.dir == "/tmp/pages");
@@ -273,6 +273,8 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
     BOOST_TEST(p.port == 9443);
     BOOST_TEST(p.keepalive_requests == 10u);
     BOOST_TEST(p.foreground);
+    BOOST_TEST(p.rate_limit == 200u);
+    BOOST_TEST(p.rate_burst == 20u);
     BOOST_TEST((p.endpoint.link_style == sim::next_link_style::absolute));
 
     const auto defaults = *parse({"--write-pages", "out"}).write_pages;
@@ -281,6 +283,12 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
     BOOST_TEST(defaults.port == 8443);
     BOOST_TEST(defaults.keepalive_requests == 100u);
     BOOST_TEST(!defaults.foreground);
+    BOOST_TEST(defaults.rate_limit == 0u);
+    BOOST_TEST(defaults.rate_burst == 10u);
+    const auto limited =
+        *parse({"--write-pages", "out", "--write-pages-rate-limit", "50"}).write_pages;
+    BOOST_TEST(limited.rate_limit == 50u);
+    BOOST_TEST(limited.rate_burst == 10u);
     BOOST_TEST((defaults.endpoint.window == sim::window_match::start_time));
 
     BOOST_TEST(!parse({"--write-pages", "out", "--write-pages-window", "none"})
@@ -306,11 +314,17 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
          {"--write-pages-ignore-time", "--time-filter"}},
         {{"--write-pages", "d", "--unstable-order"}, {"--unstable-order", "--write-pages"}},
         {{"--write-pages", "d", "--huge-total"}, {"--huge-total", "--write-pages"}},
+        {{"--write-pages", "d", "--write-pages-rate-limit", "0"},
+         {"--write-pages-rate-limit", "'0'", "R or R:B"}},
+        {{"--write-pages", "d", "--write-pages-rate-limit", "200:0"},
+         {"--write-pages-rate-limit", "'200:0'"}},
+        {{"--write-pages", "d", "--write-pages-rate-limit", "2.5"},
+         {"--write-pages-rate-limit", "'2.5'"}},
         {{"--write-pages-bogus", "1"}, {"--write-pages-bogus"}},
     });
     in_help({"--write-pages", "--write-pages-page-size", "--write-pages-window",
              "--write-pages-port", "--write-pages-keepalive-requests", "--write-pages-ignore-time",
-             "--write-pages-foreground"});
+             "--write-pages-foreground", "--write-pages-rate-limit"});
 }
 
 BOOST_AUTO_TEST_CASE(compression_options) {

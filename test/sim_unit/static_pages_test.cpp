@@ -151,6 +151,9 @@ BOOST_AUTO_TEST_CASE(nginx_conf_and_certificates) {
              "${dynjobs_startTime}_${dynjobs_finishTime}/${dynjobs_page_index}.json =404;"}) {
         BOOST_TEST(conf.find(expected) != std::string::npos, expected);
     }
+    // No rate limit unless asked for.
+    BOOST_TEST(conf.find("limit_req") == std::string::npos);
+    BOOST_TEST(!std::filesystem::exists(summary.dir / "errors" / "429.json"));
     BOOST_TEST(read_all(summary.ca_file).starts_with("-----BEGIN CERTIFICATE-----"));
     struct stat st {};
     BOOST_TEST_REQUIRE(::stat((summary.dir / "server-key.pem").c_str(), &st) == 0);
@@ -237,6 +240,10 @@ BOOST_AUTO_TEST_CASE(refuses_what_static_pages_cannot_serve) {
     cfg.endpoint.huge_total = false;
     cfg.port = 0;
     refused(cfg, "port");
+    cfg.port = 8443;
+    cfg.rate_limit = 200;
+    cfg.rate_burst = 0;
+    refused(cfg, "rate_burst");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
