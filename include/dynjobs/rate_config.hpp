@@ -28,17 +28,20 @@ struct rate_config {
     ///   with the first 429 are refused too; at random, most of them are accepted. So the first
     ///   429 of a client without a rate yet waits for those replies (`min_wave` of them at
     ///   least) before anything is cut. With fewer in flight, the `small_waves_to_cut`-th such
-    ///   429 in a row cuts.
+    ///   429 in a row cuts. A wave taken for 429s at random is held as background (below);
+    ///   when its 429s keep coming right after each pause, the `small_waves_to_cut`-th pause
+    ///   in a row cuts on trial.
     /// - Every later cut is on trial. A rate limiter's 429s all but vanish under its limit;
     ///   429s at random come at the same share whatever the rate. If, after a second, deeper
     ///   cut, 429s still come at half the share they had before the first (two at least), the
     ///   rate goes back to what it was, and for `background_hold` only a 429 share twice that
     ///   one lowers it again. A cut stands once a rate window passed and four 429s were
-    ///   expected at the old share.
+    ///   expected at the old share. Any cut ends such a hold: it would hide the overshoots of
+    ///   the climb that follows.
     /// - The first cut usually follows the first wave overrunning the server's burst: nothing
     ///   can be measured yet. The rate starts at `max_requests_per_second` when one is set (the
-    ///   burst said nothing against it), else low (what was accepted in the last `rate_window`,
-    ///   per `rate_window`), and probes upwards fast: each success adds
+    ///   burst said nothing against it), else low (what the wave let through, per
+    ///   `min_rate_span`), and probes upwards fast: each success adds
     ///   `probe_increase_per_success`, so it grows e^2 ~ 7x per second.
     /// - A later 429 after at least `min_rate_span` of unpaused sending measures the rate the
     ///   server accepted over the last `rate_window` (at most its burst over that window too
@@ -46,7 +49,8 @@ struct rate_config {
     ///   rate crossed the limit inside that window, so the count is too low), the rate sent at
     ///   times `overshoot_decrease_factor` is used when higher.
     /// - A 429 sooner than `min_rate_span` after resuming lowers the rate by
-    ///   `rate_decrease_factor` once measured, `overshoot_decrease_factor` while probing.
+    ///   `rate_decrease_factor` once measured, `overshoot_decrease_factor` while probing; the
+    ///   probe then ends (it climbed little past the limit) and the rate settles up from there.
     /// - Once measured, the rate climbs (`settle_increase_per_success`, then
     ///   `rate_increase_per_success`), so that probing above the limit (which costs a 429 and
     ///   its Retry-After pause) stays rare. It climbs only while requests wait for it: a rate
@@ -82,11 +86,15 @@ struct rate_config {
     /// they come at random. Then the next one is tried again, as the 429s may have changed.
     std::chrono::milliseconds background_hold{20'000};
     /// The first 429 of a client without a rate yet is judged by the replies to the requests in
-    /// flight with it, when there are at least this many: if at least half are 429s too, a
-    /// rate limiter's bucket ran dry and the rate is cut; else they came at random.
+    /// flight with it, when there are at least this many: if at least a third are 429s too, a
+    /// rate limiter's bucket ran dry and the rate is cut; else they came at random. A third, not
+    /// more: connections opened one after another spread the first wave out, and the bucket
+    /// refills meanwhile (nginx's limit_req refused about half of such a wave).
     std::size_t min_wave = 4;
     /// With fewer in flight (a client paging one request at a time), the rate is cut on trial
-    /// at the third such 429 in a row.
+    /// at the third such 429 in a row. So it is when 429s held as background (see
+    /// background_hold) come within the first max_in_flight replies after each pause, three
+    /// pauses in a row: 429s at random do not follow the pauses, a rate limit's do.
     unsigned small_waves_to_cut = 3;
 };
 

@@ -97,6 +97,7 @@ void host_gate::on_finish(outcome result, time_point now) {
     case outcome::success:
         limit_ = std::min(max, limit_ + 1.0 / limit_);
         ++total_successes_;
+        ++successes_since_resume_;
         if (config_.adaptive_rate)
             record(false, now);
         if (adaptive_rate_ > 0 && paced_)
@@ -105,6 +106,7 @@ void host_gate::on_finish(outcome result, time_point now) {
                                               : config_.settle_increase_per_success;
         break;
     case outcome::throttled:
+        last_throttle_ = now;
         if (config_.adaptive_rate) {
             record(true, now);
             if (trial_ && trial_->persists()) {
@@ -113,7 +115,15 @@ void host_gate::on_finish(outcome result, time_point now) {
                 else
                     cut_rate(now); // deeper: the first cut may have been measured too high
             } else if (new_signal && !wave_ && (!trial_ || !rate_measured_) &&
-                       (now >= background_until_ || recent_share() > 2 * background_share_)) {
+                       now < background_until_ && recent_share() <= 2 * background_share_) {
+                // Held as background. 429s at random come whatever the client does; a limit
+                // refuses again within the first requests after each pause. The third such
+                // pause in a row cuts on trial, which undoes the cut if the 429s persist.
+                if (successes_since_resume_ >= config_.max_in_flight)
+                    small_waves_ = 0;
+                else if (++small_waves_ >= config_.small_waves_to_cut)
+                    cut_rate(now);
+            } else if (new_signal && !wave_ && (!trial_ || !rate_measured_)) {
                 // While a measured cut is on trial its 429s are its evidence, not new signals;
                 // a probe's overshoot is one: the rate climbed past the limit on purpose.
                 if (adaptive_rate_ > 0 || config_.max_requests_per_second > 0)
@@ -122,7 +132,7 @@ void host_gate::on_finish(outcome result, time_point now) {
                     wave_ = wave_judgement{in_flight_, in_flight_, 0};
                 else if (small_waves_ + 1 >= config_.small_waves_to_cut)
                     cut_rate(now); // few in flight each time: a client paging one at a time
-                else if (now >= background_until_)
+                else
                     ++small_waves_; // says little alone: a rate limit soon refuses more
             }
         }
@@ -150,14 +160,14 @@ void host_gate::count_in_trial(bool throttle) {
 
 // From an unlimited rate the first cut falls far (nothing was measured yet), so it waits for
 // the replies to the requests that were in flight with the 429. A rate limiter's 429 comes with
-// its wave: its bucket is empty, and most of them are refused too. At random, most are accepted.
+// its wave: its bucket is empty, and many of them are refused too. At random, most are accepted.
 void host_gate::judge_wave(bool throttle, time_point now) {
     if (!wave_)
         return;
     wave_->throttled += throttle;
     if (--wave_->pending > 0)
         return;
-    const bool rate_limited = 2 * wave_->throttled >= wave_->size;
+    const bool rate_limited = 3 * wave_->throttled >= wave_->size;
     wave_.reset();
     if (rate_limited)
         learn_rate(now); // then probes upwards; its overshoots are trusted
@@ -261,6 +271,10 @@ void host_gate::learn_rate(time_point now) {
     } else if (adaptive_rate_ > 0) {
         learnt = adaptive_rate_ * (rate_measured_ ? config_.rate_decrease_factor
                                                   : config_.overshoot_decrease_factor);
+        // A probe caught this soon after a pause climbed little past the limit: settle up from
+        // here. Probing again would overshoot again before anything could be measured, a pause
+        // every second.
+        rate_measured_ = true;
     } else if (config_.max_requests_per_second > 0) {
         // Too soon to measure, under a ceiling the user chose: a burst overran the server's
         // (the pause empties the bucket), which says nothing against the ceiling. Starting over
@@ -279,9 +293,14 @@ void host_gate::learn_rate(time_point now) {
         config_.rate_floor_fraction * static_cast<double>(total_successes_) / lifetime.count();
     adaptive_rate_ = std::max({1.0, floor, learnt});
     resumed_ = std::max(now, pause_until_);
+    // A limit after all: 429s held as background would hide the overshoots of the climb.
+    background_until_ = now;
+    background_share_ = 0;
 }
 
 void host_gate::pause_until(time_point until) {
+    if (until > last_throttle_ && until > resumed_) // a Retry-After of 0 is no pause
+        successes_since_resume_ = 0;
     pause_until_ = std::max(pause_until_, until);
     // Time spent paused is not time the server accepted requests in, nor time to save up a
     // burst in: resuming with one would overrun the server's own burst at once.

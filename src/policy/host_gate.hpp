@@ -110,8 +110,12 @@ private:
         std::size_t throttled = 0;
     };
     std::optional<wave_judgement> wave_;
-    /// 429s in a row that came with too few requests in flight to judge.
+    /// 429s in a row that came with too few requests in flight to judge, or (held as
+    /// background) too soon after a pause.
     unsigned small_waves_ = 0;
+    /// Successes since the latest pause ended (or the first request).
+    std::size_t successes_since_resume_ = 0;
+    time_point last_throttle_{}; ///< the latest 429's answer
     /// After a cut proved useless: the 429 share over a rate window that came anyway, and until
     /// when 429s lower the rate only when their share is well above it.
     double background_share_ = 0;
