@@ -256,6 +256,26 @@ BOOST_AUTO_TEST_CASE(torn_or_foreign_jsonl_lines_are_errors_naming_the_line) {
     BOOST_TEST(!collect_job_ids(output_format::jsonl, "\n", ids, error));
     BOOST_TEST(
         !collect_job_ids(output_format::jsonl, good.substr(0, good.size() - 5) + "\n", ids, error));
+    // Only the line's own jobId, a string, of one whole JSON object.
+    for (const std::string bad :
+         {"{\"job\":{\"jobId\":\"A\"}}", "[{\"jobId\":\"A\"}]", "\"jobId\"", "{\"jobId\":\"A\"} {}",
+          "{\"jobId\":\"A\"}x", "{\"jobId\":\"A\",\"jobId\":null}", "{\"jobId\":[\"A\"]}",
+          "{\"jobId\":{\"jobId\":\"A\"}}", "{\"jobId\":\"A\",}",
+          "{\"jobId\":\"A\" // a comment\n}"}) {
+        BOOST_TEST(!collect_job_ids(output_format::jsonl, bad + "\n", ids, error), bad);
+        check_names(error, {"line 1"});
+    }
+    // Escapes, repeated keys (the last counts, as boost::json::parse), nesting beside it, and
+    // the CR of a file edited on Windows.
+    ids.clear();
+    BOOST_REQUIRE_MESSAGE(collect_job_ids(output_format::jsonl,
+                                          "{\"a\":[{\"jobId\":1}],\"jobId\":\"x\\\"y\\u00e9\"}\n"
+                                          "{\"jobId\":2,\"jobId\":\"B\"}\r\n",
+                                          ids, error),
+                          error);
+    BOOST_TEST(ids.size() == 2u);
+    BOOST_TEST(ids.count("x\"y\xc3\xa9") == 1u);
+    BOOST_TEST(ids.count("B") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(pieces_of_any_size_find_the_same_ids_and_the_same_bad_line) {
