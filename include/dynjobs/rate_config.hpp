@@ -29,8 +29,8 @@ struct rate_config {
     ///   429 of a client without a rate yet waits for those replies (`min_wave` of them at
     ///   least) before anything is cut. With fewer in flight, the `small_waves_to_cut`-th such
     ///   429 in a row cuts. A wave taken for 429s at random is held as background (below);
-    ///   when its 429s keep coming right after each pause, the `small_waves_to_cut`-th pause
-    ///   in a row cuts on trial.
+    ///   when its 429s (a fifth or more) keep coming right after each pause, the
+    ///   `small_waves_to_cut`-th pause in a row cuts on trial.
     /// - Every later cut is on trial. A rate limiter's 429s all but vanish under its limit;
     ///   429s at random come at the same share whatever the rate. If, after a second, deeper
     ///   cut, 429s still come at half the share they had before the first (two at least), the
@@ -93,8 +93,9 @@ struct rate_config {
     std::size_t min_wave = 4;
     /// With fewer in flight (a client paging one request at a time), the rate is cut on trial
     /// at the third such 429 in a row. So it is when 429s held as background (see
-    /// background_hold) come within the first max_in_flight replies after each pause, three
-    /// pauses in a row: 429s at random do not follow the pauses, a rate limit's do.
+    /// background_hold) at a share of a fifth or more come within the first max_in_flight
+    /// replies after each pause, three pauses in a row: 429s at random do not follow the
+    /// pauses, a rate limit's do.
     unsigned small_waves_to_cut = 3;
 };
 

@@ -118,8 +118,10 @@ void host_gate::on_finish(outcome result, time_point now) {
                        now < background_until_ && recent_share() <= 2 * background_share_) {
                 // Held as background. 429s at random come whatever the client does; a limit
                 // refuses again within the first requests after each pause. The third such
-                // pause in a row cuts on trial, which undoes the cut if the 429s persist.
-                if (successes_since_resume_ >= config_.max_in_flight)
+                // pause in a row cuts on trial, which undoes the cut if the 429s persist. Only
+                // for a share of a fifth or more: under it (a flaky gateway's 1% with a 1 s
+                // Retry-After) trials would only cost time, and one may settle by chance.
+                if (background_share_ < 0.2 || successes_since_resume_ >= config_.max_in_flight)
                     small_waves_ = 0;
                 else if (++small_waves_ >= config_.small_waves_to_cut)
                     cut_rate(now);

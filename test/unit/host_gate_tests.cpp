@@ -165,8 +165,12 @@ BOOST_AUTO_TEST_CASE(random_429s_do_not_slow_the_client_down) {
     } cases[] = {
         {0.15, seconds{0}, 100'000},      {0.01, seconds{0}, 100'000},
         {0.0001, seconds{0}, 300'000},    {0.0001, seconds{1}, 100'000},
-        {0.00001, seconds{1}, 1'000'000},
+        {0.00001, seconds{1}, 1'000'000}, {0.002, seconds{1}, 50'000},
+        {0.01, seconds{1}, 20'000},
     };
+    // Not asserted: 5% with a 1 s Retry-After (the host paused most of the time) takes 1.42x
+    // off's 229 s over 5,000 pages (1.25x before the spread-wave rules): cuts tried on random
+    // 429s can settle by chance.
     for (const auto& c : cases) {
         const server_model flaky{0, 10, c.share, c.retry_after};
         const auto on = fetch_pages(flaky, {true}, c.pages);
