@@ -114,21 +114,21 @@ void host_gate::on_finish(outcome result, time_point now) {
                     undo_trial(now);
                 else
                     cut_rate(now); // deeper: the first cut may have been measured too high
-            } else if (new_signal && !wave_ && (!trial_ || !rate_measured_) &&
-                       now < background_until_ && recent_share() <= 2 * background_share_) {
-                // Held as background. 429s at random come whatever the client does; a limit
-                // refuses again within the first requests after each pause. The third such
-                // pause in a row cuts on trial, which undoes the cut if the 429s persist. Only
-                // for a share of a fifth or more: under it (a flaky gateway's 1% with a 1 s
-                // Retry-After) trials would only cost time, and one may settle by chance.
-                if (background_share_ < 0.2 || successes_since_resume_ >= config_.max_in_flight)
-                    small_waves_ = 0;
-                else if (++small_waves_ >= config_.small_waves_to_cut)
-                    cut_rate(now);
             } else if (new_signal && !wave_ && (!trial_ || !rate_measured_)) {
                 // While a measured cut is on trial its 429s are its evidence, not new signals;
                 // a probe's overshoot is one: the rate climbed past the limit on purpose.
-                if (adaptive_rate_ > 0 || config_.max_requests_per_second > 0)
+                if (now < background_until_ && recent_share() <= 2 * background_share_) {
+                    // Held as background. 429s at random come whatever the client does; a
+                    // limit refuses again within the first requests after each pause. The third
+                    // such pause in a row cuts on trial, which undoes the cut if the 429s
+                    // persist. Only for a share of a fifth or more: under it (a flaky gateway's
+                    // 1% with a 1 s Retry-After) trials would only cost time, and one may
+                    // settle by chance.
+                    if (background_share_ < 0.2 || successes_since_resume_ >= config_.max_in_flight)
+                        small_waves_ = 0;
+                    else if (++small_waves_ >= config_.small_waves_to_cut)
+                        cut_rate(now);
+                } else if (adaptive_rate_ > 0 || config_.max_requests_per_second > 0)
                     cut_rate(now);
                 else if (in_flight_ >= config_.min_wave)
                     wave_ = wave_judgement{in_flight_, in_flight_, 0};
