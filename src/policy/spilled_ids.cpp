@@ -1,12 +1,11 @@
 #include "policy/spilled_ids.hpp"
 
+#include "common/temporary_file.hpp"
+
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <utility>
 
-#include <fcntl.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 namespace dynjobs::policy {
@@ -23,57 +22,11 @@ std::system_error read_failure(int error) {
     return std::system_error(error, std::system_category(), "reading spilled jobIds");
 }
 
-int open_temporary(const std::string& directory, std::error_code& error) {
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        return fd;
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
-        error.assign(errno, std::system_category());
-        return -1;
-    }
-#endif
-    // A file system without O_TMPFILE: a named file, unlinked at once.
-    std::string path = directory + "/dynjobs-ids-XXXXXX";
-    fd = ::mkostemp(path.data(), O_CLOEXEC);
-    if (fd < 0) {
-        error.assign(errno, std::system_category());
-        return -1;
-    }
-    ::unlink(path.c_str());
-    return fd;
-}
-
-bool write_all(int fd, const void* data, std::size_t bytes, off_t offset, std::error_code& error) {
-    const char* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-        const ssize_t n = ::pwrite(fd, p, bytes, offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            error.assign(n < 0 ? errno : ENOSPC, std::system_category());
-            return false;
-        }
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-        offset += n;
-    }
-    return true;
-}
-
+// Reads exactly `bytes` at `offset`; a run that cannot be read makes the answer unknown.
 void read_all(int fd, void* data, std::size_t bytes, off_t offset) {
-    char* p = static_cast<char*>(data);
-    while (bytes > 0) {
-        const ssize_t n = ::pread(fd, p, bytes, offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            throw read_failure(n < 0 ? errno : EIO); // 0: the run is shorter than written
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-        offset += n;
-    }
+    std::error_code error;
+    if (!detail::read_all(fd, data, bytes, offset, error))
+        throw read_failure(error.value());
 }
 
 // The block an id's hash picks: its top bits scaled to the block count (no division).
@@ -193,7 +146,7 @@ public:
     }
     bool flush(std::error_code& error) {
         const std::size_t bytes = buffer_.size() * sizeof(packed_id);
-        if (!write_all(fd_, buffer_.data(), bytes, offset_, error))
+        if (!detail::write_all(fd_, buffer_.data(), bytes, offset_, error))
             return false;
         offset_ += static_cast<off_t>(bytes);
         buffer_.clear();
@@ -225,7 +178,7 @@ bool spilled_ids::add(std::span<const packed_id> sorted, std::error_code& error)
     if (sorted.empty())
         return true;
     run r;
-    r.fd = open_temporary(directory_, error);
+    r.fd = detail::open_temporary(directory_, error);
     if (r.fd < 0)
         return false;
     run_writer writer(r.fd);
@@ -263,7 +216,7 @@ bool spilled_ids::merge_level(unsigned level) {
     std::error_code error;
     run merged;
     merged.level = level + 1;
-    merged.fd = open_temporary(directory_, error);
+    merged.fd = detail::open_temporary(directory_, error);
     if (merged.fd < 0)
         return false;
     std::vector<run_reader> readers;
