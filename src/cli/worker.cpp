@@ -424,14 +424,15 @@ private:
             const auto turn = co_await commit_turns_.take();
             co_await commits_.run(
                 [&](pg::connection& c) -> asio::awaitable<void> {
-                    co_await pg::upsert_rows(c, plan_.pg->schema, segment.rows, jobs_tenant);
-                    co_await queue_.mark_done(c, item, segment.ids.size(), segment.pages);
+                    co_await pg::upsert_rows(c, plan_.pg->schema, std::span(&segment.rows, 1),
+                                             jobs_tenant);
+                    co_await queue_.mark_done(c, item, segment.jobs, segment.pages);
                 },
-                pg::attempt_budget(segment.ids.size()));
+                pg::attempt_budget(segment.jobs));
         }
         ++totals_.segments;
         totals_.taken_over += item.claims > 1;
-        totals_.jobs += segment.ids.size();
+        totals_.jobs += segment.jobs;
         totals_.pages += segment.pages;
     }
 

@@ -1,9 +1,10 @@
 // Transaction granularity: a transaction per group of completed segments. A segment's jobs are
-// held (as COPY binary tuples) until the segment completes; completed segments are committed
-// together once they hold 10,000 jobs or --checkpoint-interval has passed since the last commit,
-// and at the end. One transaction: COPY into a temporary staging table, one INSERT ... ON CONFLICT
-// into jobs, the segments' rows. A commit runs while the fetch goes on (one at a time): the
-// database's work overlaps the network's instead of adding to it. A crash rolls back the open
+// held (as COPY binary tuples) until the segment completes, in memory up to held_in_memory for
+// all open segments together, the rest in temporary files (held_rows); completed segments are
+// committed together once they hold 10,000 jobs or --checkpoint-interval has passed since the last
+// commit, and at the end. One transaction: COPY into a temporary staging table, one INSERT ... ON
+// CONFLICT into jobs, the segments' rows. A commit runs while the fetch goes on (one at a time):
+// the database's work overlaps the network's instead of adding to it. A crash rolls back the open
 // transaction: its segments are not recorded done, so the next run fetches them again; an
 // unfinished segment was never written.
 //
@@ -25,6 +26,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -37,12 +40,24 @@ namespace {
 
 using namespace dynjobs::cli;
 
+// $TMPDIR, else /tmp: where held rows past held_in_memory go, as the engine's spilled jobIds do.
+std::string temporary_directory() {
+    std::error_code error;
+    const auto path = std::filesystem::temp_directory_path(error);
+    return error ? std::string("/tmp") : path.string();
+}
+
 // Parameters per statement are limited to 65,535: seven per segment.
 constexpr std::size_t segments_per_statement = 1'000;
 
+// Open segments' rows in memory at most, together; past it the largest open segment's rows move
+// to its temporary file. 8 MiB is about 25,000 jobs: 30-day windows of most organizations never
+// spill, and ten million jobs in one window (`--window none`) hold 8 MiB, not 3 GB.
+constexpr std::size_t held_in_memory = 8u << 20;
+
 // Completed segments committed together: their jobs as COPY binary tuples, and (key, jobs, pages).
 struct commit_group {
-    std::string rows;
+    std::vector<pg::held_rows> rows; // one per segment
     std::uint64_t jobs = 0;
     std::vector<std::tuple<policy::segment_key, std::uint64_t, std::uint32_t>> segments;
 };
@@ -158,13 +173,18 @@ public:
         if (commit_error_)
             std::rethrow_exception(commit_error_);
         const policy::segment_key key{batch.organization_slot, batch.window};
-        auto& segment = open_[key];
+        auto& segment = open_.try_emplace(key, spill_directory_).first->second;
+        open_memory_ -= segment.rows.memory_bytes();
         segment.add(batch, seq_);
+        open_memory_ += segment.rows.memory_bytes();
+        if (open_memory_ > held_in_memory)
+            spill_largest();
         if (!batch.segment_complete)
             co_return;
-        ready_.rows += segment.rows;
-        ready_.jobs += segment.ids.size();
-        ready_.segments.emplace_back(key, segment.ids.size(), segment.pages);
+        open_memory_ -= segment.rows.memory_bytes();
+        ready_.rows.push_back(std::move(segment.rows));
+        ready_.jobs += segment.jobs;
+        ready_.segments.emplace_back(key, segment.jobs, segment.pages);
         open_.erase(key);
         if (ready_.jobs >= pg::commit_jobs ||
             steady_clock::now() - last_commit_ >= plan_.checkpoint_interval)
@@ -217,6 +237,27 @@ private:
             throw pg::error(pg::failure::lost,
                             "the selection's lock is still held (by our old session, or another "
                             "dynjobs run of this selection)");
+    }
+
+    // Moves the rows of the open segment that holds most in memory to its temporary file. If
+    // that fails (a full disk), the rows stay in memory and the run goes on, saying so once:
+    // exactness is never traded for memory.
+    void spill_largest() {
+        if (spill_failed_)
+            return;
+        auto largest = std::max_element(open_.begin(), open_.end(), [](auto& a, auto& b) {
+            return a.second.rows.memory_bytes() < b.second.rows.memory_bytes();
+        });
+        const auto before = largest->second.rows.memory_bytes();
+        std::error_code error;
+        if (largest->second.rows.spill(error)) {
+            open_memory_ -= before;
+            return;
+        }
+        spill_failed_ = true;
+        std::cerr << "\ndynjobs: cannot move held jobs to a temporary file in " << spill_directory_
+                  << " (" << error.message()
+                  << "); keeping them in memory, which grows with the largest open window\n";
     }
 
     std::size_t org_slots() const {
@@ -306,6 +347,9 @@ private:
     std::uint64_t seq_ = 0; // rows staged so far: COPY's seq
     std::vector<std::pair<timestamp, timestamp>> windows_;
     std::map<policy::segment_key, pg::segment_rows, segment_less> open_;
+    std::size_t open_memory_ = 0; // open_'s rows in memory
+    std::string spill_directory_ = temporary_directory();
+    bool spill_failed_ = false;
     commit_group ready_; // completed segments not yet handed to a commit
     bool committing_ = false;
     std::uint64_t in_flight_jobs_ = 0;

@@ -11,6 +11,7 @@
 
 #include "cli/arg_reader.hpp"
 #include "sink/pg/connection.hpp"
+#include "sink/pg/held_rows.hpp"
 #include "sink/pg/schema.hpp"
 #include "sink/pg/sql.hpp"
 #include "sink/pg/transaction.hpp"
@@ -49,7 +50,7 @@ public:
 
     asio::awaitable<void> write(job_batch batch) override {
         for (const auto& j : batch.jobs)
-            pg::append_copy_row(rows_, j, ++seq_);
+            rows_.append(j, ++seq_);
         held_ += batch.jobs.size();
         if (held_ >= pg::commit_jobs)
             co_await commit(std::nullopt);
@@ -84,7 +85,8 @@ private:
                                      cycle_counts& written) {
         written = {}; // a retried transaction counts once
         if (!rows_.empty()) {
-            co_await c.copy_in(pg::copy_sql(), pg::copy_stream(rows_));
+            pg::copy_reader reader(std::span(&rows_, 1));
+            co_await c.copy_in(pg::copy_sql(), [&reader] { return reader.next(); });
             const auto r = co_await c.execute(pg::upsert_counting_sql(target_.schema));
             const auto inserted = static_cast<std::uint64_t>(pg::as_integer(r.rows.at(0).at(0)));
             written.changed = static_cast<std::uint64_t>(pg::as_integer(r.rows.at(0).at(1)));
@@ -100,7 +102,7 @@ private:
     const pg::target& target_;
     pg::transaction_runner runner_;
     std::string hash_;
-    std::string rows_;      // COPY binary tuples of the jobs not committed yet
+    pg::held_rows rows_;    // the jobs not committed yet (held in memory: at most commit_jobs)
     std::uint64_t seq_ = 0; // rows staged so far: COPY's seq (the last version of a job wins)
     std::uint64_t held_ = 0;
     cycle_counts counts_; // committed during the current cycle

@@ -4,6 +4,7 @@
 // across a server restart; bad databases get one line and exit 1 before any API request.
 #include "pg_fixture.hpp"
 #include "sink/pg/connection.hpp"
+#include "sink/pg/segment_rows.hpp"
 #include "sink/pg/sql.hpp"
 
 #include <dynjobs/fetch_request.hpp>
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -71,13 +73,12 @@ job plain_job(const std::string& id) {
     return j;
 }
 
-// The sink's commit, statement for statement: stage `rows` (COPY binary tuples), upsert.
+// The sink's commit, statement for statement: stage `rows`, upsert. `rows` must outlive it.
 boost::asio::awaitable<void> stage_and_upsert(sink::pg::connection& c, std::string schema,
-                                              std::string rows) {
+                                              const sink::pg::held_rows& rows) {
     co_await c.execute(sink::pg::staging_table_sql());
     co_await c.execute("BEGIN");
-    co_await c.copy_in(sink::pg::copy_sql(), sink::pg::copy_stream(rows));
-    co_await c.execute(sink::pg::upsert_sql(schema));
+    co_await sink::pg::upsert_rows(c, schema, std::span(&rows, 1));
     co_await c.execute("COMMIT");
 }
 
@@ -439,6 +440,33 @@ BOOST_AUTO_TEST_CASE(a_server_down_past_the_deadline_exits_2_leaving_only_whole_
     require_whole_segments("e2e_down");
 }
 
+// One window (--window none) past the sink's memory for held rows (8 MiB, about 25,000 jobs):
+// its rows move to a temporary file in $TMPDIR and still land row for row, in one segment.
+// With a folder that takes no file, the run says so once and keeps them in memory: nothing lost.
+BOOST_AUTO_TEST_CASE(one_window_past_the_memory_for_held_rows_is_held_on_disk_row_for_row) {
+    scratch_dir dir;
+    sim_process sim(dir, {.organizations = 3, .jobs = 60'000, .seed = 9, .extra = {}});
+    const auto expected = sim.expected(range_start(), range_finish());
+    std::filesystem::create_directory(dir / "tmp");
+    for (const bool folder : {true, false}) {
+        BOOST_TEST_CONTEXT((folder ? "with" : "without") << " a temporary folder") {
+            const std::string schema = folder ? "e2e_spill" : "e2e_no_spill";
+            auto env = env_with_password();
+            env["TMPDIR"] = folder ? dir / "tmp" : "/proc"; // /proc: nobody may create a file
+            const auto r = run(backfill_args(sim, schema, {"--window", "none"}), env, dir.path());
+            BOOST_TEST_REQUIRE(r.how.exit_status == 0, r.err);
+            const bool kept_in_memory =
+                r.err.find("cannot move held jobs to a temporary file in /proc") !=
+                std::string::npos;
+            BOOST_TEST(kept_in_memory == !folder, r.err);
+            BOOST_TEST(std::filesystem::is_empty(dir / "tmp")); // unnamed files, gone
+            require_exactly(read_jobs(schema, dir), expected);
+            BOOST_TEST(scalar("SELECT count(*) FROM " + schema + ".segments") == "1");
+            require_whole_segments(schema);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_job_staged_twice_in_one_commit_keeps_its_last_version) {
     scratch_dir dir;
     init_schema("e2e_twice", dir);
@@ -449,14 +477,19 @@ BOOST_AUTO_TEST_CASE(a_job_staged_twice_in_one_commit_keeps_its_last_version) {
     finished.status = job_status::finished;
     finished.finish_time = running.start_time + std::chrono::hours(1);
     finished.backup_size = 4242;
-    std::string rows;
+    // The older version moved to a temporary file, the newer still in memory (a huge window's
+    // rows): one COPY sends both, the file's first.
+    scratch_dir spill;
+    sink::pg::held_rows rows(spill.path().string());
     std::uint64_t seq = 0;
     for (int i = 0; i < 500; ++i)
-        sink::pg::append_copy_row(rows, plain_job("A" + std::to_string(i)), ++seq);
-    sink::pg::append_copy_row(rows, running, ++seq);
+        rows.append(plain_job("A" + std::to_string(i)), ++seq);
+    rows.append(running, ++seq);
+    std::error_code spill_error;
+    BOOST_TEST_REQUIRE(rows.spill(spill_error), spill_error.message());
     for (int i = 0; i < 500; ++i)
-        sink::pg::append_copy_row(rows, plain_job("B" + std::to_string(i)), ++seq);
-    sink::pg::append_copy_row(rows, finished, ++seq);
+        rows.append(plain_job("B" + std::to_string(i)), ++seq);
+    rows.append(finished, ++seq);
     with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
         co_await stage_and_upsert(c, "e2e_twice", rows);
     });
@@ -472,9 +505,9 @@ BOOST_AUTO_TEST_CASE(a_nul_in_a_string_and_an_int32_type_or_status_are_stored) {
     odd.module = std::string("Ex\0change", 9);
     odd.type = static_cast<job_type>(70'000);
     odd.status = static_cast<job_status>(-100'000);
-    std::string rows;
-    sink::pg::append_copy_row(rows, odd, 1);
-    sink::pg::append_copy_row(rows, plain_job("PLAIN"), 2);
+    sink::pg::held_rows rows;
+    rows.append(odd, 1);
+    rows.append(plain_job("PLAIN"), 2);
     with_connection([&](sink::pg::connection& c) -> boost::asio::awaitable<void> {
         co_await stage_and_upsert(c, "e2e_odd_fields", rows);
     });

@@ -3,6 +3,7 @@
 #include "cli/backfill_plan.hpp"
 #include "cli/db_command.hpp"
 #include "cli_test_support.hpp"
+#include "sink/pg/held_rows.hpp"
 #include "sink/pg/host_lookup.hpp"
 #include "sink/pg/identifier.hpp"
 #include "sink/pg/reconnect_backoff.hpp"
@@ -15,6 +16,7 @@
 #include <bit>
 #include <cstdlib>
 #include <optional>
+#include <span>
 #include <string_view>
 
 using namespace dynjobs;
@@ -219,16 +221,74 @@ BOOST_AUTO_TEST_CASE(copy_rows_replace_nul_and_keep_any_int32_type_and_status) {
             BOOST_TEST(c.type == "integer");
 }
 
+// Every piece a copy_reader gives, joined.
+std::string read_copy(std::span<const held_rows> parts) {
+    copy_reader reader(parts);
+    std::string out;
+    for (auto piece = reader.next(); !piece.empty(); piece = reader.next())
+        out += piece;
+    return out;
+}
+
 BOOST_AUTO_TEST_CASE(a_copy_stream_is_header_tuples_trailer) {
     std::string rows;
     append_copy_row(rows, running_job(), 1);
-    const auto stream = copy_stream(rows);
+    held_rows held;
+    held.append(running_job(), 1);
+    const auto stream = read_copy(std::span(&held, 1));
     BOOST_TEST(stream.size() == 19 + rows.size() + 2);
     BOOST_TEST((stream.substr(0, 11) == std::string("PGCOPY\n\xFF\r\n\0", 11)));
     BOOST_TEST((stream.substr(11, 8) == std::string(8, '\0'))); // no OIDs, no extension
     BOOST_TEST(stream.substr(19, rows.size()) == rows);
     BOOST_TEST(stream.substr(stream.size() - 2) == "\xFF\xFF");
     BOOST_TEST(copy_sql().ends_with("FROM STDIN (FORMAT binary)"));
+}
+
+// A huge window's rows move to a temporary file as they come: every row reaches COPY once,
+// from the file and from memory, across parts and across pieces of 256 KiB.
+BOOST_AUTO_TEST_CASE(held_rows_spilled_to_a_file_are_copied_whole) {
+    scratch_dir dir;
+    std::string expected;
+    std::vector<held_rows> parts;
+    std::uint64_t seq = 0;
+    for (int part = 0; part < 3; ++part) {
+        parts.emplace_back(dir.path().string());
+        for (int i = 0; i < 3000; ++i) {
+            auto j = running_job();
+            j.job_id = "J" + std::to_string(part) + "-" + std::to_string(i);
+            append_copy_row(expected, j, ++seq);
+            parts.back().append(j, seq);
+            if (part != 1 && i % 1000 == 999) { // part 1 stays in memory
+                std::error_code error;
+                BOOST_TEST_REQUIRE(parts.back().spill(error), error.message());
+                BOOST_TEST(parts.back().memory_bytes() == 0u);
+            }
+        }
+    }
+    BOOST_TEST(parts[0].spilled_bytes() > 256u << 10); // read back in more than one piece
+    BOOST_TEST(parts[1].spilled_bytes() == 0u);
+    const auto stream = read_copy(parts);
+    BOOST_TEST_REQUIRE(stream.size() == copy_header.size() + expected.size() + copy_trailer.size());
+    BOOST_TEST((stream.substr(copy_header.size(), expected.size()) == expected));
+    BOOST_TEST(read_copy({}) == std::string(copy_header) + std::string(copy_trailer));
+}
+
+// No file can be made (a missing folder, a full disk): nothing is lost, the rows stay in memory.
+BOOST_AUTO_TEST_CASE(held_rows_that_cannot_spill_stay_whole_in_memory) {
+    scratch_dir dir;
+    held_rows held((dir.path() / "missing").string());
+    held.append(running_job(), 1);
+    const auto memory = held.memory_bytes();
+    std::error_code error;
+    BOOST_TEST(!held.spill(error));
+    BOOST_TEST((error == std::errc::no_such_file_or_directory), error.message());
+    BOOST_TEST(held.memory_bytes() == memory);
+    BOOST_TEST(held.spilled_bytes() == 0u);
+    std::string rows;
+    append_copy_row(rows, running_job(), 1);
+    BOOST_TEST((read_copy(std::span(&held, 1)).substr(copy_header.size(), rows.size()) == rows));
+    held.clear();
+    BOOST_TEST(held.empty());
 }
 
 BOOST_AUTO_TEST_CASE(segments_statement_numbers_seven_parameters_per_segment) {

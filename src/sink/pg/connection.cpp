@@ -366,25 +366,24 @@ asio::awaitable<result> connection::execute(std::string sql) {
     co_return co_await results(false);
 }
 
-asio::awaitable<std::uint64_t> connection::copy_in(std::string sql, std::string data) {
+asio::awaitable<std::uint64_t> connection::copy_in(std::string sql,
+                                                   std::function<std::string_view()> next_piece) {
     if (!conn_)
         fail(failure::lost, "not connected");
     if (!PQsendQuery(conn_, sql.c_str()))
         fail_from_connection();
     co_await flush();
     co_await results(true);
-    constexpr std::size_t chunk = 256 << 10;
-    for (std::size_t at = 0; at < data.size();) {
-        const auto n = std::min(chunk, data.size() - at);
-        const int r = PQputCopyData(conn_, data.data() + at, static_cast<int>(n));
-        if (r < 0)
-            fail_from_connection();
-        if (r == 1) {
-            at += n;
-            continue;
+    for (auto data = next_piece(); !data.empty(); data = next_piece()) {
+        for (;;) {
+            const int r = PQputCopyData(conn_, data.data(), static_cast<int>(data.size()));
+            if (r < 0)
+                fail_from_connection();
+            if (r == 1)
+                break;
+            // Nonblocking mode and libpq's buffer full: wait until the socket takes it.
+            co_await flush();
         }
-        // Nonblocking mode and libpq's buffer full: wait until the socket takes it.
-        co_await flush();
     }
     for (;;) {
         const int r = PQputCopyEnd(conn_, nullptr);

@@ -17,6 +17,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -104,8 +105,11 @@ public:
     boost::asio::awaitable<result> query(std::string sql, std::vector<std::string> params = {});
     /// Statements without parameters, several allowed (simple protocol).
     boost::asio::awaitable<result> execute(std::string sql);
-    /// COPY ... FROM STDIN with `data` in the COPY's format; returns the rows copied.
-    boost::asio::awaitable<std::uint64_t> copy_in(std::string sql, std::string data);
+    /// COPY ... FROM STDIN with the data in the COPY's format from `next_piece`, called until
+    /// it returns an empty piece (each piece is sent before the next call); returns the rows
+    /// copied. An exception from `next_piece` leaves the COPY unfinished: close the connection.
+    boost::asio::awaitable<std::uint64_t> copy_in(std::string sql,
+                                                  std::function<std::string_view()> next_piece);
 
 private:
     enum class ready { read, write };

@@ -345,18 +345,6 @@ void append_copy_row(std::string& out, const job& j, std::uint64_t seq) {
     append_be(out, seq, 8);
 }
 
-std::string copy_stream(std::string_view rows) {
-    // The signature, flags (no OIDs) and an empty header extension; the trailer is a tuple of
-    // -1 fields.
-    static constexpr std::string_view header("PGCOPY\n\xFF\r\n\0\0\0\0\0\0\0\0\0", 19);
-    std::string out;
-    out.reserve(header.size() + rows.size() + 2);
-    out += header;
-    out += rows;
-    out += "\xFF\xFF";
-    return out;
-}
-
 std::string run_lock_key(std::string_view schema, std::string_view selection_hash) {
     return "dynjobs run " + std::string(schema) + " " + std::string(selection_hash);
 }

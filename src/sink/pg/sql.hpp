@@ -53,7 +53,7 @@ std::string migration_sql(std::string_view schema, int from);
 /// The session's staging table (temporary, emptied at each commit): the job columns and `seq`.
 std::string staging_table_sql();
 /// COPY into the staging table, binary format: the job columns, then `seq`. Its data is
-/// copy_stream() of rows from append_copy_row().
+/// copy_header, rows from append_copy_row(), copy_trailer.
 std::string copy_sql();
 /// Staging -> jobs (of a job staged twice, the highest seq): inserts new jobs, updates a job only
 /// when a field changed (then last_changed moves) or when its last_seen is over a day old; an
@@ -92,9 +92,11 @@ std::string segments_sql(std::string_view schema, std::size_t count);
 /// big-endian value; a NUL character in text as U+FFFD since PostgreSQL text cannot hold it),
 /// with `seq`, the running number of the rows staged (the last of a job's versions wins).
 void append_copy_row(std::string& out, const job& j, std::uint64_t seq);
-/// What copy_sql() reads: the binary format's header, `rows` (tuples of append_copy_row), the
-/// trailer.
-std::string copy_stream(std::string_view rows);
+/// What copy_sql() reads: this header (the signature, flags without OIDs, an empty header
+/// extension), tuples of append_copy_row, this trailer (a tuple of -1 fields). copy_reader
+/// (held_rows.hpp) puts them together.
+inline constexpr std::string_view copy_header("PGCOPY\n\xFF\r\n\0\0\0\0\0\0\0\0\0", 19);
+inline constexpr std::string_view copy_trailer("\xFF\xFF", 2);
 
 /// A stable name for a selection (the options that decide which jobs a run fetches): hex SHA-256
 /// of its "option=value" lines.
