@@ -55,7 +55,9 @@ bool held_rows::spill(std::error_code& error) {
                            error))
         return false; // what was written past spilled_ is overwritten by the next spill
     spilled_ += memory_.size();
-    memory_.clear(); // keeps its capacity: the next rows fill it again
+    // Its capacity too: an open segment that stops growing must not keep a buffer the size of
+    // the budget (thirty of them would hold thirty times it).
+    std::string().swap(memory_);
     return true;
 }
 
