@@ -384,6 +384,10 @@ asio::awaitable<std::uint64_t> connection::copy_in(std::string sql,
             // Nonblocking mode and libpq's buffer full: wait until the socket takes it.
             co_await flush();
         }
+        // libpq grows its buffer rather than refuse a piece (0 above means it could not), so a
+        // COPY fed faster than the server reads would gather in it whole: hand each piece to
+        // the socket before taking the next.
+        co_await flush();
     }
     for (;;) {
         const int r = PQputCopyEnd(conn_, nullptr);
