@@ -54,6 +54,9 @@ constexpr std::size_t segments_per_statement = 1'000;
 // to its temporary file. 8 MiB is about 25,000 jobs: 30-day windows of most organizations never
 // spill, and ten million jobs in one window (`--window none`) hold 8 MiB, not 3 GB.
 constexpr std::size_t held_in_memory = 8u << 20;
+// A segment whose rows went to disk sends the rest after them in pieces of this size, instead
+// of growing a buffer up to held_in_memory again.
+constexpr std::size_t spill_piece = 1u << 20;
 
 // Completed segments committed together: their jobs as COPY binary tuples, and (key, jobs, pages).
 struct commit_group {
@@ -179,6 +182,8 @@ public:
         open_memory_ += segment.rows.memory_bytes();
         if (open_memory_ > held_in_memory)
             spill_largest();
+        else if (segment.rows.spilled_bytes() > 0 && segment.rows.memory_bytes() >= spill_piece)
+            spill(segment); // on disk already: the rest follows piece by piece
         if (!batch.segment_complete)
             co_return;
         open_memory_ -= segment.rows.memory_bytes();
@@ -239,18 +244,21 @@ private:
                             "dynjobs run of this selection)");
     }
 
-    // Moves the rows of the open segment that holds most in memory to its temporary file. If
-    // that fails (a full disk), the rows stay in memory and the run goes on, saying so once:
-    // exactness is never traded for memory.
+    // Moves the rows of the open segment that holds most in memory to its temporary file.
     void spill_largest() {
+        spill(std::max_element(open_.begin(), open_.end(), [](auto& a, auto& b) {
+                  return a.second.rows.memory_bytes() < b.second.rows.memory_bytes();
+              })->second);
+    }
+
+    // If the rows cannot move (a full disk), they stay in memory and the run goes on, saying so
+    // once: exactness is never traded for memory.
+    void spill(pg::segment_rows& segment) {
         if (spill_failed_)
             return;
-        auto largest = std::max_element(open_.begin(), open_.end(), [](auto& a, auto& b) {
-            return a.second.rows.memory_bytes() < b.second.rows.memory_bytes();
-        });
-        const auto before = largest->second.rows.memory_bytes();
+        const auto before = segment.rows.memory_bytes();
         std::error_code error;
-        if (largest->second.rows.spill(error)) {
+        if (segment.rows.spill(error)) {
             open_memory_ -= before;
             return;
         }
