@@ -11,6 +11,7 @@ bandwidth_limiter::bandwidth_limiter(std::uint64_t bits_per_second)
 bandwidth_limiter::clock::time_point bandwidth_limiter::reserve(std::size_t bytes,
                                                                 clock::time_point now) {
     const std::lock_guard lock{mutex_};
+    bytes_booked_ += bytes;
     if (free_at_ < now) {
         // The link sat idle: nothing queued, and idle time is not saved up for later.
         free_at_ = now;
@@ -23,6 +24,11 @@ bandwidth_limiter::clock::time_point bandwidth_limiter::reserve(std::size_t byte
     carried_bit_seconds_ %= bits_per_second_;
     free_at_ += std::chrono::nanoseconds(ns);
     return free_at_;
+}
+
+std::uint64_t bandwidth_limiter::bytes_booked() const {
+    const std::lock_guard lock{mutex_};
+    return bytes_booked_;
 }
 
 } // namespace dynjobs::sim

@@ -33,10 +33,13 @@ public:
     clock::time_point reserve(std::size_t bytes, clock::time_point now);
 
     std::uint64_t bits_per_second() const noexcept { return bits_per_second_; }
+    /// Every byte booked so far.
+    std::uint64_t bytes_booked() const;
 
 private:
     std::uint64_t bits_per_second_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
+    std::uint64_t bytes_booked_ = 0;
     clock::time_point free_at_{};           ///< when the link has sent everything booked
     std::uint64_t carried_bit_seconds_ = 0; ///< bits x 10^9 not yet a whole nanosecond
 };

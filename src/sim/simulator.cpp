@@ -389,6 +389,8 @@ sim_counters simulator::counters() const {
     std::lock_guard lock(impl_->mutex);
     sim_counters snapshot = impl_->counters;
     snapshot.connections_open = impl_->connections.size();
+    if (impl_->link)
+        snapshot.link_bytes = impl_->link->bytes_booked();
     return snapshot;
 }
 

@@ -29,6 +29,7 @@ BOOST_AUTO_TEST_CASE(bookings_queue_one_after_another) {
     BOOST_TEST(after_t0(link.reserve(12'500, t0)) == 200'000'000);
     // Booked later but while the link is still busy: after the queue, not after `now`.
     BOOST_TEST(after_t0(link.reserve(12'500, t0 + milliseconds{150})) == 300'000'000);
+    BOOST_TEST(link.bytes_booked() == 37'500u);
 }
 
 BOOST_AUTO_TEST_CASE(idle_time_is_not_saved_up) {

@@ -42,6 +42,10 @@ struct sim_counters {
     std::uint64_t tls_handshakes = 0;             ///< TLS handshakes completed, full or resumed
     std::uint64_t tls_resumed_handshakes = 0;     ///< of which resumed (SSL_session_reused)
     std::uint64_t tls_handshake_failures = 0;     ///< e.g. a client offering only TLS 1.1
+    /// Bytes sent across the link of sim_config::bandwidth_bits_per_second (responses as
+    /// written, headers and bodies, before TLS); 0 without one. Each took bytes x 8 /
+    /// bandwidth of the link's time.
+    std::uint64_t link_bytes = 0;
 
     // Connections the server itself closed, by cause. Not counted: a client closing, stop(),
     // a failed handshake, a client that sent garbage or asked for `Connection: close`.
