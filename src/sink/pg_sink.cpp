@@ -52,7 +52,7 @@ constexpr std::size_t segments_per_statement = 1'000;
 
 // Open segments' rows in memory at most, together; past it the largest open segment's rows move
 // to its temporary file. 8 MiB is about 25,000 jobs: 30-day windows of most organizations never
-// spill, and ten million jobs in one window (`--window none`) hold 8 MiB, not 3 GB.
+// spill, and ten million jobs in one window (`--window none`) hold 8 MiB, not gigabytes.
 constexpr std::size_t held_in_memory = 8u << 20;
 // A segment whose rows went to disk sends the rest after them in pieces of this size, instead
 // of growing a buffer up to held_in_memory again.
@@ -263,9 +263,10 @@ private:
             return;
         }
         spill_failed_ = true;
-        std::cerr << "\ndynjobs: cannot move held jobs to a temporary file in " << spill_directory_
-                  << " (" << error.message()
-                  << "); keeping them in memory, which grows with the largest open window\n";
+        if (plan_.level != verbosity::quiet) // as the engine's own dedupe_kept_in_memory
+            std::cerr << "\ndynjobs: cannot move held jobs to a temporary file in "
+                      << spill_directory_ << " (" << error.message()
+                      << "); keeping them in memory, which grows with the largest open window\n";
     }
 
     std::size_t org_slots() const {
