@@ -631,7 +631,7 @@ asio::awaitable<void> page_task(std::shared_ptr<fetch_state> self, policy::page_
             ++f.stats.retries_by_cause[static_cast<std::size_t>(decision.cause)];
         }
         if (decision.pause_host)
-            c.gate.pause_until(now + decision.wait);
+            c.gate.on_retry_after(now + decision.wait);
         asio::steady_timer backoff(c.strand, decision.wait);
         co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
         const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;

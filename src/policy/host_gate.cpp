@@ -316,6 +316,11 @@ void host_gate::pause_until(time_point until) {
         trial_->ends = std::max(trial_->ends, pause_until_ + config_.min_rate_span);
 }
 
+void host_gate::on_retry_after(time_point until) {
+    if (!config_.retry_after_per_request)
+        pause_until(until);
+}
+
 std::optional<host_gate::time_point> host_gate::paused_until(time_point now) const {
     if (pause_until_ > now)
         return pause_until_;

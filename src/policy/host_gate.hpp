@@ -12,7 +12,8 @@
 namespace dynjobs::policy {
 
 /// Decides when a new request may start: not while the host is paused (a 429 or 503 with
-/// Retry-After holds every new request, not just the one that got it), not faster than the rate
+/// Retry-After holds every new request, not just the one that got it, unless
+/// rate_config::retry_after_per_request), not faster than the rate
 /// ceiling (fixed, and adaptive: learnt from 429s that come from a rate limit, not from those
 /// that come at random; rate_config says how they are told apart), and not beyond the adaptive
 /// in-flight limit (AIMD: multiplicative decrease on 429, additive increase on success).
@@ -41,6 +42,11 @@ public:
 
     /// Holds new requests until `until` (keeps the later of two pauses).
     void pause_until(time_point until);
+
+    /// A 429 or 503 told to wait until `until` (its Retry-After): holds every new request until
+    /// then (pause_until), or with rate_config::retry_after_per_request none, the request that
+    /// got it waiting on its own. Call after on_finish(outcome::throttled, ...).
+    void on_retry_after(time_point until);
 
     std::optional<time_point> paused_until(time_point now) const;
     std::size_t in_flight() const noexcept { return in_flight_; }

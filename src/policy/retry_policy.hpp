@@ -47,8 +47,9 @@ struct retry_decision {
     /// or may no longer be retried), errc::retries_exhausted, errc::retry_budget_exhausted or
     /// errc::deadline_exceeded.
     boost::system::error_code error;
-    /// True when the server set the wait (429/503 with Retry-After): the engine then holds every
-    /// request to the host for `wait`, not just this one.
+    /// True when the server set the wait (429/503 with Retry-After): the engine then tells the
+    /// host gate, which holds every request to the host for `wait`, not just this one (unless
+    /// rate_config::retry_after_per_request).
     bool pause_host = false;
 };
 

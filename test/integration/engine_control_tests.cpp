@@ -1,5 +1,5 @@
 // The engine's control surfaces: failures reported with their detail, the host-wide pause on a
-// 429, backpressure, cancellation and the deadline.
+// 429 (or the refused request's own, by choice), backpressure, cancellation and the deadline.
 #include "engine_fixture.hpp"
 #include "silent_server.hpp"
 
@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 
 using namespace dynjobs;
@@ -85,6 +86,37 @@ BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_whole_host) {
             e.time < throttled->time + 900ms)
             ++during_pause;
     BOOST_TEST(during_pause == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_429_with_retry_after_per_request_holds_only_its_own_page) {
+    auto config = small_sim_config();
+    config.faults.retry_after_seconds = 1;
+    config.faults.schedule.push_back(
+        {sim::fault_kind::throttle_429, 3, 1, 1, std::string("/dynamicsbackup/jobs"), {}});
+    sim_fixture fx(config);
+    auto request = whole_dataset(fx);
+    request.page_size = 20; // 100 pages
+    auto client_cfg = engine_config(fx);
+    client_cfg.rate.retry_after_per_request = true;
+    const auto out = run_fetch(client_cfg, request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    BOOST_TEST(out.stats.throttled == 1u);
+    const auto log = fx.sim().request_log();
+    const auto throttled =
+        std::find_if(log.begin(), log.end(), [](const auto& e) { return e.status == 429; });
+    BOOST_TEST_REQUIRE((throttled != log.end()));
+    const auto retry = std::find_if(throttled + 1, log.end(),
+                                    [&](const auto& e) { return e.query == throttled->query; });
+    BOOST_TEST_REQUIRE((retry != log.end()));
+    // The refused page waits its Retry-After; the other pages do not wait with it. Held with
+    // the host, only those in flight with the 429 (at most 32) would land within the second.
+    BOOST_TEST((retry->time >= throttled->time + 900ms));
+    const auto others_within_the_second =
+        std::count_if(throttled + 1, log.end(), [&](const auto& e) {
+            return e.path == "/dynamicsbackup/jobs" && e.time < throttled->time + 900ms;
+        });
+    BOOST_TEST(others_within_the_second >= 50);
 }
 
 BOOST_AUTO_TEST_CASE(the_simulators_rate_limit_is_met_with_few_429s) {
