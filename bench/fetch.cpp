@@ -50,6 +50,7 @@ struct options {
     int window_days = 0;         // 0: one window
     int slow_ms = 0;             // wait after each batch
     bool adaptive_rate = true;   // the library's default
+    bool retry_after_per_request = false; // the library's default
     bool compression = true;     // --no-compression: plain pages, as curl fetches them
     std::int64_t expect = -1;    // jobs expected; a mismatch is reported
     std::int64_t print_urls = -1;
@@ -61,6 +62,7 @@ struct options {
         << "usage: bench_fetch --base-url URL [--token-url URL] [--ca-file PEM]\n"
            "  [--client-id ID] [--client-secret S] [--start ISO] [--finish ISO]\n"
            "  [--concurrency N] [--window-days D] [--slow-ms MS] [--no-adaptive-rate]\n"
+           "  [--retry-after-per-request]\n"
            "  [--no-compression] [--dedupe-memory BYTES] [--expect JOBS] | --print-urls PAGES\n";
     std::exit(1);
 }
@@ -96,6 +98,8 @@ options parse(int argc, char** argv) {
             o.slow_ms = std::stoi(value());
         else if (arg == "--no-adaptive-rate")
             o.adaptive_rate = false;
+        else if (arg == "--retry-after-per-request")
+            o.retry_after_per_request = true;
         else if (arg == "--no-compression")
             o.compression = false;
         else if (arg == "--dedupe-memory")
@@ -147,6 +151,7 @@ dynjobs::client_config make_config(const options& o) {
     config.tls.ca_file = o.ca_file;
     config.creds = dynjobs::client_secret_credentials{o.client_id, o.client_secret};
     config.rate.adaptive_rate = o.adaptive_rate;
+    config.rate.retry_after_per_request = o.retry_after_per_request;
     config.compression = o.compression;
     if (o.dedupe_memory)
         config.dedupe.memory_per_set = *o.dedupe_memory;

@@ -207,6 +207,8 @@ BOOST_AUTO_TEST_CASE(help_text_mentions_every_option_it_parses) {
                                "--page-size",
                                "--concurrency",
                                "--max-rate",
+                               "--no-adaptive-rate",
+                               "--retry-after-per-request",
                                "--region",
                                "--base-url",
                                "--token-url",

@@ -209,6 +209,15 @@ BOOST_AUTO_TEST_CASE(proxy_options_and_password_go_to_the_client_config) {
     BOOST_TEST(p.config.tls.ca_file.empty());
 }
 
+BOOST_AUTO_TEST_CASE(retry_after_per_request_goes_to_the_rate_config_and_needs_the_learnt_rate) {
+    BOOST_TEST(!resolve({"--output", out}).config.rate.retry_after_per_request);
+    const auto p = resolve({"--retry-after-per-request", "--output", out});
+    BOOST_TEST(p.config.rate.retry_after_per_request);
+    BOOST_TEST(p.config.rate.adaptive_rate);
+    check_names(refused({"--retry-after-per-request", "--no-adaptive-rate", "--output", out}),
+                {"--retry-after-per-request", "--no-adaptive-rate"});
+}
+
 BOOST_AUTO_TEST_CASE(proxy_options_without_endpoint_are_named) {
     check_names(refused({"--proxy", "http://proxy.corp:3128", "--output", out}),
                 {"--proxy given, but no endpoint"});

@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option) {
                           "--concurrency",
                           "--max-rate",
                           "--no-adaptive-rate",
+                          "--retry-after-per-request",
                           "--region",
                           "--base-url",
                           "--token-url",
