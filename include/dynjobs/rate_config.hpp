@@ -66,9 +66,9 @@ struct rate_config {
     /// against a fixed-window quota, every request until the window renews is refused, and
     /// where refused calls count, sending on lengthens the block. But each such pause costs the
     /// whole host its Retry-After: against a token bucket (200/s, burst 10, whole-second
-    /// Retry-After), 1,000 pages reach about 0.6 of the limit and 10,000 about 0.9.
+    /// Retry-After), 1,000 pages reach about 0.6 of the limit and 10,000 about 0.91.
     /// True: only the request it answered waits, and the learnt rate keeps the others under the
-    /// limit: 0.87 to 0.94 and 0.97 in the same model (bench/README.md, scenario 4). For a
+    /// limit: 0.89 to 0.91 and 0.96 to 0.97 measured (bench/README.md, scenario 4). For a
     /// server known to throttle with a token bucket or a sliding window. Needs adaptive_rate.
     bool retry_after_per_request = false;
     /// 2 s: long enough that a server burst of 10 biases the measure by 5 requests/s at most.
