@@ -18,6 +18,43 @@ using namespace dynjobs::testkit;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
+namespace {
+// The simulator answers its third jobs request 429 with a Retry-After of 1 s, and only that one.
+sim::sim_config third_request_429_once() {
+    auto config = small_sim_config();
+    config.faults.retry_after_seconds = 1;
+    config.faults.schedule.push_back(
+        {sim::fault_kind::throttle_429, 3, 1, 1, std::string("/dynamicsbackup/jobs"), {}});
+    return config;
+}
+
+// 100 pages against the simulator answering its third jobs request 429 with a Retry-After of
+// 1 s: every job once, and the log of what reached it, from that 429 on.
+struct one_429_run {
+    std::vector<sim::request_log_entry> log;
+    std::size_t throttled = 0; ///< the 429's entry
+};
+
+one_429_run fetch_with_one_429(bool retry_after_per_request) {
+    sim_fixture fx(third_request_429_once());
+    auto request = whole_dataset(fx);
+    request.page_size = 20; // 100 pages: many in flight when the 429 comes
+    auto client_cfg = engine_config(fx);
+    client_cfg.rate.retry_after_per_request = retry_after_per_request;
+    const auto out = run_fetch(client_cfg, request);
+    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
+    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
+    BOOST_TEST(out.stats.throttled == 1u);
+    one_429_run run{fx.sim().request_log()};
+    const auto throttled =
+        std::find_if(run.log.begin(), run.log.end(), [](const auto& e) { return e.status == 429; });
+    BOOST_TEST_REQUIRE((throttled != run.log.end()));
+    run.throttled = static_cast<std::size_t>(throttled - run.log.begin());
+    return run;
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_SUITE(engine_control)
 
 BOOST_AUTO_TEST_CASE(a_403_stops_the_whole_fetch_at_once_whatever_the_failure_policy) {
@@ -63,60 +100,30 @@ BOOST_AUTO_TEST_CASE(a_403_stops_the_whole_fetch_at_once_whatever_the_failure_po
 }
 
 BOOST_AUTO_TEST_CASE(a_429_with_retry_after_pauses_the_whole_host) {
-    auto config = small_sim_config();
-    config.faults.retry_after_seconds = 1;
-    config.faults.schedule.push_back(
-        {sim::fault_kind::throttle_429, 3, 1, 1, std::string("/dynamicsbackup/jobs"), {}});
-    sim_fixture fx(config);
-    auto request = whole_dataset(fx);
-    request.page_size = 20; // 100 pages: many in flight when the 429 comes
-    const auto out = run_fetch(engine_config(fx), request);
-    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
-    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
-    BOOST_TEST(out.stats.throttled == 1u);
-    const auto log = fx.sim().request_log();
-    const auto throttled =
-        std::find_if(log.begin(), log.end(), [](const auto& e) { return e.status == 429; });
-    BOOST_TEST_REQUIRE((throttled != log.end()));
+    const auto run = fetch_with_one_429(false);
+    const auto t = run.log[run.throttled].time;
     // Requests already on the wire may land just after the 429; none is *sent* in the pause.
     // Allow for the in-flight ones: everything after them waits the full second.
-    std::size_t during_pause = 0;
-    for (const auto& e : log)
-        if (e.path == "/dynamicsbackup/jobs" && e.time > throttled->time + 100ms &&
-            e.time < throttled->time + 900ms)
-            ++during_pause;
-    BOOST_TEST(during_pause == 0u);
+    BOOST_TEST(std::count_if(run.log.begin(), run.log.end(), [&](const auto& e) {
+                   return e.path == "/dynamicsbackup/jobs" && e.time > t + 100ms &&
+                          e.time < t + 900ms;
+               }) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_429_with_retry_after_per_request_holds_only_its_own_page) {
-    auto config = small_sim_config();
-    config.faults.retry_after_seconds = 1;
-    config.faults.schedule.push_back(
-        {sim::fault_kind::throttle_429, 3, 1, 1, std::string("/dynamicsbackup/jobs"), {}});
-    sim_fixture fx(config);
-    auto request = whole_dataset(fx);
-    request.page_size = 20; // 100 pages
-    auto client_cfg = engine_config(fx);
-    client_cfg.rate.retry_after_per_request = true;
-    const auto out = run_fetch(client_cfg, request);
-    BOOST_TEST_REQUIRE(!out.ec, out.diag.message);
-    require_exactly(out.jobs, fx.sim().select(filter_of(request)));
-    BOOST_TEST(out.stats.throttled == 1u);
-    const auto log = fx.sim().request_log();
-    const auto throttled =
-        std::find_if(log.begin(), log.end(), [](const auto& e) { return e.status == 429; });
-    BOOST_TEST_REQUIRE((throttled != log.end()));
-    const auto retry = std::find_if(throttled + 1, log.end(),
-                                    [&](const auto& e) { return e.query == throttled->query; });
-    BOOST_TEST_REQUIRE((retry != log.end()));
+    const auto run = fetch_with_one_429(true);
+    const auto& refused = run.log[run.throttled];
+    const auto t = refused.time;
+    const auto after = run.log.begin() + static_cast<std::ptrdiff_t>(run.throttled) + 1;
+    const auto retry =
+        std::find_if(after, run.log.end(), [&](const auto& e) { return e.query == refused.query; });
+    BOOST_TEST_REQUIRE((retry != run.log.end()));
     // The refused page waits its Retry-After; the other pages do not wait with it. Held with
     // the host, only those in flight with the 429 (at most 32) would land within the second.
-    BOOST_TEST((retry->time >= throttled->time + 900ms));
-    const auto others_within_the_second =
-        std::count_if(throttled + 1, log.end(), [&](const auto& e) {
-            return e.path == "/dynamicsbackup/jobs" && e.time < throttled->time + 900ms;
-        });
-    BOOST_TEST(others_within_the_second >= 50);
+    BOOST_TEST((retry->time >= t + 900ms));
+    BOOST_TEST(std::count_if(after, run.log.end(), [&](const auto& e) {
+                   return e.path == "/dynamicsbackup/jobs" && e.time < t + 900ms;
+               }) >= 50);
 }
 
 BOOST_AUTO_TEST_CASE(the_simulators_rate_limit_is_met_with_few_429s) {
