@@ -1,6 +1,7 @@
 #include "common/temporary_file.hpp"
 
 #include <cerrno>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,26 +9,36 @@
 
 namespace dynjobs::detail {
 
-int open_temporary(const std::string& directory, std::error_code& error) {
-    int fd = -1;
+void unique_fd::reset() noexcept {
+    if (fd_ >= 0)
+        ::close(std::exchange(fd_, -1));
+}
+
+std::string temporary_directory() {
+    std::error_code error;
+    const auto path = std::filesystem::temp_directory_path(error);
+    return error ? std::string("/tmp") : path.string();
+}
+
+unique_fd open_temporary(const std::string& directory, std::error_code& error) {
 #ifdef O_TMPFILE
-    fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        return fd;
+    unique_fd unnamed(::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (unnamed)
+        return unnamed;
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
         error.assign(errno, std::system_category());
-        return -1;
+        return {};
     }
 #endif
     // A file system without O_TMPFILE: a named file, unlinked at once.
     std::string path = directory + "/dynjobs-spill-XXXXXX";
-    fd = ::mkostemp(path.data(), O_CLOEXEC);
-    if (fd < 0) {
+    unique_fd named(::mkostemp(path.data(), O_CLOEXEC));
+    if (!named) {
         error.assign(errno, std::system_category());
-        return -1;
+        return {};
     }
     ::unlink(path.c_str());
-    return fd;
+    return named;
 }
 
 bool write_all(int fd, const void* data, std::size_t bytes, off_t offset, std::error_code& error) {

@@ -1,8 +1,9 @@
 #include "policy/dedupe_set.hpp"
 
+#include "common/temporary_file.hpp"
+
 #include <algorithm>
 #include <bit>
-#include <filesystem>
 #include <span>
 
 namespace dynjobs::policy {
@@ -29,11 +30,8 @@ std::size_t hash_of(std::uint64_t high, std::uint64_t low) noexcept {
 
 dedupe_spill spill_of(const dedupe_config& config) {
     dedupe_spill spill{config.memory_per_set, config.spill_directory};
-    if (spill.directory.empty()) {
-        std::error_code error;
-        const auto temp = std::filesystem::temp_directory_path(error);
-        spill.directory = error ? "/tmp" : temp.string();
-    }
+    if (spill.directory.empty())
+        spill.directory = detail::temporary_directory();
     return spill;
 }
 

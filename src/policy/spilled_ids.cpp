@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#include <unistd.h>
+#include <sys/types.h>
 
 namespace dynjobs::policy {
 namespace {
@@ -62,28 +62,10 @@ filter_bits bits_of(const packed_id& id, std::size_t words) noexcept {
 } // namespace
 
 struct spilled_ids::run {
-    int fd = -1;
+    detail::unique_fd file;
     std::size_t count = 0;
     unsigned level = 0;
     std::vector<packed_id> fences; ///< the first id of every block
-
-    run() = default;
-    run(run&& other) noexcept
-        : fd(std::exchange(other.fd, -1))
-        , count(other.count)
-        , level(other.level)
-        , fences(std::move(other.fences)) {}
-    run& operator=(run&& other) noexcept {
-        std::swap(fd, other.fd);
-        count = other.count;
-        level = other.level;
-        fences = std::move(other.fences);
-        return *this;
-    }
-    ~run() {
-        if (fd >= 0)
-            ::close(fd);
-    }
 
     bool contains(const packed_id& id) const {
         const auto after = std::upper_bound(fences.begin(), fences.end(), id);
@@ -92,7 +74,7 @@ struct spilled_ids::run {
         const auto block = static_cast<std::size_t>(after - fences.begin() - 1);
         const std::size_t n = std::min(block_ids, count - block * block_ids);
         std::array<packed_id, block_ids> ids;
-        read_all(fd, ids.data(), n * sizeof(packed_id),
+        read_all(file.get(), ids.data(), n * sizeof(packed_id),
                  static_cast<off_t>(block * block_ids * sizeof(packed_id)));
         return std::binary_search(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n), id);
     }
@@ -178,10 +160,10 @@ bool spilled_ids::add(std::span<const packed_id> sorted, std::error_code& error)
     if (sorted.empty())
         return true;
     run r;
-    r.fd = detail::open_temporary(directory_, error);
-    if (r.fd < 0)
+    r.file = detail::open_temporary(directory_, error);
+    if (!r.file)
         return false;
-    run_writer writer(r.fd);
+    run_writer writer(r.file.get());
     for (const packed_id& id : sorted)
         if (!writer.put(id, error))
             return false;
@@ -216,17 +198,17 @@ bool spilled_ids::merge_level(unsigned level) {
     std::error_code error;
     run merged;
     merged.level = level + 1;
-    merged.fd = detail::open_temporary(directory_, error);
-    if (merged.fd < 0)
+    merged.file = detail::open_temporary(directory_, error);
+    if (!merged.file)
         return false;
     std::vector<run_reader> readers;
     std::vector<packed_id> heads(inputs.size());
     std::vector<bool> live(inputs.size());
     for (std::size_t k = 0; k < inputs.size(); ++k) {
-        readers.emplace_back(runs_[inputs[k]].fd, runs_[inputs[k]].count);
+        readers.emplace_back(runs_[inputs[k]].file.get(), runs_[inputs[k]].count);
         live[k] = readers[k].next(heads[k]);
     }
-    run_writer writer(merged.fd);
+    run_writer writer(merged.file.get());
     for (;;) {
         std::size_t least = inputs.size();
         for (std::size_t k = 0; k < inputs.size(); ++k)
@@ -284,7 +266,7 @@ bool spilled_ids::contains(const packed_id& id) const {
 
 void spilled_ids::for_each(const std::function<void(const packed_id&)>& f) const {
     for (const run& r : runs_) {
-        run_reader reader(r.fd, r.count);
+        run_reader reader(r.file.get(), r.count);
         packed_id id;
         while (reader.next(id))
             f(id);

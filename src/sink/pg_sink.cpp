@@ -15,6 +15,7 @@
 #include "sink/pg_sink.hpp"
 
 #include "cli/arg_reader.hpp"
+#include "common/temporary_file.hpp"
 #include "sink/pg/connection.hpp"
 #include "sink/pg/schema.hpp"
 #include "sink/pg/segment_rows.hpp"
@@ -27,7 +28,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <utility>
@@ -39,13 +39,6 @@ using std::chrono::steady_clock;
 namespace {
 
 using namespace dynjobs::cli;
-
-// $TMPDIR, else /tmp: where held rows past held_in_memory go, as the engine's spilled jobIds do.
-std::string temporary_directory() {
-    std::error_code error;
-    const auto path = std::filesystem::temp_directory_path(error);
-    return error ? std::string("/tmp") : path.string();
-}
 
 // Parameters per statement are limited to 65,535: seven per segment.
 constexpr std::size_t segments_per_statement = 1'000;
@@ -357,7 +350,8 @@ private:
     std::vector<std::pair<timestamp, timestamp>> windows_;
     std::map<policy::segment_key, pg::segment_rows, segment_less> open_;
     std::size_t open_memory_ = 0; // open_'s rows in memory
-    std::string spill_directory_ = temporary_directory();
+    // Where held rows past held_in_memory go, as the engine's spilled jobIds do.
+    std::string spill_directory_ = detail::temporary_directory();
     bool spill_failed_ = false;
     commit_group ready_; // completed segments not yet handed to a commit
     bool committing_ = false;

@@ -1,43 +1,14 @@
 #include "sink/pg/held_rows.hpp"
 
-#include "common/temporary_file.hpp"
 #include "sink/pg/sql.hpp"
 
 #include <algorithm>
 #include <utility>
 
-#include <unistd.h>
-
 namespace dynjobs::sink::pg {
 
 held_rows::held_rows(std::string spill_directory)
     : spill_directory_(std::move(spill_directory)) {}
-
-held_rows::~held_rows() {
-    if (fd_ >= 0)
-        ::close(fd_);
-}
-
-held_rows::held_rows(held_rows&& other) noexcept
-    : spill_directory_(std::move(other.spill_directory_))
-    , memory_(std::move(other.memory_))
-    , fd_(std::exchange(other.fd_, -1))
-    , spilled_(std::exchange(other.spilled_, 0)) {
-    other.memory_.clear();
-}
-
-held_rows& held_rows::operator=(held_rows&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0)
-            ::close(fd_);
-        spill_directory_ = std::move(other.spill_directory_);
-        memory_ = std::move(other.memory_);
-        other.memory_.clear();
-        fd_ = std::exchange(other.fd_, -1);
-        spilled_ = std::exchange(other.spilled_, 0);
-    }
-    return *this;
-}
 
 void held_rows::append(const job& j, std::uint64_t seq) {
     append_copy_row(memory_, j, seq);
@@ -46,13 +17,13 @@ void held_rows::append(const job& j, std::uint64_t seq) {
 bool held_rows::spill(std::error_code& error) {
     if (memory_.empty())
         return true;
-    if (fd_ < 0) {
-        fd_ = detail::open_temporary(spill_directory_, error);
-        if (fd_ < 0)
+    if (!file_) {
+        file_ = detail::open_temporary(spill_directory_, error);
+        if (!file_)
             return false;
     }
-    if (!detail::write_all(fd_, memory_.data(), memory_.size(), static_cast<off_t>(spilled_),
-                           error))
+    if (!detail::write_all(file_.get(), memory_.data(), memory_.size(),
+                           static_cast<off_t>(spilled_), error))
         return false; // what was written past spilled_ is overwritten by the next spill
     spilled_ += memory_.size();
     // Its capacity too: an open segment that stops growing must not keep a buffer the size of
@@ -63,8 +34,7 @@ bool held_rows::spill(std::error_code& error) {
 
 void held_rows::clear() noexcept {
     memory_.clear();
-    if (fd_ >= 0)
-        ::close(std::exchange(fd_, -1));
+    file_.reset();
     spilled_ = 0;
 }
 
@@ -75,7 +45,7 @@ std::string_view held_rows::read(std::uint64_t offset, std::size_t max_bytes,
             static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, spilled_ - offset));
         buffer.resize(n);
         std::error_code error;
-        if (!detail::read_all(fd_, buffer.data(), n, static_cast<off_t>(offset), error))
+        if (!detail::read_all(file_.get(), buffer.data(), n, static_cast<off_t>(offset), error))
             throw std::system_error(error, "reading held rows back from their temporary file");
         return buffer;
     }
@@ -86,7 +56,9 @@ std::string_view held_rows::read(std::uint64_t offset, std::size_t max_bytes,
 }
 
 std::string_view copy_reader::next() {
-    // libpq's own send buffer takes it in pieces this size.
+    // Large enough that a piece costs one pread and one PQputCopyData call, small enough that
+    // the piece buffer and libpq's output buffer (copy_in flushes it after each piece) stay
+    // far below the sink's 8 MiB of held rows.
     constexpr std::size_t piece = 256 << 10;
     if (!header_sent_) {
         header_sent_ = true;

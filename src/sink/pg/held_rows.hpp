@@ -1,6 +1,8 @@
 // src/sink/pg/held_rows.hpp - jobs waiting for their commit, as COPY tuples, in memory or on disk.
 #pragma once
 
+#include "common/temporary_file.hpp"
+
 #include <dynjobs/job.hpp>
 
 #include <cstddef>
@@ -20,16 +22,12 @@ namespace dynjobs::sink::pg {
 /// memory. Rows carry their own seq, so the order they are read back in does not matter: the
 /// upsert keeps a job's highest seq.
 ///
-/// Not thread-safe. Movable, not copyable (the file is owned).
+/// Not thread-safe. Movable, not copyable (the file is owned); a moved-from object may only be
+/// destroyed or assigned to.
 class held_rows {
 public:
     /// `spill_directory`: where spill() puts the file (must exist by then).
     explicit held_rows(std::string spill_directory = {});
-    ~held_rows();
-    held_rows(held_rows&& other) noexcept;
-    held_rows& operator=(held_rows&& other) noexcept;
-    held_rows(const held_rows&) = delete;
-    held_rows& operator=(const held_rows&) = delete;
 
     void append(const job& j, std::uint64_t seq);
 
@@ -54,7 +52,7 @@ public:
 private:
     std::string spill_directory_;
     std::string memory_;
-    int fd_ = -1;
+    detail::unique_fd file_;
     std::uint64_t spilled_ = 0;
 };
 
