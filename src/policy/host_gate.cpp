@@ -98,6 +98,7 @@ void host_gate::on_finish(outcome result, time_point now) {
         limit_ = std::min(max, limit_ + 1.0 / limit_);
         ++total_successes_;
         ++successes_since_resume_;
+        refusals_.reset();
         if (config_.adaptive_rate)
             record(false, now);
         if (adaptive_rate_ > 0 && paced_)
@@ -108,6 +109,7 @@ void host_gate::on_finish(outcome result, time_point now) {
     case outcome::throttled:
         last_throttle_ = now;
         if (config_.adaptive_rate) {
+            count_refusal();
             record(true, now);
             if (trial_ && trial_->persists()) {
                 if (trial_->cuts >= 2)
@@ -149,6 +151,15 @@ void host_gate::on_finish(outcome result, time_point now) {
             judge_wave(false, now);
         break;
     }
+}
+
+void host_gate::count_refusal() {
+    if (!refusals_)
+        refusals_ = refusal_streak{in_flight_, 0};
+    else if (refusals_->not_counted > 0)
+        --refusals_->not_counted;
+    else if (adaptive_rate_ > 0 && !wave_)
+        ++refusals_->counted;
 }
 
 void host_gate::count_in_trial(bool throttle) {
@@ -294,6 +305,8 @@ void host_gate::learn_rate(time_point now) {
     const double floor =
         config_.rate_floor_fraction * static_cast<double>(total_successes_) / lifetime.count();
     adaptive_rate_ = std::max({1.0, floor, learnt});
+    if (refusals_)
+        refusals_->not_counted = std::max(refusals_->not_counted, in_flight_);
     resumed_ = std::max(now, pause_until_);
     // A limit after all: 429s held as background would hide the overshoots of the climb.
     background_until_ = now;
@@ -317,7 +330,8 @@ void host_gate::pause_until(time_point until) {
 }
 
 void host_gate::on_retry_after(time_point until) {
-    if (!config_.retry_after_per_request)
+    if (!config_.retry_after_per_request || !config_.adaptive_rate ||
+        (refusals_ && refusals_->counted >= config_.closed_window_refusals))
         pause_until(until);
 }
 

@@ -44,8 +44,10 @@ public:
     void pause_until(time_point until);
 
     /// A 429 or 503 told to wait until `until` (its Retry-After): holds every new request until
-    /// then (pause_until), or with rate_config::retry_after_per_request none, the request that
-    /// got it waiting on its own. Call after on_finish(outcome::throttled, ...).
+    /// then (pause_until). With rate_config::retry_after_per_request only the request that got
+    /// it waits, on its own, unless the server refuses everything sent under the learnt rate
+    /// (rate_config::closed_window_refusals): then the host is held as without the option.
+    /// Call after on_finish(outcome::throttled, ...).
     void on_retry_after(time_point until);
 
     std::optional<time_point> paused_until(time_point now) const;
@@ -119,6 +121,18 @@ private:
     /// 429s in a row that came with too few requests in flight to judge, or (held as
     /// background) too soon after a pause.
     unsigned small_waves_ = 0;
+    /// 429s since the latest success. A server that refuses every request (a closed quota
+    /// window, an overload) refuses those sent under the learnt rate too; a token bucket
+    /// refills under it, so a success comes within a few.
+    struct refusal_streak {
+        /// Requests in flight when the streak began or the rate last changed: sent at another
+        /// rate (before the first 429 told anything), they say nothing about this one.
+        std::size_t not_counted = 0;
+        /// 429s to requests sent under the learnt rate since.
+        unsigned counted = 0;
+    };
+    std::optional<refusal_streak> refusals_;
+    void count_refusal();
     /// Successes since the latest pause ended (or the first request).
     std::size_t successes_since_resume_ = 0;
     time_point last_throttle_{}; ///< the latest 429's answer

@@ -33,11 +33,16 @@ int starts_in_ten_seconds(host_gate& gate, host_gate::time_point from) {
 // A server on a fake clock: a token bucket (limit_rate per second, 0 for none) whose 429s carry a
 // whole-second Retry-After, as real servers send, and 429s at random on a share of requests
 // whatever the rate (a flaky gateway), with their own Retry-After.
+// Or a fixed-window quota: `window_quota` requests per `window`, every other refused until the
+// window renews, with a Retry-After to its end (or of one second, as some gateways say).
 struct server_model {
     double limit_rate = 0;
     double burst = 10;
     double random_429_share = 0;
     seconds random_retry_after{0};
+    int window_quota = 0;
+    seconds window{0};
+    bool retry_after_to_window_end = true;
 };
 
 // A client keeping up to the gate's limit in flight, each request answered after round_trip.
@@ -67,6 +72,8 @@ run_result fetch_pages(const server_model& server, const client_model& client, i
     std::uniform_real_distribution<double> uniform(0, 1);
     double tokens = server.burst;
     auto refilled = t0;
+    std::int64_t quota_window = 0;
+    int quota_used = 0;
     rate_config config;
     config.adaptive_rate = client.adaptive_rate;
     config.max_in_flight = client.max_in_flight;
@@ -112,6 +119,22 @@ run_result fetch_pages(const server_model& server, const client_model& client, i
                 } else {
                     const auto wait = duration<double>((1 - tokens) / server.limit_rate);
                     r = {r.at, false, std::max<nanoseconds>(seconds{1}, ceil<seconds>(wait))};
+                }
+            }
+            if (server.window_quota > 0) {
+                const auto window_index = (arrives - t0) / server.window;
+                if (window_index != quota_window) {
+                    quota_window = window_index;
+                    quota_used = 0;
+                }
+                if (quota_used < server.window_quota) {
+                    ++quota_used;
+                } else {
+                    const auto renews = t0 + (window_index + 1) * server.window;
+                    r = {r.at, false,
+                         server.retry_after_to_window_end
+                             ? std::max<nanoseconds>(seconds{1}, ceil<seconds>(renews - arrives))
+                             : seconds{1}};
                 }
             }
             if (r.accepted && uniform(random) < server.random_429_share)
@@ -253,6 +276,28 @@ BOOST_AUTO_TEST_CASE(a_retry_after_for_its_own_request_only_reaches_the_limit_so
     BOOST_TEST(on.seconds_taken * 10 < host_wide.seconds_taken);
 }
 
+BOOST_AUTO_TEST_CASE(a_closed_quota_window_holds_the_host_with_a_retry_after_per_request_too) {
+    // A fixed window of 2,000 requests per 10 s, used up in a fraction of each: every request
+    // until it renews is refused. Sending on into it at the learnt rate would collect 429s by
+    // the thousand (and, where refused calls count, lengthen the block); after a few refusals
+    // in a row under the learnt rate the host is held as the host-wide pause holds it.
+    for (const bool to_window_end : {true, false}) {
+        server_model quota;
+        quota.window_quota = 2'000;
+        quota.window = seconds{10};
+        quota.retry_after_to_window_end = to_window_end;
+        client_model per_request;
+        per_request.retry_after_per_request = true;
+        const auto on = fetch_pages(quota, per_request, 9'000);
+        const auto host_wide = fetch_pages(quota, {}, 9'000);
+        BOOST_TEST_MESSAGE("quota window, Retry-After " << (to_window_end ? "to its end" : "1 s")
+                                                        << ": per request: " << on
+                                                        << "; host-wide: " << host_wide);
+        BOOST_TEST(on.seconds_taken <= host_wide.seconds_taken * 1.01, to_window_end);
+        BOOST_TEST(on.throttled <= 2 * host_wide.throttled + 32, to_window_end);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_retry_after_for_its_own_request_holds_nothing_else) {
     rate_config config;
     config.retry_after_per_request = true;
@@ -266,6 +311,34 @@ BOOST_AUTO_TEST_CASE(a_retry_after_for_its_own_request_holds_nothing_else) {
     host_wide.on_finish(outcome::throttled, t0);
     host_wide.on_retry_after(t0 + seconds{1});
     BOOST_TEST((host_wide.paused_until(t0) == t0 + seconds{1}));
+}
+
+BOOST_AUTO_TEST_CASE(refusals_in_a_row_under_the_learnt_rate_hold_the_host_until_a_success) {
+    rate_config config;
+    config.retry_after_per_request = true;
+    host_gate gate(config);
+    // A first wave mostly refused: a rate limit, whose rate is learnt.
+    send_wave_refused_first(
+        gate, t0, {outcome::throttled, outcome::throttled, outcome::throttled, outcome::success});
+    BOOST_TEST_REQUIRE(gate.rate() > 0);
+    const auto refuse = [&gate](host_gate::time_point at) {
+        gate.on_start(at);
+        gate.on_finish(outcome::throttled, at);
+        gate.on_retry_after(at + seconds{1});
+        return gate.paused_until(at).has_value();
+    };
+    // One at a time: the first 429 opens the streak, the requests sent after it count.
+    auto at = t0 + seconds{2};
+    BOOST_TEST(!refuse(at));
+    BOOST_TEST(!refuse(at += milliseconds{100}));
+    BOOST_TEST(!refuse(at += milliseconds{100}));
+    BOOST_TEST(refuse(at += milliseconds{100}));
+    BOOST_TEST((gate.paused_until(at) == at + seconds{1}));
+    // A success ends it: the server accepts again, and a 429 holds only its own request.
+    at += seconds{2};
+    gate.on_start(at);
+    gate.on_finish(outcome::success, at);
+    BOOST_TEST(!refuse(at += milliseconds{100}));
 }
 
 BOOST_AUTO_TEST_CASE(a_first_wave_spread_by_handshakes_is_still_a_rate_limit) {
