@@ -77,6 +77,9 @@ Weather:
                                                                  e.g. --bandwidth 100mbit
   --rate-limit R[:B]    R requests/s per client with a burst of B; beyond, 429 with Retry-After
                         (default: no limit; burst 10)                    e.g. --rate-limit 200:20
+  --quota N[:S]         N requests per client in each window of S seconds, from its first
+                        request; beyond, 429 with a Retry-After to the window's end, as a
+                        gateway's quota (default: none; S 60)              e.g. --quota 5000:60
   --fault-rate P        probability in [0,1] of a random fault per jobs request (default 0)
                                                                          e.g. --fault-rate 0.05
   --fault-seed N        seed of random faults (default 1)               e.g. --fault-seed 3
@@ -349,6 +352,19 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             cfg.rate_limit.requests_per_second = real(v.substr(0, colon), 0);
             if (colon != v.npos)
                 cfg.rate_limit.burst = real(v.substr(colon + 1), 1);
+        } else if (opt == "--quota") {
+            const auto v = reader.value();
+            const auto colon = v.find(':');
+            const auto whole = [&](std::string_view part) {
+                try {
+                    return parse_number<std::uint64_t>(opt, part, 1, 1'000'000'000);
+                } catch (const usage_error&) { // name the whole value, not just its bad part
+                    bad_value(opt, v, "N or N:S, requests and a window in seconds, each >= 1");
+                }
+            };
+            cfg.rate_limit.quota = whole(v.substr(0, colon));
+            if (colon != v.npos)
+                cfg.rate_limit.quota_window = std::chrono::seconds{whole(v.substr(colon + 1))};
         } else if (opt == "--fault-rate")
             cfg.faults.rate = parse_real(opt, reader.value(), 0, 1);
         else if (opt == "--fault-seed")

@@ -52,6 +52,8 @@ BOOST_AUTO_TEST_CASE(every_option_reaches_the_config) {
                           "50",
                           "--rate-limit",
                           "200:5",
+                          "--quota",
+                          "5000:30",
                           "--fault-rate",
                           "0.25",
                           "--fault-seed",
@@ -75,6 +77,8 @@ BOOST_AUTO_TEST_CASE(every_option_reaches_the_config) {
     BOOST_TEST(c.latency.count() == 50);
     BOOST_TEST(c.rate_limit.requests_per_second == 200.0);
     BOOST_TEST(c.rate_limit.burst == 5.0);
+    BOOST_TEST(c.rate_limit.quota == 5000u);
+    BOOST_TEST(c.rate_limit.quota_window.count() == 30);
     BOOST_TEST(c.faults.rate == 0.25);
     BOOST_TEST(c.faults.seed == 9u);
     BOOST_TEST(c.faults.schedule.size() == 1u);
@@ -115,6 +119,9 @@ BOOST_AUTO_TEST_CASE(bad_values_name_option_and_value) {
         {{"--next-link-style", "relative"}, {"--next-link-style", "'relative'"}},
         {{"--rate-limit", "fast"}, {"--rate-limit", "'fast'"}},
         {{"--rate-limit", "200:0"}, {"--rate-limit", "'200:0'"}},
+        {{"--quota", "0"}, {"--quota", "'0'", "N or N:S"}},
+        {{"--quota", "100:0"}, {"--quota", "'100:0'", "N or N:S"}},
+        {{"--quota", "100:1m"}, {"--quota", "'100:1m'", "N or N:S"}},
         {{"--fault", "page=x:503"}, {"--fault", "'page=x:503'"}},
         {{"--latency-ms", "600001"}, {"--latency-ms", "'600001'"}},
         {{"--bogus"}, {"'--bogus'"}},
@@ -143,6 +150,7 @@ BOOST_AUTO_TEST_CASE(help_text_mentions_every_option_it_parses) {
                                "--latency-ms",
                                "--latency",
                                "--rate-limit",
+                               "--quota",
                                "--fault-rate",
                                "--fault-seed",
                                "--fault",

@@ -76,4 +76,33 @@ BOOST_AUTO_TEST_CASE(fractional_burst_counts_as_one) {
     BOOST_TEST(wait(rl, "a", t0) == 250);
 }
 
+BOOST_AUTO_TEST_CASE(a_quota_refuses_everything_until_its_window_renews) {
+    rate_limit_config config;
+    config.quota = 3;
+    config.quota_window = seconds{10};
+    rate_limiter rl{config};
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST(!rl.try_acquire("a", t0 + seconds{i}).has_value());
+    // Used up 2 s into the window: refused to its end, whenever asked; refusals count nothing.
+    BOOST_TEST(wait(rl, "a", t0 + seconds{2}) == 8000);
+    BOOST_TEST(wait(rl, "a", t0 + milliseconds{9'750}) == 250);
+    BOOST_TEST(!rl.try_acquire("b", t0 + seconds{5}).has_value()); // a window of its own
+    // Windows follow each other from the first request, whether used or not.
+    BOOST_TEST(!rl.try_acquire("a", t0 + seconds{25}).has_value());
+    BOOST_TEST(!rl.try_acquire("a", t0 + seconds{26}).has_value());
+    BOOST_TEST(!rl.try_acquire("a", t0 + seconds{27}).has_value());
+    BOOST_TEST(wait(rl, "a", t0 + seconds{28}) == 2000);
+}
+
+BOOST_AUTO_TEST_CASE(a_quota_and_a_bucket_both_hold) {
+    rate_limit_config config{1.0, 1.0};
+    config.quota = 2;
+    config.quota_window = seconds{60};
+    rate_limiter rl{config};
+    BOOST_TEST(!rl.try_acquire("a", t0).has_value());
+    BOOST_TEST(wait(rl, "a", t0) == 1000); // the bucket
+    BOOST_TEST(!rl.try_acquire("a", t0 + seconds{1}).has_value());
+    BOOST_TEST(wait(rl, "a", t0 + seconds{2}) == 58'000); // the quota, though the bucket is full
+}
+
 BOOST_AUTO_TEST_SUITE_END()
