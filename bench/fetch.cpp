@@ -46,13 +46,13 @@ struct options {
     std::string client_secret = "dynjobs-sim-secret";
     std::string start = "2020-01-01T00:00:00Z";
     std::string finish = "2026-01-02T00:00:00Z";
-    std::size_t concurrency = 0; // 0: the library's defaults
-    int window_days = 0;         // 0: one window
-    int slow_ms = 0;             // wait after each batch
-    bool adaptive_rate = true;   // the library's default
-    bool retry_after_per_request = false; // the library's default
-    bool compression = true;     // --no-compression: plain pages, as curl fetches them
-    std::int64_t expect = -1;    // jobs expected; a mismatch is reported
+    std::size_t concurrency = 0;         // 0: the library's defaults
+    int window_days = 0;                 // 0: one window
+    int slow_ms = 0;                     // wait after each batch
+    bool adaptive_rate = true;           // the library's default
+    bool retry_after_per_request = true; // the library's default
+    bool compression = true;             // --no-compression: plain pages, as curl fetches them
+    std::int64_t expect = -1;            // jobs expected; a mismatch is reported
     std::int64_t print_urls = -1;
     std::optional<std::size_t> dedupe_memory; // per set; 0 never spills; none: the default
 };
@@ -62,7 +62,7 @@ struct options {
         << "usage: bench_fetch --base-url URL [--token-url URL] [--ca-file PEM]\n"
            "  [--client-id ID] [--client-secret S] [--start ISO] [--finish ISO]\n"
            "  [--concurrency N] [--window-days D] [--slow-ms MS] [--no-adaptive-rate]\n"
-           "  [--retry-after-per-request]\n"
+           "  [--retry-after-host-wide]\n"
            "  [--no-compression] [--dedupe-memory BYTES] [--expect JOBS] | --print-urls PAGES\n";
     std::exit(1);
 }
@@ -98,8 +98,8 @@ options parse(int argc, char** argv) {
             o.slow_ms = std::stoi(value());
         else if (arg == "--no-adaptive-rate")
             o.adaptive_rate = false;
-        else if (arg == "--retry-after-per-request")
-            o.retry_after_per_request = true;
+        else if (arg == "--retry-after-host-wide")
+            o.retry_after_per_request = false;
         else if (arg == "--no-compression")
             o.compression = false;
         else if (arg == "--dedupe-memory")

@@ -61,16 +61,16 @@ struct rate_config {
     /// requests, and every 429 holds the host for its Retry-After (bench/README.md, scenario 4).
     /// Off leaves only the in-flight limit and the Retry-After pauses.
     bool adaptive_rate = true;
-    /// Whom a 429's (or 503's) Retry-After holds. False (the default): every new request to the
-    /// host, until it passes. That is the safe reading for an API that documents no rate limit:
-    /// against a fixed-window quota, every request until the window renews is refused, and
-    /// where refused calls count, sending on lengthens the block. But each such pause costs the
-    /// whole host its Retry-After: against a token bucket (200/s, burst 10, whole-second
-    /// Retry-After), 1,000 pages reach about 0.6 of the limit and 10,000 about 0.91.
-    /// True: only the request it answered waits, and the learnt rate keeps the others under the
-    /// limit: 0.89 to 0.91 and 0.96 to 0.97 measured (bench/README.md, scenario 4). For a
-    /// server known to throttle with a token bucket or a sliding window. Needs adaptive_rate.
-    bool retry_after_per_request = false;
+    /// Whom a 429's (or 503's) Retry-After holds. True (the default): only the request it
+    /// answered; the learnt rate keeps the others under the limit. Against a token bucket (200/s,
+    /// burst 10, whole-second Retry-After) 1,000 pages reach 0.89 to 0.91 of the limit and
+    /// 10,000 pages 0.96 to 0.97 (bench/README.md, scenario 4). A server that refuses
+    /// everything for a while (a closed quota window) is met as with false, see
+    /// closed_window_refusals.
+    /// False, or adaptive_rate off (nothing else would pace the others): every new request to
+    /// the host waits until it passes. Each such pause costs the whole host its Retry-After:
+    /// 0.6 of the same limit over 1,000 pages, 0.91 over 10,000.
+    bool retry_after_per_request = true;
     /// With retry_after_per_request: once this many requests sent after a 429 came back (and
     /// after the learnt rate last changed) are refused too, with no success between, each
     /// Retry-After holds the whole host again, until a success. A token bucket refills under

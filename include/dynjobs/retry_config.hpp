@@ -28,7 +28,8 @@ struct retry_config {
     /// earns `budget_refund` back, up to `budget_capacity`. An outage therefore costs at most
     /// `budget_capacity` retries plus 10% of the traffic, instead of multiplying it by
     /// max_attempts. A 429 or 503 with Retry-After spends nothing: its retry waits as told
-    /// with the whole host paused (max_attempts and the deadline still bound it).
+    /// while the host gate paces the others (rate_config; max_attempts and the deadline still
+    /// bound it).
     double budget_capacity = 100;
     double budget_refund = 0.1; ///< tokens a success earns back (see budget_capacity)
     /// Attempts in a row for a page whose body does not decode (not JSON, not a jobs page,

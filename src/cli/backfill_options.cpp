@@ -50,11 +50,11 @@ Speed:
   --no-adaptive-rate     do not learn the server's rate limit from its 429s; only pause as each
                          Retry-After says (default: learn it; turn off for a gateway that
                          answers 429 at random rather than by rate)
-  --retry-after-per-request
-                         a 429's Retry-After holds only the request it answered; the learnt
-                         rate paces the rest (default: it holds every request to the API).
-                         Faster against a token bucket; against a fixed-window quota every
-                         request until the window renews is refused
+  --retry-after-host-wide
+                         a 429's Retry-After holds every request to the API until it passes
+                         (default: only the request it answered, the learnt rate pacing the
+                         rest, unless the server refuses everything; so with
+                         --no-adaptive-rate)
 
 Connection (a real endpoint; secrets never on the command line):
   --region NAME          data centre: us, ca, uk, ne, we, fr, de, ch, au, sg, jp, kr, uae, za,
@@ -212,9 +212,9 @@ bool parse_backfill_option(arg_reader& reader, backfill_options& out) {
     } else if (opt == "--no-adaptive-rate") {
         reader.no_value();
         out.adaptive_rate = false;
-    } else if (opt == "--retry-after-per-request") {
+    } else if (opt == "--retry-after-host-wide") {
         reader.no_value();
-        out.retry_after_per_request = true;
+        out.retry_after_host_wide = true;
     } else if (opt == "--region") {
         out.region = text();
     } else if (opt == "--base-url") {

@@ -54,7 +54,7 @@ struct backfill_options {
     /// Retry-After pause for most of them (against a 200/s limit: 0.65 R instead of 0.07 R).
     /// Off is for a gateway that answers 429 at random, which walks the learnt rate down.
     bool adaptive_rate = true;
-    bool retry_after_per_request = false; ///< --retry-after-per-request
+    bool retry_after_host_wide = false; ///< --retry-after-host-wide
 
     // Where and who.
     std::optional<std::string> region;    ///< --region: a data centre name (us, we, au, ...)

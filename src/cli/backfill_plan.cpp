@@ -228,10 +228,7 @@ void apply_fetch_settings(const backfill_options& o, client_config& c) {
     c.max_in_flight_per_organization = o.concurrency;
     c.rate.max_requests_per_second = o.max_rate;
     c.rate.adaptive_rate = o.adaptive_rate;
-    if (o.retry_after_per_request && !o.adaptive_rate)
-        throw usage_error{"--retry-after-per-request needs the learnt rate to pace the other "
-                          "requests: drop --no-adaptive-rate"};
-    c.rate.retry_after_per_request = o.retry_after_per_request;
+    c.rate.retry_after_per_request = !o.retry_after_host_wide;
     c.user_agent = "dynjobs-cli/" DYNJOBS_VERSION;
     c.compression = o.compression;
 }

@@ -44,7 +44,7 @@ Output:
 
 Selection, speed and connection, as for backfill (dynjobs backfill --help):
   --type --status --org --orgs-file --window --page-size --time-filter --concurrency
-  --max-rate --no-adaptive-rate --retry-after-per-request --region --base-url --token-url
+  --max-rate --no-adaptive-rate --retry-after-host-wide --region --base-url --token-url
   --client-id --scope --client-secret-file --certificate --ca-file --extra-ca-file
   --allow-insecure-http --no-compression --proxy --no-proxy
   --help                 this text

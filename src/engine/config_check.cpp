@@ -131,10 +131,6 @@ error_code check_numbers(const client_config& config, diagnostics& diag) {
     c.not_negative("rate.probe_increase_per_success", rate.probe_increase_per_success);
     c.not_negative("rate.rate_increase_per_success", rate.rate_increase_per_success);
     c.between("rate.rate_floor_fraction", rate.rate_floor_fraction, 0, false, 1, false);
-    // Without a learnt rate nothing would hold the other requests back from a limit the 429s
-    // speak of: every one sent would be refused.
-    if (rate.retry_after_per_request && !rate.adaptive_rate)
-        c.fail("rate.retry_after_per_request", "true", "needs rate.adaptive_rate");
 
     const auto& dedupe = config.dedupe;
     if (dedupe.memory_per_set != 0)

@@ -12,7 +12,7 @@
 namespace dynjobs::policy {
 
 /// Decides when a new request may start: not while the host is paused (a 429 or 503 with
-/// Retry-After holds every new request, not just the one that got it, unless
+/// Retry-After that holds every new request, not just the one that got it: see
 /// rate_config::retry_after_per_request), not faster than the rate
 /// ceiling (fixed, and adaptive: learnt from 429s that come from a rate limit, not from those
 /// that come at random; rate_config says how they are told apart), and not beyond the adaptive
@@ -43,10 +43,11 @@ public:
     /// Holds new requests until `until` (keeps the later of two pauses).
     void pause_until(time_point until);
 
-    /// A 429 or 503 told to wait until `until` (its Retry-After): holds every new request until
-    /// then (pause_until). With rate_config::retry_after_per_request only the request that got
-    /// it waits, on its own, unless the server refuses everything sent under the learnt rate
-    /// (rate_config::closed_window_refusals): then the host is held as without the option.
+    /// A 429 or 503 told to wait until `until` (its Retry-After). With
+    /// rate_config::retry_after_per_request (and adaptive_rate) only the request that got it
+    /// waits, on its own, unless the server refuses everything sent under the learnt rate
+    /// (rate_config::closed_window_refusals); else every new request waits until then
+    /// (pause_until).
     /// Call after on_finish(outcome::throttled, ...).
     void on_retry_after(time_point until);
 

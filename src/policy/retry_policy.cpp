@@ -126,8 +126,9 @@ retry_decision retry_policy::on_failure(const attempt_result& result, unsigned a
         return decision;
     }
     // Throttling with Retry-After is the server pacing us, not failing: the retry waits as
-    // told while the whole host is paused, so it cannot grow into a retry storm, and spending
-    // the budget on it would fail a long backfill against a rate-limited API.
+    // told, and the host gate paces the others (the learnt rate, or a pause of the whole host),
+    // so it cannot grow into a retry storm; spending the budget on it would fail a long
+    // backfill against a rate-limited API.
     const bool paced =
         result.retry_after && (result.http_status == 429 || result.http_status == 503);
     if (!paced && budget_ < 1.0) {

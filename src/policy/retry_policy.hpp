@@ -48,8 +48,8 @@ struct retry_decision {
     /// errc::deadline_exceeded.
     boost::system::error_code error;
     /// True when the server set the wait (429/503 with Retry-After): the engine then tells the
-    /// host gate, which holds every request to the host for `wait`, not just this one (unless
-    /// rate_config::retry_after_per_request).
+    /// host gate, which may hold every request to the host for `wait`, not just this one
+    /// (rate_config::retry_after_per_request says when).
     bool pause_host = false;
 };
 

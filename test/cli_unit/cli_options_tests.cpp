@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(help_text_mentions_every_option_it_parses) {
                                "--concurrency",
                                "--max-rate",
                                "--no-adaptive-rate",
-                               "--retry-after-per-request",
+                               "--retry-after-host-wide",
                                "--region",
                                "--base-url",
                                "--token-url",

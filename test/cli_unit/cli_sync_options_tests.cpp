@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(help_lists_every_option) {
                           "--concurrency",
                           "--max-rate",
                           "--no-adaptive-rate",
-                          "--retry-after-per-request",
+                          "--retry-after-host-wide",
                           "--region",
                           "--base-url",
                           "--token-url",

@@ -67,12 +67,6 @@ const std::vector<rule>& rules() {
          },
          "inf"},
         {"rate.rate_floor_fraction", [](auto& c) { c.rate.rate_floor_fraction = 1.25; }, "1.25"},
-        {"rate.retry_after_per_request",
-         [](auto& c) {
-             c.rate.retry_after_per_request = true;
-             c.rate.adaptive_rate = false;
-         },
-         "true"},
         {"token_refresh.refresh_before", [](auto& c) { c.token_refresh.refresh_before = -1s; },
          "-1s"},
         {"token_refresh.refresh_fraction", [](auto& c) { c.token_refresh.refresh_fraction = 1; },
