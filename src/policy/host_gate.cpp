@@ -98,7 +98,11 @@ void host_gate::on_finish(outcome result, time_point now) {
         limit_ = std::min(max, limit_ + 1.0 / limit_);
         ++total_successes_;
         ++successes_since_resume_;
-        refusals_.reset();
+        // Sent before the streak began, it says nothing of the server now.
+        if (refusals_ && refusals_->not_counted > 0)
+            --refusals_->not_counted;
+        else
+            refusals_.reset();
         if (config_.adaptive_rate)
             record(false, now);
         if (adaptive_rate_ > 0 && paced_)

@@ -339,18 +339,34 @@ BOOST_AUTO_TEST_CASE(refusals_in_a_row_under_the_learnt_rate_hold_the_host_until
         gate.on_retry_after(at + seconds{1});
         return gate.paused_until(at).has_value();
     };
-    // One at a time: the first 429 opens the streak, the requests sent after it count.
+    // A success of a request sent after the wave: the server accepts again.
     auto at = t0 + seconds{2};
+    gate.on_start(at);
+    gate.on_finish(outcome::success, at);
+    // One at a time: the first 429 opens the streak, the requests sent after it count.
     BOOST_TEST(!refuse(at));
     BOOST_TEST(!refuse(at += milliseconds{100}));
     BOOST_TEST(!refuse(at += milliseconds{100}));
     BOOST_TEST(refuse(at += milliseconds{100}));
     BOOST_TEST((gate.paused_until(at) == at + seconds{1}));
-    // A success ends it: the server accepts again, and a 429 holds only its own request.
+    // A success ends it, and a 429 holds only its own request again.
     at += seconds{2};
     gate.on_start(at);
     gate.on_finish(outcome::success, at);
     BOOST_TEST(!refuse(at += milliseconds{100}));
+    // Successes of requests already in flight when a streak began do not end it: they were
+    // let in before the server closed.
+    at += seconds{2};
+    gate.on_start(at);
+    gate.on_finish(outcome::success, at);
+    for (int i = 0; i < 3; ++i)
+        gate.on_start(at);
+    gate.on_finish(outcome::throttled, at);
+    gate.on_finish(outcome::success, at);
+    gate.on_finish(outcome::success, at);
+    BOOST_TEST(!refuse(at += milliseconds{100}));
+    BOOST_TEST(!refuse(at += milliseconds{100}));
+    BOOST_TEST(refuse(at += milliseconds{100}));
 }
 
 BOOST_AUTO_TEST_CASE(a_first_wave_spread_by_handshakes_is_still_a_rate_limit) {
