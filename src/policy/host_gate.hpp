@@ -122,9 +122,9 @@ private:
     /// 429s in a row that came with too few requests in flight to judge, or (held as
     /// background) too soon after a pause.
     unsigned small_waves_ = 0;
-    /// 429s since the latest success. A server that refuses every request (a closed quota
-    /// window, an overload) refuses those sent under the learnt rate too; a token bucket
-    /// refills under it, so a success comes within a few.
+    /// 429s since the latest success of a request sent after the first of them. A server that
+    /// refuses every request (a closed quota window, an overload) refuses those sent under the
+    /// learnt rate too; a token bucket refills under it, so a success comes within a few.
     struct refusal_streak {
         /// Requests in flight when the streak began or the rate last changed: sent at another
         /// rate (before the first 429 told anything), they say nothing about this one.
