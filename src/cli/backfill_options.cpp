@@ -53,8 +53,8 @@ Speed:
   --retry-after-host-wide
                          a 429's Retry-After holds every request to the API until it passes
                          (default: only the request it answered, the learnt rate pacing the
-                         rest, unless the server refuses everything; so with
-                         --no-adaptive-rate)
+                         rest, unless the server refuses everything; --no-adaptive-rate
+                         implies this)
 
 Connection (a real endpoint; secrets never on the command line):
   --region NAME          data centre: us, ca, uk, ne, we, fr, de, ch, au, sg, jp, kr, uae, za,
