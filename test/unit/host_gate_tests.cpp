@@ -72,37 +72,92 @@ struct run_result {
     double share_429() const { return static_cast<double>(throttled) / (accepted + throttled); }
 };
 
-// Runs until `pages` requests were accepted.
-run_result fetch_pages(const server_model& server, const client_model& client, int pages,
-                       std::uint64_t seed = 7) {
-    std::mt19937_64 random(seed);
-    std::uniform_real_distribution<double> uniform(0, 1);
-    double tokens = server.burst;
-    auto refilled = t0;
-    std::int64_t quota_window = 0;
-    int quota_used = 0;
-    rate_config config;
-    config.adaptive_rate = client.adaptive_rate;
-    config.max_in_flight = client.max_in_flight;
-    config.retry_after_per_request = client.retry_after_per_request;
-    host_gate gate(config);
+// The server's side of the model: answers each request as it arrives.
+class model_server {
+public:
     struct reply {
         host_gate::time_point at;
         bool accepted;
         nanoseconds retry_after;
     };
-    std::deque<reply> in_flight; // by the time of the reply
-    std::size_t opened = 0;      // connections opened
-    auto handshakes_done = t0;
-    run_result result;
-    auto now = t0;
-    int fresh = pages;                         // pages not sent yet
-    std::deque<host_gate::time_point> retries; // refused pages, each due at its time
-    const auto retry_due = [&] { return !retries.empty() && retries.front() <= now; };
-    while (result.accepted < pages) {
+
+    model_server(const server_model& model, std::uint64_t seed)
+        : model_(model)
+        , random_(seed) {}
+
+    reply answer(host_gate::time_point arrives, microseconds round_trip) {
+        reply r{arrives + round_trip, true, nanoseconds{0}};
+        const double limit = model_.limit_rate;
+        if (limit > 0) {
+            const auto since = std::max(nanoseconds{0}, arrives - refilled_);
+            tokens_ = std::min(model_.burst, tokens_ + duration<double>(since).count() * limit);
+            refilled_ = std::max(refilled_, arrives);
+            if (tokens_ >= 1) {
+                tokens_ -= 1;
+            } else {
+                const auto wait = duration<double>((1 - tokens_) / limit);
+                r = {r.at, false, std::max<nanoseconds>(seconds{1}, ceil<seconds>(wait))};
+            }
+        }
+        if (model_.window_quota > 0) {
+            const auto window_index = (arrives - t0) / model_.window;
+            if (window_index != quota_window_) {
+                quota_window_ = window_index;
+                quota_used_ = 0;
+            }
+            if (quota_used_ < model_.window_quota) {
+                ++quota_used_;
+            } else {
+                const auto renews = t0 + (window_index + 1) * model_.window;
+                r = {r.at, false,
+                     model_.retry_after_to_window_end
+                         ? std::max<nanoseconds>(seconds{1}, ceil<seconds>(renews - arrives))
+                         : seconds{1}};
+            }
+        }
+        if (r.accepted && uniform_(random_) < model_.random_429_share)
+            r = {r.at, false, model_.random_retry_after};
+        return r;
+    }
+
+private:
+    const server_model& model_;
+    std::mt19937_64 random_;
+    std::uniform_real_distribution<double> uniform_{0, 1};
+    double tokens_ = model_.burst;
+    host_gate::time_point refilled_ = t0;
+    std::int64_t quota_window_ = 0;
+    int quota_used_ = 0;
+};
+
+// One client of the model: its gate, the replies it awaits, the pages refused and due again.
+struct model_client {
+    explicit model_client(const client_model& model, host_gate::time_point starts)
+        : model(model)
+        , gate(config_of(model))
+        , starts(starts)
+        , handshakes_done(starts) {}
+
+    static rate_config config_of(const client_model& model) {
+        rate_config config;
+        config.adaptive_rate = model.adaptive_rate;
+        config.max_in_flight = model.max_in_flight;
+        config.retry_after_per_request = model.retry_after_per_request;
+        return config;
+    }
+
+    bool retry_due(host_gate::time_point now) const {
+        return !retries.empty() && retries.front() <= now;
+    }
+
+    // Sends what the gate lets through at `now`, taking fresh pages from the shared `fresh`.
+    void send(host_gate::time_point now, int& fresh, model_server& server) {
+        if (now < starts)
+            return;
         for (auto start = gate.next_start(now);
-             start && *start <= now && (fresh > 0 || retry_due()); start = gate.next_start(now)) {
-            if (retry_due())
+             start && *start <= now && (fresh > 0 || retry_due(now));
+             start = gate.next_start(now)) {
+            if (retry_due(now))
                 retries.pop_front();
             else
                 --fresh;
@@ -112,55 +167,37 @@ run_result fetch_pages(const server_model& server, const client_model& client, i
             auto arrives = now;
             if (in_flight.size() >= opened) {
                 ++opened;
-                handshakes_done = std::max(now, handshakes_done) + client.handshake;
+                handshakes_done = std::max(now, handshakes_done) + model.handshake;
                 arrives = handshakes_done;
             }
-            reply r{arrives + client.round_trip, true, nanoseconds{0}};
-            if (server.limit_rate > 0) {
-                const auto since = std::max(nanoseconds{0}, arrives - refilled);
-                tokens = std::min(server.burst,
-                                  tokens + duration<double>(since).count() * server.limit_rate);
-                refilled = std::max(refilled, arrives);
-                if (tokens >= 1) {
-                    tokens -= 1;
-                } else {
-                    const auto wait = duration<double>((1 - tokens) / server.limit_rate);
-                    r = {r.at, false, std::max<nanoseconds>(seconds{1}, ceil<seconds>(wait))};
-                }
-            }
-            if (server.window_quota > 0) {
-                const auto window_index = (arrives - t0) / server.window;
-                if (window_index != quota_window) {
-                    quota_window = window_index;
-                    quota_used = 0;
-                }
-                if (quota_used < server.window_quota) {
-                    ++quota_used;
-                } else {
-                    const auto renews = t0 + (window_index + 1) * server.window;
-                    r = {r.at, false,
-                         server.retry_after_to_window_end
-                             ? std::max<nanoseconds>(seconds{1}, ceil<seconds>(renews - arrives))
-                             : seconds{1}};
-                }
-            }
-            if (r.accepted && uniform(random) < server.random_429_share)
-                r = {r.at, false, server.random_retry_after};
+            const auto r = server.answer(arrives, model.round_trip);
             in_flight.insert(
                 std::upper_bound(in_flight.begin(), in_flight.end(), r,
-                                 [](const reply& a, const reply& b) { return a.at < b.at; }),
+                                 [](const model_server::reply& a, const model_server::reply& b) {
+                                     return a.at < b.at;
+                                 }),
                 r);
         }
+    }
+
+    // When this client next has something to do.
+    host_gate::time_point next_event(host_gate::time_point now, int fresh) const {
+        if (now < starts)
+            return starts;
         auto next = in_flight.empty() ? now + seconds{10} : in_flight.front().at;
         if (const auto start = gate.next_start(now)) {
-            if (fresh > 0 || retry_due())
+            if (fresh > 0 || retry_due(now))
                 next = std::min(next, *start);
             else if (!retries.empty())
                 next = std::min(next, std::max(*start, retries.front()));
         }
-        now = std::max(now, next);
+        return next;
+    }
+
+    // Takes the replies due by `now`.
+    void receive(host_gate::time_point now, run_result& result) {
         while (!in_flight.empty() && in_flight.front().at <= now) {
-            const reply r = in_flight.front();
+            const auto r = in_flight.front();
             in_flight.pop_front();
             if (r.accepted) {
                 ++result.accepted;
@@ -174,9 +211,48 @@ run_result fetch_pages(const server_model& server, const client_model& client, i
             }
         }
     }
+
+    client_model model;
+    host_gate gate;
+    host_gate::time_point starts;
+    std::deque<model_server::reply> in_flight; // by the time of the reply
+    std::size_t opened = 0;                    // connections opened
+    host_gate::time_point handshakes_done;
+    std::deque<host_gate::time_point> retries; // refused pages, each due at its time
+};
+
+// `clients` clients of one server (workers sharing a tenant's limit), each starting `stagger`
+// after the one before, take `pages` pages from one pool until all were accepted. The result's
+// rate is the sum of the gates' at the end.
+run_result fetch_pages_together(const server_model& server, const client_model& client, int clients,
+                                int pages, microseconds stagger = {}, std::uint64_t seed = 7) {
+    model_server answers(server, seed);
+    std::deque<model_client> all;
+    for (int i = 0; i < clients; ++i)
+        all.emplace_back(client, t0 + i * stagger);
+    run_result result;
+    auto now = t0;
+    int fresh = pages; // pages not sent yet
+    while (result.accepted < pages) {
+        for (auto& c : all)
+            c.send(now, fresh, answers);
+        auto next = host_gate::time_point::max();
+        for (const auto& c : all)
+            next = std::min(next, c.next_event(now, fresh));
+        now = std::max(now, next);
+        for (auto& c : all)
+            c.receive(now, result);
+    }
     result.seconds_taken = duration<double>(now - t0).count();
-    result.rate = gate.rate();
+    for (const auto& c : all)
+        result.rate += c.gate.rate();
     return result;
+}
+
+// Runs until `pages` requests were accepted.
+run_result fetch_pages(const server_model& server, const client_model& client, int pages,
+                       std::uint64_t seed = 7) {
+    return fetch_pages_together(server, client, 1, pages, {}, seed);
 }
 
 std::ostream& operator<<(std::ostream& os, const run_result& r) {
@@ -284,6 +360,23 @@ BOOST_AUTO_TEST_CASE(a_retry_after_for_its_own_request_only_reaches_the_limit_so
     BOOST_TEST_MESSAGE(
         "429s at random on 1%, Retry-After 1 s: " << on << "; host-wide pauses: " << host_wide);
     BOOST_TEST(on.seconds_taken * 10 < host_wide.seconds_taken);
+}
+
+BOOST_AUTO_TEST_CASE(clients_started_together_share_one_limit) {
+    // Workers of one tenant: each learns from its own 429s a share of a first wave that overran
+    // the limit, then climbs until their sum meets it.
+    for (const auto round_trip : {microseconds{3'000}, microseconds{20'000}}) {
+        client_model worker;
+        worker.max_in_flight = 16;
+        worker.round_trip = round_trip;
+        worker.handshake = microseconds{2'000};
+        const auto run = fetch_pages_together({200, 10}, worker, 4, 10'000);
+        const double goodput = 10'000 / run.seconds_taken / 200;
+        BOOST_TEST_MESSAGE("4 clients, round trip " << round_trip.count() << " us: " << run
+                                                    << ", goodput " << goodput);
+        BOOST_TEST(goodput >= 0.95, round_trip.count());
+        BOOST_TEST(run.share_429() <= 0.03, round_trip.count());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_closed_quota_window_holds_the_host_with_a_retry_after_per_request_too) {
@@ -622,6 +715,7 @@ BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
     rate_config config;
     config.max_in_flight = 64;
     config.adaptive_rate = true;
+    config.retry_after_per_request = false; // each 429 pauses the client below
     host_gate gate(config);
     auto now = t0;
     const auto end = t0 + seconds{120};
