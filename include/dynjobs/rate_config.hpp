@@ -95,8 +95,19 @@ struct rate_config {
     /// `overshoot_decrease_factor`: the window held the climb too, and the rate can sit far
     /// below the limit (0.75 of it seen). The next 429, within seconds, measures at the limit.
     double settle_increase_per_success = 0.005;
-    /// +0.05% per second once measured at the limit: about one probe a minute.
+    /// +0.05% per second once measured at the limit, at first (see climb_doubling).
     double rate_increase_per_success = 0.0005;
+    /// With retry_after_per_request, the climb per success (settle_increase_per_success or
+    /// rate_increase_per_success) doubles every this long without a 429, up to
+    /// probe_increase_per_success. A rate measured at the limit probes it again after about 9 s
+    /// (a few 429s, each holding only its own page); a rate learnt far below it finds it within
+    /// about 20 s. Not with the host-wide pause: each probe would cost the whole host its
+    /// Retry-After (10,000 pages at 200 requests/s: 0.85 of the limit instead of 0.91).
+    /// Clients that start together against one limit (workers sharing a tenant) each learn
+    /// their share of a first wave that overran it; with a constant climb they stayed there:
+    /// 4 workers against 200 requests/s settled at 12 to 29 requests/s each, 0.32 to 0.45 of
+    /// the limit together; doubling, 0.69 (bench/README.md, scenario 9).
+    std::chrono::milliseconds climb_doubling{2'000};
     /// A learnt rate never drops below this fraction of the rate the server accepted since the
     /// first request: 429s that come at random (a flaky gateway) rather than from a rate limit
     /// must not walk the rate down to nothing.

@@ -106,9 +106,7 @@ void host_gate::on_finish(outcome result, time_point now) {
         if (config_.adaptive_rate)
             record(false, now);
         if (adaptive_rate_ > 0 && paced_)
-            adaptive_rate_ += !rate_measured_ ? config_.probe_increase_per_success
-                              : rate_settled_ ? config_.rate_increase_per_success
-                                              : config_.settle_increase_per_success;
+            adaptive_rate_ += climb(now);
         break;
     case outcome::throttled:
         last_throttle_ = now;
@@ -155,6 +153,20 @@ void host_gate::on_finish(outcome result, time_point now) {
             judge_wave(false, now);
         break;
     }
+}
+
+// What a paced success adds to the rate. The longer without a 429, the less the rate learnt says
+// about the server now: it was measured too low (a share of a limit others used too), or the
+// others have gone.
+double host_gate::climb(time_point now) const {
+    if (!rate_measured_)
+        return config_.probe_increase_per_success;
+    const double base =
+        rate_settled_ ? config_.rate_increase_per_success : config_.settle_increase_per_success;
+    if (!config_.retry_after_per_request)
+        return base; // each probe's 429 would hold the whole host for its Retry-After
+    const double doublings = duration<double>(now - last_throttle_) / config_.climb_doubling;
+    return std::min(config_.probe_increase_per_success, base * std::exp2(doublings));
 }
 
 void host_gate::count_refusal() {

@@ -77,6 +77,7 @@ private:
         bool persists() const;
     };
 
+    double climb(time_point now) const;
     void refill(time_point now) const;
     void record(bool throttled, time_point now);
     void cut_rate(time_point now);

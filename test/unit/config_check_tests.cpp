@@ -66,6 +66,7 @@ const std::vector<rule>& rules() {
              c.rate.rate_increase_per_success = std::numeric_limits<double>::infinity();
          },
          "inf"},
+        {"rate.climb_doubling", [](auto& c) { c.rate.climb_doubling = 0ms; }, "0ms"},
         {"rate.rate_floor_fraction", [](auto& c) { c.rate.rate_floor_fraction = 1.25; }, "1.25"},
         {"token_refresh.refresh_before", [](auto& c) { c.token_refresh.refresh_before = -1s; },
          "-1s"},
