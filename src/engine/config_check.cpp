@@ -131,6 +131,7 @@ error_code check_numbers(const client_config& config, diagnostics& diag) {
     c.not_negative("rate.probe_increase_per_success", rate.probe_increase_per_success);
     c.not_negative("rate.rate_increase_per_success", rate.rate_increase_per_success);
     c.positive("rate.climb_doubling", rate.climb_doubling);
+    c.between("rate.random_share_ceiling", rate.random_share_ceiling, 0, true, 1, false);
     c.between("rate.rate_floor_fraction", rate.rate_floor_fraction, 0, false, 1, false);
 
     const auto& dedupe = config.dedupe;

@@ -114,10 +114,12 @@ void host_gate::on_finish(outcome result, time_point now) {
             count_refusal();
             record(true, now);
             if (trial_ && trial_->persists()) {
-                if (trial_->cuts >= 2)
+                if (trial_->cuts < 2)
+                    cut_rate(now); // deeper: the first cut may have been measured too high
+                else if (trial_->share() < config_.random_share_ceiling)
                     undo_trial(now);
                 else
-                    cut_rate(now); // deeper: the first cut may have been measured too high
+                    cut_shared_limit(now);
             } else if (new_signal && !wave_ && (!trial_ || !rate_measured_)) {
                 // While a measured cut is on trial its 429s are its evidence, not new signals;
                 // a probe's overshoot is one: the rate climbed past the limit on purpose.
@@ -207,8 +209,12 @@ void host_gate::judge_wave(bool throttle, time_point now) {
 // A rate limiter answers 429 when sent more than it allows: below that, its 429s all but vanish.
 // 429s at random come at the same share whatever the rate. Half the share before is the line.
 bool host_gate::rate_trial::persists() const {
+    return throttled >= 2 && share() >= share_before / 2;
+}
+
+double host_gate::rate_trial::share() const {
     const auto t = static_cast<double>(throttled);
-    return throttled >= 2 && t / (t + static_cast<double>(successes)) >= share_before / 2;
+    return t / (t + static_cast<double>(successes));
 }
 
 // Counts an answer in the rate window, and in the trial and the wave judgement under way.
@@ -240,6 +246,18 @@ void host_gate::cut_rate(time_point now) {
     trial_->not_counted = in_flight_;
     trial_->successes = 0;
     trial_->throttled = 0;
+}
+
+// 429s at a fifth or more that two cuts did not thin out: others send into the same limit (workers
+// of one tenant), taking what this client leaves. Each of them cuts in turn. Not below half the
+// rate before the trial: were they 429s at random after all (a gateway failing under a rate
+// limit), the trial lasts as long as they do and keeps the rate there, not walking it down to
+// nothing.
+void host_gate::cut_shared_limit(time_point now) {
+    shared_limit_floor_ =
+        std::max(shared_limit_floor_, config_.rate_floor_fraction * trial_->rate_before);
+    cut_rate(now);
+    adaptive_rate_ = std::max(adaptive_rate_, shared_limit_floor_);
 }
 
 // The cut stood a rate window without the 429s persisting, and long enough that 429s at the

@@ -75,6 +75,7 @@ private:
         std::uint64_t successes = 0; ///< since the latest cut
         std::uint64_t throttled = 0;
         bool persists() const;
+        double share() const; ///< 429s per answer since the latest cut
     };
 
     double climb(time_point now) const;
@@ -83,6 +84,7 @@ private:
     void cut_rate(time_point now);
     void learn_rate(time_point now);
     double accepted_since(time_point from) const;
+    void cut_shared_limit(time_point now);
     void settle_trial(time_point now);
     void undo_trial(time_point now);
     void count_in_trial(bool throttle);
@@ -144,6 +146,8 @@ private:
     time_point background_until_{};
     time_point first_start_{};
     std::uint64_t total_successes_ = 0;
+    /// Half the highest rate a trial cut by cut_shared_limit started from: it cuts no lower.
+    double shared_limit_floor_ = 0;
     bool started_ = false;
     // Rate ceiling bucket; mutable because admission queries refill it lazily.
     mutable double tokens_;

@@ -67,6 +67,7 @@ const std::vector<rule>& rules() {
          },
          "inf"},
         {"rate.climb_doubling", [](auto& c) { c.rate.climb_doubling = 0ms; }, "0ms"},
+        {"rate.random_share_ceiling", [](auto& c) { c.rate.random_share_ceiling = 0; }, "0"},
         {"rate.rate_floor_fraction", [](auto& c) { c.rate.rate_floor_fraction = 1.25; }, "1.25"},
         {"token_refresh.refresh_before", [](auto& c) { c.token_refresh.refresh_before = -1s; },
          "-1s"},

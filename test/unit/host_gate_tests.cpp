@@ -279,6 +279,24 @@ void send_wave_refused_first(host_gate& gate, host_gate::time_point at,
         gate.on_finish(o, at + answered_after);
 }
 
+// Sends `count` requests one at a time, each as soon as the gate allows and answered 1 ms
+// later; every `refused_every`-th (0: none) is a 429 whose Retry-After holds only itself.
+void send_paced(host_gate& gate, host_gate::time_point& now, int count, int refused_every) {
+    for (int i = 1; i <= count; ++i) {
+        const auto start = gate.next_start(now);
+        BOOST_TEST_REQUIRE(start.has_value());
+        now = std::max(now, *start);
+        gate.on_start(now);
+        now += milliseconds{1};
+        if (refused_every > 0 && i % refused_every == 0) {
+            gate.on_finish(outcome::throttled, now);
+            gate.on_retry_after(now + seconds{1});
+        } else {
+            gate.on_finish(outcome::success, now);
+        }
+    }
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(host_gates)
@@ -399,6 +417,39 @@ BOOST_AUTO_TEST_CASE(clients_started_together_share_one_limit) {
         BOOST_TEST(goodput >= 0.95, round_trip.count());
         BOOST_TEST(run.share_429() <= 0.03, round_trip.count());
     }
+}
+
+BOOST_AUTO_TEST_CASE(refusals_that_persist_at_a_fifth_or_more_are_a_limit_shared_with_others) {
+    // A rate learnt against a limit; then a share of the requests is refused whatever the rate,
+    // as when other clients of the same limit (workers of one tenant) take what this one leaves.
+    // A tenth: taken for chance, the rate stays. A third: cut after all, to half the rate before
+    // and no lower (were it chance after all, the rate must not walk down to nothing). With the
+    // ceiling out of reach a third was taken for chance too: 4 workers held 250 requests/s
+    // against a 200/s limit and had 15% of their requests refused.
+    const auto learnt_then_refused = [](int refused_every, double ceiling) {
+        rate_config config;
+        config.random_share_ceiling = ceiling;
+        host_gate gate(config);
+        send_wave_refused_first(
+            gate, t0,
+            {outcome::throttled, outcome::throttled, outcome::throttled, outcome::success});
+        auto now = t0 + seconds{1};
+        send_paced(gate, now, 2'000, 0);   // the probe climbs ...
+        send_paced(gate, now, 2'000, 100); // ... and a limit is learnt
+        const double learnt = gate.rate();
+        send_paced(gate, now, 7'000, refused_every);
+        return std::pair{learnt, gate.rate()};
+    };
+    const auto [learnt, after_a_tenth] = learnt_then_refused(10, 0.2);
+    const auto [learnt_too, after_a_third] = learnt_then_refused(3, 0.2);
+    const auto [learnt_also, without_ceiling] = learnt_then_refused(3, 1);
+    BOOST_TEST_MESSAGE("learnt " << learnt << "; after a tenth refused " << after_a_tenth
+                                 << ", a third " << after_a_third << ", a third without ceiling "
+                                 << without_ceiling);
+    BOOST_TEST(after_a_tenth >= learnt);
+    BOOST_TEST(after_a_third <= 0.6 * learnt_too);
+    BOOST_TEST(after_a_third >= 0.5 * learnt_too * 0.99);
+    BOOST_TEST(without_ceiling >= learnt_also);
 }
 
 BOOST_AUTO_TEST_CASE(a_closed_quota_window_holds_the_host_with_a_retry_after_per_request_too) {
