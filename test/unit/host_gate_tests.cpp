@@ -782,9 +782,8 @@ BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
     // A server allowing 100 requests/s with a burst of 10, answering 429 with Retry-After in
     // whole seconds (as real servers do), against a client that would go far faster.
     const double server_rate = 100;
-    const double server_burst = 10;
-    double server_tokens = server_burst;
-    auto server_refilled = t0;
+    const server_model bucket{server_rate, 10};
+    model_server server(bucket, 7);
     rate_config config;
     config.max_in_flight = 64;
     config.adaptive_rate = true;
@@ -800,19 +799,15 @@ BOOST_AUTO_TEST_CASE(learns_a_server_rate_limit_with_few_429s) {
         // Each request takes 1 ms on the wire; the client never waits otherwise.
         now = std::max(now, *start);
         gate.on_start(now);
-        server_tokens =
-            std::min(server_burst,
-                     server_tokens + duration<double>(now - server_refilled).count() * server_rate);
-        server_refilled = now;
-        now += milliseconds{1};
-        if (server_tokens >= 1) {
-            server_tokens -= 1;
+        const auto reply = server.answer(now, milliseconds{1});
+        now = reply.at;
+        if (reply.accepted) {
             ++accepted;
             gate.on_finish(outcome::success, now);
         } else {
             ++throttled;
             gate.on_finish(outcome::throttled, now);
-            gate.pause_until(now + seconds{1});
+            gate.pause_until(now + reply.retry_after);
         }
     }
     const double goodput = accepted / 120.0 / server_rate;
