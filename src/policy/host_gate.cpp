@@ -249,10 +249,10 @@ void host_gate::cut_rate(time_point now) {
 }
 
 // 429s at a fifth or more that two cuts did not thin out: others send into the same limit (workers
-// of one tenant), taking what this client leaves. Each of them cuts in turn. Not below half the
-// rate before the trial: were they 429s at random after all (a gateway failing under a rate
-// limit), the trial lasts as long as they do and keeps the rate there, not walking it down to
-// nothing.
+// of one tenant), taking what this client leaves. Each of them cuts in turn. Not below
+// rate_floor_fraction of the highest rate any such trial started from, kept across trials: were
+// they 429s at random after all (a gateway failing under a rate limit), a trial now and then
+// settles by chance, and each next one, starting lower, would walk the rate down to nothing.
 void host_gate::cut_shared_limit(time_point now) {
     shared_limit_floor_ =
         std::max(shared_limit_floor_, config_.rate_floor_fraction * trial_->rate_before);

@@ -146,7 +146,8 @@ private:
     time_point background_until_{};
     time_point first_start_{};
     std::uint64_t total_successes_ = 0;
-    /// Half the highest rate a trial cut by cut_shared_limit started from: it cuts no lower.
+    /// rate_floor_fraction of the highest rate a trial cut by cut_shared_limit started from:
+    /// it cuts no lower.
     double shared_limit_floor_ = 0;
     bool started_ = false;
     // Rate ceiling bucket; mutable because admission queries refill it lazily.
