@@ -121,7 +121,7 @@ struct rate_config {
     /// between them with 15% of their requests refused when these cuts were undone; now 0.72
     /// of the limit with 2 to 4% (bench/README.md, scenario 9). The price, where 429s at random
     /// that high come on top of a rate limit: 10,000 pages at 200/s with 25% of them refused at
-    /// random take 478 s instead of 277 s, with 50%, 3,572 s instead of 1,934 s (the model in
+    /// random take 478 s instead of 277 s, with 50%, 3,572 s instead of 1,927 s (the model in
     /// host_gate_tests).
     double random_share_ceiling = 0.2;
     /// After a cut that did not thin the 429s out, 429s do not lower the rate for this long:
