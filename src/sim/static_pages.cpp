@@ -236,7 +236,9 @@ std::string nginx_conf(const static_pages_config& config, const std::string& dir
          "';\n        }\n";
     c += "        location = /dynamicsbackup/jobs {\n";
     if (config.rate_limit > 0) {
-        c += "            limit_req zone=dynjobs burst=" + std::to_string(config.rate_burst - 1) +
+        // nginx refuses "burst=0": a burst of one request is its default.
+        c += "            limit_req zone=dynjobs" +
+             (config.rate_burst > 1 ? " burst=" + std::to_string(config.rate_burst - 1) : "") +
              " nodelay;\n";
     }
     c += "            try_files "

@@ -175,6 +175,13 @@ BOOST_AUTO_TEST_CASE(nginx_conf_and_certificates) {
     BOOST_TEST(matching_backfill_arguments(d, cfg)[11] == "36h");
     cfg.window = std::nullopt;
     BOOST_TEST(matching_backfill_arguments(d, cfg)[11] == "none");
+
+    // A burst of one is nginx's default; it refuses "burst=0".
+    cfg.rate_limit = 5;
+    cfg.rate_burst = 1;
+    BOOST_TEST_REQUIRE(!write_static_pages(d, cfg, summary, diag), diag.message);
+    BOOST_TEST(read_all(summary.config_file).find("limit_req zone=dynjobs nodelay;\n") !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(ignored_time_writes_one_set_per_organization) {
