@@ -118,6 +118,9 @@ Static pages (write the dataset for nginx, print how to run it, and exit):
   --write-pages-rate-limit R[:B]  nginx serves R pages/s per client address with a burst of B,
                         beyond that 429 with Retry-After: 1 (default: no limit; burst 10)
                                                    e.g. --write-pages-rate-limit 200:10
+  --write-pages-latency D  nginx waits D before every answer, as --latency does (needs
+                        Debian's libnginx-mod-http-echo; default 0)
+                                                         e.g. --write-pages-latency 50ms
   --write-pages-ignore-time  pages that any startTime and finishTime get: a server that ignores
                         the time filter, as --time-filter ignored (default: filtered)
   --write-pages-foreground  write `daemon off;`: nginx stays in the foreground (default: off)
@@ -449,6 +452,8 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
                 pages.rate_limit = whole(v.substr(0, colon));
                 if (colon != v.npos)
                     pages.rate_burst = whole(v.substr(colon + 1));
+            } else if (opt == "--write-pages-latency") {
+                pages.latency = latency(opt, reader.value());
             } else if (opt == "--write-pages-ignore-time") {
                 reader.no_value();
                 ignore_time = true;

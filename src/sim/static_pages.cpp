@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 
 namespace dynjobs::sim {
@@ -143,6 +144,18 @@ error_code check(const dataset& data, const static_pages_config& config, diagnos
     if (config.rate_limit > 0 && config.rate_burst == 0) {
         return invalid(diag, "rate_burst", "0", "rate_burst must be at least 1");
     }
+    if (config.latency < milliseconds{0} || config.latency > minutes{10}) {
+        return invalid(diag, "latency", std::to_string(config.latency.count()) + "ms",
+                       "latency must be from 0 to 600 s");
+    }
+    std::error_code ignored;
+    if (config.latency > milliseconds{0} &&
+        !std::filesystem::is_regular_file(config.echo_module, ignored)) {
+        return invalid(diag, "echo_module", config.echo_module.string(),
+                       "echo_module: " + config.echo_module.string() +
+                           " is not there, and nginx needs it to delay its answers (latency): "
+                           "install Debian's libnginx-mod-http-echo");
+    }
     return {};
 }
 
@@ -159,6 +172,9 @@ std::string nginx_conf(const static_pages_config& config, const std::string& dir
         args += ' ' + a;
     }
     std::string c;
+    if (config.latency > milliseconds{0}) {
+        c += "load_module " + config.echo_module.string() + ";\n";
+    }
     c += "# Written by `dynjobs sim --write-pages`: the simulator's dataset as static pages, each\n"
          "# the body `dynjobs sim` answers to the same query, to test a client against a server\n"
          "# that is not the simulator. As any user, from any folder:\n"
@@ -211,6 +227,9 @@ std::string nginx_conf(const static_pages_config& config, const std::string& dir
     }
     const std::string window = ignore_time ? "${dynjobs_startTime}${dynjobs_finishTime}"
                                            : "${dynjobs_startTime}_${dynjobs_finishTime}/";
+    char sleep_seconds[32];
+    std::snprintf(sleep_seconds, sizeof sleep_seconds, "%.3f",
+                  static_cast<double>(config.latency.count()) / 1000.0);
     if (config.rate_limit > 0) {
         c += "\n    # dynjobs sim --rate-limit's answer: 429, a JSON body, Retry-After in whole "
              "seconds.\n";
@@ -230,26 +249,40 @@ std::string nginx_conf(const static_pages_config& config, const std::string& dir
         c += "        error_page 429 /errors/429.json;\n";
     }
     c += "\n";
-    c += "        location = /connect/token {\n            return 200 '{\"access_token\":\"" +
-         std::string{static_token} +
-         "\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"dynamics.readwrite.all\"}"
-         "';\n        }\n";
-    c += "        location = /dynamicsbackup/jobs {\n";
+    // With a latency each location waits, then hands the request to a named location that
+    // answers it (echo_sleep must run in the content phase, after which only an internal
+    // redirect can still reach return, limit_req and try_files).
+    const auto location = [&](const std::string& match, const std::string& name,
+                              const std::string& body) {
+        if (config.latency == milliseconds{0}) {
+            c += "        location " + match + " {\n" + body + "        }\n";
+            return;
+        }
+        c += "        location " + match + " {\n            echo_sleep " + sleep_seconds +
+             ";\n            echo_exec @" + name + ";\n        }\n";
+        c += "        location @" + name + " {\n" + body + "        }\n";
+    };
+    location("= /connect/token", "token",
+             "            return 200 '{\"access_token\":\"" + std::string{static_token} +
+                 "\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"dynamics."
+                 "readwrite.all\"}';\n");
+    std::string jobs;
     if (config.rate_limit > 0) {
         // nginx refuses "burst=0": a burst of one request is its default.
-        c += "            limit_req zone=dynjobs" +
-             (config.rate_burst > 1 ? " burst=" + std::to_string(config.rate_burst - 1) : "") +
-             " nodelay;\n";
+        jobs += "            limit_req zone=dynjobs" +
+                (config.rate_burst > 1 ? " burst=" + std::to_string(config.rate_burst - 1) : "") +
+                " nodelay;\n";
     }
-    c += "            try_files "
-         "/pages/${dynjobs_no_status}${dynjobs_type}/${dynjobs_page_size}/${dynjobs_org}/" +
-         window + "${dynjobs_page_index}.json =404;\n        }\n";
+    jobs += "            try_files "
+            "/pages/${dynjobs_no_status}${dynjobs_type}/${dynjobs_page_size}/${dynjobs_org}/" +
+            window + "${dynjobs_page_index}.json =404;\n";
+    location("= /dynamicsbackup/jobs", "jobs", jobs);
     c += "        location = /errors/404.json {\n            internal;\n        }\n";
     if (config.rate_limit > 0) {
         c += "        location = /errors/429.json {\n            internal;\n"
              "            add_header Retry-After 1 always;\n        }\n";
     }
-    c += "        location / {\n            return 404;\n        }\n";
+    location("/", "elsewhere", "            return 404;\n");
     c += "    }\n}\n";
     return c;
 }

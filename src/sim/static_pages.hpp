@@ -64,6 +64,14 @@ struct static_pages_config {
     /// (nginx's `burst` is the excess over the first request: this less one). 10, as the
     /// simulator's default.
     std::uint32_t rate_burst = 10;
+    /// Added before every answer (the token, each page, each 404 and 429), as `dynjobs sim
+    /// --latency` adds it: 0, none. nginx waits on a timer (the echo module's echo_sleep) and
+    /// spends no CPU meanwhile, so a client's latency hiding can be measured without a server
+    /// that shares its cores. Whole milliseconds, up to 600 s.
+    std::chrono::milliseconds latency{0};
+    /// The echo module nginx loads for `latency`: Debian's libnginx-mod-http-echo, which
+    /// nginx-light (scripts/setup) depends on. Unused without a latency.
+    std::filesystem::path echo_module = "/usr/lib/nginx/modules/ngx_http_echo_module.so";
     /// Validity of the generated certificates, in days: 30, as the simulator's.
     int cert_validity_days = 30;
 };

@@ -272,7 +272,8 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
     const auto o = parse({"--write-pages", "/tmp/pages", "--write-pages-page-size", "500",
                           "--write-pages-window", "7d", "--write-pages-port", "9443",
                           "--write-pages-keepalive-requests", "10", "--write-pages-foreground",
-                          "--write-pages-rate-limit", "200:20", "--next-link-style", "absolute"});
+                          "--write-pages-rate-limit", "200:20", "--write-pages-latency", "50ms",
+                          "--next-link-style", "absolute"});
     BOOST_TEST_REQUIRE(o.write_pages.has_value());
     const auto& p = *o.write_pages;
     BOOST_TEST(p.dir == "/tmp/pages");
@@ -283,6 +284,7 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
     BOOST_TEST(p.foreground);
     BOOST_TEST(p.rate_limit == 200u);
     BOOST_TEST(p.rate_burst == 20u);
+    BOOST_TEST(p.latency.count() == 50);
     BOOST_TEST((p.endpoint.link_style == sim::next_link_style::absolute));
 
     const auto defaults = *parse({"--write-pages", "out"}).write_pages;
@@ -293,6 +295,7 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
     BOOST_TEST(!defaults.foreground);
     BOOST_TEST(defaults.rate_limit == 0u);
     BOOST_TEST(defaults.rate_burst == 10u);
+    BOOST_TEST(defaults.latency.count() == 0);
     const auto limited =
         *parse({"--write-pages", "out", "--write-pages-rate-limit", "50"}).write_pages;
     BOOST_TEST(limited.rate_limit == 50u);
@@ -328,11 +331,15 @@ BOOST_AUTO_TEST_CASE(write_pages_options) {
          {"--write-pages-rate-limit", "'200:0'"}},
         {{"--write-pages", "d", "--write-pages-rate-limit", "2.5"},
          {"--write-pages-rate-limit", "'2.5'"}},
+        {{"--write-pages", "d", "--write-pages-latency", "50us"},
+         {"--write-pages-latency", "'50us'", "50ms"}},
+        {{"--write-pages", "d", "--write-pages-latency", "601s"},
+         {"--write-pages-latency", "'601s'"}},
         {{"--write-pages-bogus", "1"}, {"--write-pages-bogus"}},
     });
     in_help({"--write-pages", "--write-pages-page-size", "--write-pages-window",
              "--write-pages-port", "--write-pages-keepalive-requests", "--write-pages-ignore-time",
-             "--write-pages-foreground", "--write-pages-rate-limit"});
+             "--write-pages-foreground", "--write-pages-rate-limit", "--write-pages-latency"});
 }
 
 BOOST_AUTO_TEST_CASE(compression_options) {

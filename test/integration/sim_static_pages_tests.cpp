@@ -244,6 +244,40 @@ BOOST_AUTO_TEST_CASE(nginx_refuses_past_its_rate_limit_as_the_simulator_does) {
     BOOST_TEST(client.post_form("/connect/token", secret_grant_form("x", "y")).status == 200u);
 }
 
+BOOST_AUTO_TEST_CASE(nginx_waits_its_latency_before_every_answer) {
+    if (!have_nginx())
+        return;
+    sim::jobs_endpoint endpoint{sim::dataset{small_data()}};
+    sim::static_pages_config config;
+    config.latency = 300ms;
+    config.rate_limit = 1;
+    config.rate_burst = 1;
+    nginx_server nginx(endpoint.data(), config);
+    auto client = nginx.client();
+    // A lower bound only: nginx may take longer, never less (echo_sleep's timer).
+    const auto waited = [](auto answer, unsigned status, const char* what) {
+        const auto from = steady_clock::now();
+        const auto res = answer();
+        BOOST_TEST(res.status == status, what);
+        const auto ms = duration_cast<milliseconds>(steady_clock::now() - from).count();
+        BOOST_TEST(ms >= 300, what);
+        return res;
+    };
+    const auto target = first_page(endpoint.data());
+    const auto page = waited([&] { return client.get(target); }, 200u, "a page");
+    BOOST_TEST(page.body == endpoint.handle(target, nullptr, "").body);
+    const auto refused = waited([&] { return client.get(target); }, 429u, "a refusal");
+    BOOST_TEST(refused.header("Retry-After").value_or("") == "1");
+    waited([&] { return client.get("/elsewhere"); }, 404u, "another path");
+    const auto token =
+        waited([&] { return client.post_form("/connect/token", secret_grant_form("x", "y")); },
+               200u, "a token");
+    BOOST_TEST(boost::json::parse(token.body).at("token_type").as_string() == "Bearer");
+    // Last: a refused request does not count in limit_req, and by now a second has passed since
+    // the page was let through (both counted after their wait).
+    waited([&] { return client.get(target + "&status=3"); }, 404u, "a page never written");
+}
+
 BOOST_AUTO_TEST_CASE(nginx_closes_after_keepalive_requests) {
     if (!have_nginx())
         return;

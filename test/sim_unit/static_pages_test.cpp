@@ -151,8 +151,10 @@ BOOST_AUTO_TEST_CASE(nginx_conf_and_certificates) {
              "${dynjobs_startTime}_${dynjobs_finishTime}/${dynjobs_page_index}.json =404;"}) {
         BOOST_TEST(conf.find(expected) != std::string::npos, expected);
     }
-    // No rate limit unless asked for.
+    // No rate limit and no latency unless asked for.
     BOOST_TEST(conf.find("limit_req") == std::string::npos);
+    BOOST_TEST(conf.find("load_module") == std::string::npos);
+    BOOST_TEST(conf.find("echo_") == std::string::npos);
     BOOST_TEST(!std::filesystem::exists(summary.dir / "errors" / "429.json"));
     BOOST_TEST(read_all(summary.ca_file).starts_with("-----BEGIN CERTIFICATE-----"));
     struct stat st {};
@@ -182,6 +184,34 @@ BOOST_AUTO_TEST_CASE(nginx_conf_and_certificates) {
     BOOST_TEST_REQUIRE(!write_static_pages(d, cfg, summary, diag), diag.message);
     BOOST_TEST(read_all(summary.config_file).find("limit_req zone=dynjobs nodelay;\n") !=
                std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_latency_delays_every_location_through_the_echo_module) {
+    scratch s;
+    const dataset d{small_config()};
+    static_pages_config cfg;
+    cfg.dir = s.dir;
+    cfg.latency = milliseconds{50};
+    cfg.rate_limit = 200;
+    cfg.rate_burst = 1; // nginx's default burst: no burst= (nginx refuses burst=0)
+    // Any file will do for the module here: only nginx loads it (sim_static_pages_tests).
+    cfg.echo_module = s.dir / "echo.so";
+    std::filesystem::create_directories(s.dir);
+    std::ofstream{cfg.echo_module} << "";
+    static_pages_summary summary;
+    diagnostics diag;
+    BOOST_TEST_REQUIRE(!write_static_pages(d, cfg, summary, diag), diag.message);
+    const std::string conf = read_all(summary.config_file);
+    BOOST_TEST(conf.starts_with("load_module " + cfg.echo_module.string() + ";\n"));
+    for (const char* name : {"token", "jobs", "elsewhere"}) {
+        BOOST_TEST(conf.find(std::string{"echo_sleep 0.050;\n            echo_exec @"} + name +
+                             ";\n") != std::string::npos,
+                   name);
+        BOOST_TEST(conf.find(std::string{"location @"} + name + " {\n") != std::string::npos, name);
+    }
+    // The limit is counted after the wait, in the named location, so a 429 waits too.
+    const auto jobs = conf.find("location @jobs {\n");
+    BOOST_TEST(conf.find("limit_req zone=dynjobs nodelay;") > jobs);
 }
 
 BOOST_AUTO_TEST_CASE(ignored_time_writes_one_set_per_organization) {
@@ -251,6 +281,12 @@ BOOST_AUTO_TEST_CASE(refuses_what_static_pages_cannot_serve) {
     cfg.rate_limit = 200;
     cfg.rate_burst = 0;
     refused(cfg, "rate_burst");
+    cfg.rate_burst = 10;
+    cfg.latency = milliseconds{-1};
+    refused(cfg, "latency");
+    cfg.latency = milliseconds{50};
+    cfg.echo_module = s.dir / "no-such-module.so";
+    refused(cfg, "echo_module");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
