@@ -59,13 +59,13 @@ struct inflater::impl {
     bool initialised = false;
     bool started = false; ///< zlib set up for this body (deflate waits for its first 2 bytes)
     bool ended = false;   ///< Z_STREAM_END seen
-    content_coding coding = content_coding::identity;
     std::uint64_t max_inflated = 0;
     std::uint64_t inflated = 0;
     unsigned char first_byte = 0;
     bool have_first_byte = false;
     bool any_input = false; ///< an empty body (a 204, a HEAD) is no stream at all
-    std::array<char, out_size> buffer{};
+    /// Not zeroed: inflate() writes before anything reads (new pages cost a fault each).
+    std::array<char, out_size> buffer;
 
     ~impl() {
         if (initialised)
@@ -119,13 +119,16 @@ struct inflater::impl {
     }
 };
 
-inflater::inflater()
-    : impl_(std::make_unique<impl>()) {}
+inflater::inflater() = default;
 
 inflater::~inflater() = default;
 
 void inflater::reset(content_coding coding, std::uint64_t max_inflated) {
-    impl_->coding = coding;
+    coding_ = coding;
+    if (coding == content_coding::identity)
+        return;
+    if (!impl_)
+        impl_.reset(new impl); // default-initialised: the output buffer is left as it is
     impl_->max_inflated = max_inflated;
     impl_->inflated = 0;
     impl_->started = false;
@@ -135,13 +138,13 @@ void inflater::reset(content_coding coding, std::uint64_t max_inflated) {
 }
 
 error_code inflater::write(std::string_view chunk, const output& out, diagnostics& diag) {
+    if (coding_ == content_coding::identity)
+        return out(chunk);
     impl& d = *impl_;
     auto* data = reinterpret_cast<const unsigned char*>(chunk.data());
     std::size_t size = chunk.size();
-    if (d.coding == content_coding::identity)
-        return out(chunk);
     d.any_input |= size != 0;
-    if (!d.started && d.coding == content_coding::gzip)
+    if (!d.started && coding_ == content_coding::gzip)
         if (auto ec = d.start(15 + 16, diag))
             return ec;
     if (!d.started) { // deflate: zlib-wrapped or raw, told by the first two bytes
@@ -164,15 +167,17 @@ error_code inflater::write(std::string_view chunk, const output& out, diagnostic
 }
 
 error_code inflater::finish(diagnostics& diag) {
+    if (coding_ == content_coding::identity)
+        return {};
     impl& d = *impl_;
-    if (d.coding == content_coding::identity || d.ended || !d.any_input)
+    if (d.ended || !d.any_input)
         return {};
     return d.fail(errc::bad_content_encoding,
                   "the body ended before its compressed stream did (truncated)", diag);
 }
 
 std::uint64_t inflater::inflated_bytes() const noexcept {
-    return impl_->inflated;
+    return coding_ == content_coding::identity ? 0 : impl_->inflated;
 }
 
 } // namespace dynjobs::net

@@ -25,7 +25,9 @@ enum class content_coding {
 bool parse_content_coding(std::string_view header, content_coding& out) noexcept;
 
 /// Inflates one body chunk by chunk into a fixed 64 KB output buffer handed to `out` as it
-/// fills: memory is zlib's state (its 32 KB window) plus that buffer, whatever the body's size.
+/// fills: memory is zlib's state (its 32 KB window) plus that buffer, whatever the body's size,
+/// taken at the first compressed body (an identity body passes through and costs nothing: each
+/// pooled connection has an inflater, and most servers send these pages uncompressed).
 ///
 /// Errors (diag.message says what, never with body bytes):
 /// - errc::bad_content_encoding: the stream is corrupt, or ends before the compressed stream
@@ -52,6 +54,7 @@ public:
 
 private:
     struct impl;
+    content_coding coding_ = content_coding::identity;
     std::unique_ptr<impl> impl_;
 };
 

@@ -157,4 +157,25 @@ BOOST_AUTO_TEST_CASE(identity_passes_through_and_an_empty_body_is_no_stream) {
     BOOST_TEST(empty.out.empty());
 }
 
+BOOST_AUTO_TEST_CASE(one_inflater_serves_identity_and_compressed_bodies_in_any_order) {
+    // As a pooled connection's does: zlib's state is made at the first compressed body and kept
+    // for later ones, whatever comes between.
+    const std::string plain = page_text(40);
+    const std::string gzip = compress(plain, 15 + 16);
+    inflater z;
+    const auto first = inflate_all(z, plain, content_coding::identity, 100);
+    BOOST_TEST((!first.ec && first.out == plain));
+    BOOST_TEST(z.inflated_bytes() == 0u);
+    const auto second = inflate_all(z, gzip, content_coding::gzip, 7);
+    BOOST_TEST((!second.ec && second.out == plain));
+    BOOST_TEST(z.inflated_bytes() == plain.size());
+    const auto third = inflate_all(z, plain, content_coding::identity);
+    BOOST_TEST((!third.ec && third.out == plain));
+    BOOST_TEST(z.inflated_bytes() == 0u);
+    const auto cut = inflate_all(z, gzip.substr(0, gzip.size() / 2), content_coding::gzip);
+    BOOST_TEST((cut.ec == errc::bad_content_encoding));
+    const auto after = inflate_all(z, compress(plain, 15), content_coding::deflate, 3);
+    BOOST_TEST((!after.ec && after.out == plain));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
