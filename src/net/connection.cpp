@@ -10,8 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 
 #include <cerrno>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -38,11 +39,50 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t body_chunk_size = 64 * 1024;
+/// The read buffer's capacity: Beast reads at most its free space per call.
+constexpr std::size_t read_buffer_size = 64 * 1024;
 constexpr std::uint32_t header_limit = 64 * 1024;
 constexpr std::uint64_t body_limit = 256ull * 1024 * 1024;
 /// A proxy's answer to CONNECT is a status line and a few headers; anything longer is not one.
 constexpr std::uint32_t connect_header_limit = 16 * 1024;
+
+/// A response body handed on as the parser finds it in the connection's read buffer: each
+/// piece goes to `value_type::to`, without a copy into a body buffer of its own (Beast's
+/// buffer_body would take 64 KB per connection and a copy of every byte). An error the callback
+/// returns ends the read with it.
+struct forwarded_body {
+    using consumer = std::function<error_code(std::string_view)>;
+    struct value_type {
+        const consumer* to = nullptr; ///< set once the header is read, before the body
+    };
+
+    class reader {
+    public:
+        template <bool isRequest, class Fields>
+        reader(http::header<isRequest, Fields>&, value_type& body)
+            : body_(body) {}
+
+        void init(const boost::optional<std::uint64_t>&, error_code& ec) { ec = {}; }
+
+        template <class ConstBufferSequence>
+        std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+            std::size_t taken = 0;
+            for (const auto b : beast::buffers_range_ref(buffers)) {
+                ec = (*body_.to)(std::string_view(static_cast<const char*>(b.data()), b.size()));
+                if (ec) {
+                    return taken;
+                }
+                taken += b.size();
+            }
+            return taken;
+        }
+
+        void finish(error_code& ec) { ec = {}; }
+
+    private:
+        value_type& body_;
+    };
+};
 
 /// Maps a failed phase's error: the stream's timeout becomes the phase's own code, the forms of
 /// "the peer closed before the response was complete" become errc::connection_closed.
@@ -72,7 +112,7 @@ connection::connection(const asio::any_io_executor& executor, asio::ssl::context
     , max_inflated_(max_inflated) {
     // Beast reads at most the buffer's free capacity (at least 512 bytes): left empty, a 50 KB
     // page took ~100 recvmsg calls. One chunk of capacity makes it a handful.
-    buffer_.reserve(body_chunk_size);
+    buffer_.reserve(read_buffer_size);
     if (tls != nullptr) {
         stream_.emplace<tls_stream>(executor, *tls);
     }
@@ -326,7 +366,7 @@ connection::exchange_on(Stream& stream, const http_request& request, std::string
         co_return phase_error(write_ec, errc::write_timeout);
     }
 
-    http::response_parser<http::buffer_body> parser;
+    http::response_parser<forwarded_body> parser;
     if (request.method == http::verb::head) {
         parser.skip(true); // Content-Length describes a body that is not sent
     }
@@ -367,26 +407,14 @@ connection::exchange_on(Stream& stream, const http_request& request, std::string
     };
     diagnostics inflate_diag; // the error code says enough at this layer
 
-    if (!body_chunk_ && !parser.is_done()) {
-        body_chunk_ = std::make_unique<char[]>(body_chunk_size);
-    }
-    s.expires_after(timeouts.body);
-    while (!parser.is_done()) {
-        auto& body = parser.get().body();
-        body.data = body_chunk_.get();
-        body.size = body_chunk_size;
-        auto [ec, n] = co_await http::async_read(stream, buffer_, parser, use_tuple);
-        if (ec == http::error::need_buffer) {
-            ec = {};
-        }
-        const std::size_t got = body_chunk_size - parser.get().body().size;
-        if (got != 0) {
-            response.body_bytes += got;
-            if (auto body_ec = inflater_.write(std::string_view(body_chunk_.get(), got), deliver,
-                                               inflate_diag)) {
-                co_return body_ec;
-            }
-        }
+    const forwarded_body::consumer take = [&](std::string_view wire_bytes) {
+        response.body_bytes += wire_bytes.size();
+        return inflater_.write(wire_bytes, deliver, inflate_diag);
+    };
+    parser.get().body().to = &take;
+    if (!parser.is_done()) {
+        s.expires_after(timeouts.body);
+        auto [ec, read] = co_await http::async_read(stream, buffer_, parser, use_tuple);
         if (ec) {
             co_return phase_error(ec, errc::body_timeout);
         }

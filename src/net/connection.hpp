@@ -138,9 +138,6 @@ private:
     bool resolve_timed_out_ = false;
     /// Bytes read past the header; kept across keep-alive exchanges (its capacity is reused).
     boost::beast::flat_buffer buffer_;
-    /// Body bytes land here before going to the sink: one fixed buffer per connection, allocated
-    /// on the first body, so a page of any size costs no allocation per chunk.
-    std::unique_ptr<char[]> body_chunk_;
     /// Inflates gzip and deflate bodies; zlib's state is kept for the connection's next body.
     inflater inflater_;
     std::uint64_t max_inflated_;
