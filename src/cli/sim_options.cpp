@@ -197,6 +197,21 @@ std::chrono::milliseconds duration(std::string_view option, std::string_view v, 
     return std::chrono::milliseconds(n * unit);
 }
 
+/// "A" or "A:B": hands A to `first` and B, when given, to `second`, each of which parses its part
+/// (throwing usage_error). A bad part is reported with the whole value, not just the part.
+template <class First, class Second>
+void split_pair(std::string_view option, std::string_view v, std::string_view expected, First first,
+                Second second) {
+    const auto colon = v.find(':');
+    try {
+        first(v.substr(0, colon));
+        if (colon != v.npos)
+            second(v.substr(colon + 1));
+    } catch (const usage_error&) {
+        bad_value(option, v, expected);
+    }
+}
+
 std::chrono::milliseconds latency(std::string_view option, std::string_view v) {
     return duration(option, v, 0, 600'000, "a delay from 0 to 600s: 50ms, 2s, or milliseconds");
 }
@@ -343,31 +358,18 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
             reader.no_value();
             cfg.compression.awkward_chunks = true;
         } else if (opt == "--rate-limit") {
-            const auto v = reader.value();
-            const auto colon = v.find(':');
-            const auto real = [&](std::string_view part, double min) {
-                try {
-                    return parse_real(opt, part, min, 1e9);
-                } catch (const usage_error&) { // name the whole value, not just its bad part
-                    bad_value(opt, v, "R or R:B, a rate in requests/s and a burst >= 1");
-                }
-            };
-            cfg.rate_limit.requests_per_second = real(v.substr(0, colon), 0);
-            if (colon != v.npos)
-                cfg.rate_limit.burst = real(v.substr(colon + 1), 1);
+            split_pair(
+                opt, reader.value(), "R or R:B, a rate in requests/s and a burst >= 1",
+                [&](auto r) { cfg.rate_limit.requests_per_second = parse_real(opt, r, 0, 1e9); },
+                [&](auto b) { cfg.rate_limit.burst = parse_real(opt, b, 1, 1e9); });
         } else if (opt == "--quota") {
-            const auto v = reader.value();
-            const auto colon = v.find(':');
             const auto whole = [&](std::string_view part) {
-                try {
-                    return parse_number<std::uint64_t>(opt, part, 1, 1'000'000'000);
-                } catch (const usage_error&) { // name the whole value, not just its bad part
-                    bad_value(opt, v, "N or N:S, requests and a window in seconds, each >= 1");
-                }
+                return parse_number<std::uint64_t>(opt, part, 1, 1'000'000'000);
             };
-            cfg.rate_limit.quota = whole(v.substr(0, colon));
-            if (colon != v.npos)
-                cfg.rate_limit.quota_window = std::chrono::seconds{whole(v.substr(colon + 1))};
+            split_pair(
+                opt, reader.value(), "N or N:S, requests and a window in seconds, each >= 1",
+                [&](auto n) { cfg.rate_limit.quota = whole(n); },
+                [&](auto s) { cfg.rate_limit.quota_window = std::chrono::seconds{whole(s)}; });
         } else if (opt == "--fault-rate")
             cfg.faults.rate = parse_real(opt, reader.value(), 0, 1);
         else if (opt == "--fault-seed")
@@ -440,18 +442,13 @@ sim_options parse_sim_options(std::span<const std::string_view> args) {
                 pages.keepalive_requests =
                     parse_number<std::size_t>(opt, reader.value(), 1, 1'000'000'000);
             else if (opt == "--write-pages-rate-limit") {
-                const auto v = reader.value();
-                const auto colon = v.find(':');
                 const auto whole = [&](std::string_view part) {
-                    try {
-                        return parse_number<std::uint32_t>(opt, part, 1, 1'000'000);
-                    } catch (const usage_error&) { // name the whole value, not just its bad part
-                        bad_value(opt, v, "R or R:B, whole requests/s and a burst >= 1");
-                    }
+                    return parse_number<std::uint32_t>(opt, part, 1, 1'000'000);
                 };
-                pages.rate_limit = whole(v.substr(0, colon));
-                if (colon != v.npos)
-                    pages.rate_burst = whole(v.substr(colon + 1));
+                split_pair(
+                    opt, reader.value(), "R or R:B, whole requests/s and a burst >= 1",
+                    [&](auto r) { pages.rate_limit = whole(r); },
+                    [&](auto b) { pages.rate_burst = whole(b); });
             } else if (opt == "--write-pages-latency") {
                 pages.latency = latency(opt, reader.value());
             } else if (opt == "--write-pages-ignore-time") {
