@@ -79,6 +79,7 @@ struct rate_config {
     /// the block where refused calls count. Against a quota of 2,000 per 10 s the host-wide
     /// pause got 64 429s over 9,000 pages, per request 16,000 without this, 157 with it
     /// (host_gate_tests). Three: a probe that overshot the limit can be refused twice more.
+    /// Zero holds the host from the first 429 on, as retry_after_per_request = false does.
     unsigned closed_window_refusals = 3;
     /// 2 s: long enough that a server burst of 10 biases the measure by 5 requests/s at most.
     std::chrono::milliseconds rate_window{2'000};

@@ -475,20 +475,21 @@ BOOST_AUTO_TEST_CASE(a_closed_quota_window_holds_the_host_with_a_retry_after_per
 }
 
 BOOST_AUTO_TEST_CASE(a_retry_after_for_its_own_request_holds_nothing_else) {
+    const auto first_429_holds_the_host = [](const rate_config& config) {
+        host_gate gate(config);
+        gate.on_start(t0);
+        gate.on_finish(outcome::throttled, t0);
+        gate.on_retry_after(t0 + seconds{1});
+        return gate.paused_until(t0) == t0 + seconds{1};
+    };
     rate_config config;
+    BOOST_TEST(!first_429_holds_the_host(config));
+    config.retry_after_per_request = false;
+    BOOST_TEST(first_429_holds_the_host(config));
+    // No refusals to wait for before a closed window: host-wide from the first, as documented.
     config.retry_after_per_request = true;
-    host_gate gate(config);
-    gate.on_start(t0);
-    gate.on_finish(outcome::throttled, t0);
-    gate.on_retry_after(t0 + seconds{1});
-    BOOST_TEST(!gate.paused_until(t0).has_value());
-    rate_config host_wide_config;
-    host_wide_config.retry_after_per_request = false;
-    host_gate host_wide{host_wide_config};
-    host_wide.on_start(t0);
-    host_wide.on_finish(outcome::throttled, t0);
-    host_wide.on_retry_after(t0 + seconds{1});
-    BOOST_TEST((host_wide.paused_until(t0) == t0 + seconds{1}));
+    config.closed_window_refusals = 0;
+    BOOST_TEST(first_429_holds_the_host(config));
 }
 
 BOOST_AUTO_TEST_CASE(refusals_in_a_row_under_the_learnt_rate_hold_the_host_until_a_success) {
