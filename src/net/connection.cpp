@@ -111,7 +111,7 @@ connection::connection(const asio::any_io_executor& executor, asio::ssl::context
     , resolver_(executor)
     , max_inflated_(max_inflated) {
     // Beast reads at most the buffer's free capacity (at least 512 bytes): left empty, a 50 KB
-    // page took ~100 recvmsg calls. One chunk of capacity makes it a handful.
+    // page took ~100 recvmsg calls. 64 KB of capacity makes it a handful.
     buffer_.reserve(read_buffer_size);
     if (tls != nullptr) {
         stream_.emplace<tls_stream>(executor, *tls);
